@@ -1,0 +1,344 @@
+/* pann.h — the public interface of libpann.
+ *
+ * libpann owns every step of the suite except option parsing: reading
+ * CSV/TSV tables, choosing and encoding columns, distance kernels, the PANN
+ * anytime search of the article, exact search, the power-law fit of the
+ * convergence curve and the estimate of the exact mean NN distance.  Every
+ * function that can fail takes a pann_error and returns 0 on success or the
+ * exit status the program should use (1 bad input/usage, 2 system error);
+ * the message it leaves is "FILE:LINE:FIELD: what is wrong" when a place in
+ * a file is to blame, so a program only prefixes its own name.
+ *
+ * Rows and columns are 0-based in the API and 1-based in every message and
+ * output, like lines in sed and fields in cut.
+ */
+#ifndef PANN_H
+#define PANN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const char *pann_version(void);
+
+/* ---- errors ----------------------------------------------------------- */
+
+enum { PANN_OK = 0, PANN_EINPUT = 1, PANN_ESYSTEM = 2 };
+
+typedef struct pann_error {
+    int status;          /* PANN_OK, PANN_EINPUT or PANN_ESYSTEM */
+    char msg[1024];
+} pann_error;
+
+/* Set err (when not NULL) and return status. */
+int pann_fail(pann_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- tables (reader.c) -------------------------------------------------- */
+
+typedef struct pann_read_opts {
+    char delim;          /* ',' by default; '\t' for TSV */
+    bool header;         /* first line names the columns (default true) */
+} pann_read_opts;
+
+void pann_read_opts_init(pann_read_opts *o);
+
+/* A table as read: the whole text of the file (so rows can be written out
+ * verbatim), one span per row, and every field's unescaped text.  Nothing is
+ * interpreted as a number here; encoding does that for chosen columns. */
+typedef struct pann_table {
+    char *path;              /* as given; "-" for stdin */
+    char *display;           /* name used in messages ("stdin" for "-") */
+    size_t nrows, ncols;
+    char **colnames;         /* ncols names ("1", "2", ... without header) */
+    char *text;              /* the whole input, BOM removed */
+    size_t text_len;
+    size_t header_start, header_end;   /* span of the header line (with its
+                                          terminator); empty without header */
+    size_t *row_start, *row_end;       /* span of each data row in text,
+                                          terminator included */
+    size_t *row_line;                  /* line number where each row starts */
+    char *cells;                       /* unescaped fields, NUL-terminated */
+    size_t *cell_off;                  /* nrows*ncols offsets into cells */
+} pann_table;
+
+/* Read path ("-" = stdin).  Errors: unreadable file, empty input, ragged rows,
+ * malformed quoting, NUL bytes; each located as FILE:LINE:FIELD. */
+int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
+                    pann_error *err);
+void pann_table_free(pann_table *t);
+static inline const char *pann_cell(const pann_table *t, size_t row, size_t col)
+{
+    return t->cells + t->cell_off[row * t->ncols + col];
+}
+/* Write row (or the header when row == SIZE_MAX) verbatim; a row whose text
+ * lacks a terminator gets "\n".  Returns 0 or -1 on a write error. */
+int pann_table_write_row(const pann_table *t, size_t row, FILE *out);
+
+/* ---- column selection (columns.c) -------------------------------------- */
+
+/* Parse LIST ("age,bmi", "1,3-5", "2-" for 2 to the last; NULL or "" = all
+ * columns) against t's header.  Names are matched exactly; a name that is
+ * also a number is taken as a name when such a column exists.  *idx is
+ * malloc'ed. */
+int pann_columns_parse(const pann_table *t, const char *list, size_t **idx,
+                       size_t *n, pann_error *err);
+/* The columns of other with the same names as ref's chosen ones (by position
+ * when the tables have no header).  Error names the missing column. */
+int pann_columns_match(const pann_table *ref, const size_t *ref_idx, size_t n,
+                       const pann_table *other, size_t *other_idx,
+                       pann_error *err);
+
+/* ---- encoding (encode.c) ------------------------------------------------ */
+
+typedef enum { PANN_NUMERIC = 0, PANN_CATEGORICAL = 1 } pann_kind;
+typedef enum { PANN_SCALE_NONE, PANN_SCALE_STD, PANN_SCALE_RANGE } pann_scale;
+typedef enum { PANN_MISSING_ERROR, PANN_MISSING_DROP, PANN_MISSING_IMPUTE }
+    pann_missing;
+
+/* True for "", "NA", "NaN" (any case), after trimming blanks. */
+bool pann_is_missing(const char *s);
+/* Strict number parser: whole field, finite, no thousands separators.
+ * Returns false when s is not such a number. */
+bool pann_parse_number(const char *s, double *v);
+
+/* What the chosen columns are and how they are scaled; shared by all the
+ * files of a comparison so that codes and scales agree. */
+typedef struct pann_schema {
+    size_t d;
+    char **names;            /* d column names */
+    pann_kind *kind;
+    double *center, *scale;  /* numeric: value -> (value-center)/scale */
+    double *impute;          /* value used for a missing cell (encoded) */
+    size_t *ncat;            /* categorical: number of categories */
+    char ***cats;            /* categorical: category names by code */
+} pann_schema;
+
+typedef struct pann_encode_opts {
+    const char *columns;     /* LIST as for pann_columns_parse; NULL = all */
+    const char *categorical; /* LIST of columns forced categorical, or NULL */
+    pann_scale scale;
+    pann_missing missing;
+    bool cosine;             /* normalise each row to unit L2 norm */
+} pann_encode_opts;
+
+void pann_encode_opts_init(pann_encode_opts *o);
+
+/* Row-major float32 matrix of encoded rows.  row_id[i] is the table row the
+ * matrix row came from (rows may be dropped under PANN_MISSING_DROP). */
+typedef struct pann_matrix {
+    size_t n, d;
+    float *v;                /* n*d, row i at v + i*d, 64-byte aligned */
+    size_t *row_id;
+} pann_matrix;
+
+static inline const float *pann_row(const pann_matrix *m, size_t i)
+{
+    return m->v + i * m->d;
+}
+
+/* Encode tables[0] (the reference: its statistics give the scaling) and the
+ * other tables with the same schema.  Kinds are decided on all tables
+ * together; a column numeric in one file and text in another is an error
+ * located at the first offending field.  out[i] receives tables[i]. */
+int pann_encode(const pann_table *const *tables, size_t ntables,
+                const pann_encode_opts *o, pann_schema *schema,
+                pann_matrix *out, size_t *dropped, pann_error *err);
+void pann_schema_free(pann_schema *s);
+void pann_matrix_free(pann_matrix *m);
+/* Allocate an n*d matrix (zeroed, row_id = identity). */
+int pann_matrix_alloc(pann_matrix *m, size_t n, size_t d, pann_error *err);
+
+/* ---- distances (distance.c) ------------------------------------------- */
+
+typedef enum { PANN_L1 = 0, PANN_L2 = 1, PANN_COSINE = 2 } pann_metric_kind;
+
+typedef struct pann_metric {
+    pann_metric_kind kind;
+    size_t d;
+    const unsigned char *is_cat;   /* d flags, or NULL for all numeric */
+} pann_metric;
+
+/* metric from a schema (categorical columns add a 0/1 mismatch).
+ * Cosine with a categorical column is an error. */
+int pann_metric_init(pann_metric *m, pann_metric_kind kind,
+                     const pann_schema *s, pann_error *err);
+void pann_metric_free(pann_metric *m);
+int pann_metric_parse(const char *name, pann_metric_kind *kind);
+const char *pann_metric_name(pann_metric_kind kind);
+
+/* The comparison value: L1 sum, L2 squared sum, cosine 1 - dot (rows are
+ * unit-normalised at encoding).  All kernels accumulate columns in order
+ * 0..d-1 in float, so every path gives bit-identical values. */
+float pann_cmp(const pann_metric *m, const float *a, const float *b);
+/* Comparison value -> reported distance (sqrt for L2). */
+double pann_cmp_to_dist(const pann_metric *m, float c);
+/* Reported distance -> comparison value. */
+float pann_dist_to_cmp(const pann_metric *m, double dist);
+
+/* T rearranged in blocks of PANN_LANES rows, column-major inside a block,
+ * for SIMD kernels that compare several queries with 16 rows at a time. */
+#define PANN_LANES 16
+#define PANN_QBATCH 8
+typedef struct pann_blocks {
+    size_t n, d, nblocks;
+    float *v;                /* nblocks * d * PANN_LANES */
+} pann_blocks;
+
+int pann_blocks_build(pann_blocks *b, const pann_matrix *t, pann_error *err);
+void pann_blocks_free(pann_blocks *b);
+/* out[q*PANN_LANES + r] = cmp(queries[q], row r of block blk), nq <= PANN_QBATCH.
+ * Lanes past the end of T are set to +inf. */
+void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t blk,
+                    const float *const *queries, size_t nq, float *out);
+
+/* ---- random streams (rng.c) -------------------------------------------- */
+
+/* Counter-based: the same (seed, a, b) gives the same value on any thread. */
+uint64_t pann_hash3(uint64_t seed, uint64_t a, uint64_t b);
+double pann_uniform3(uint64_t seed, uint64_t a, uint64_t b); /* in [0,1) */
+
+/* A keyed pseudo-random permutation of [0, m): candidate i of a row is
+ * pann_perm_at(&p, i).  Drawing i = 0, 1, 2, ... never repeats, which is how
+ * the engine never proposes a candidate twice with O(1) memory per row. */
+typedef struct pann_perm {
+    uint64_t m;
+    unsigned half_bits;
+    uint64_t half_mask;
+    uint64_t key[4];
+} pann_perm;
+void pann_perm_init(pann_perm *p, uint64_t m, uint64_t seed, uint64_t stream);
+uint64_t pann_perm_at(const pann_perm *p, uint64_t i);
+
+/* ---- the PANN engine (engine.c) ---------------------------------------- */
+
+typedef enum { PANN_MIN = 0, PANN_MAX = 1 } pann_mode;
+
+typedef struct pann_engine_opts {
+    pann_mode mode;
+    double decay;            /* temperature tau(t) = decay / log(2 + t) */
+    double top_fraction;     /* share of rows processed each epoch (0,1] */
+    double eps;              /* exclude candidates at distance < eps */
+    bool use_eps;
+    bool self_exclude;       /* S and T are the same rows: skip i == k */
+    uint64_t seed;
+    uint64_t max_iterations; /* proposals; 0 = until exhausted */
+    double max_seconds;      /* 0 = no time limit */
+    uint64_t history_every;  /* record history every N proposals; 0 = never */
+    int threads;             /* 0 = all cores */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} pann_engine_opts;
+
+void pann_engine_opts_init(pann_engine_opts *o);
+
+typedef struct pann_history_rec {
+    uint64_t step;           /* candidates drawn, including skipped ones */
+    uint64_t iteration;      /* proposals evaluated (distance computed) */
+    uint64_t swaps;          /* accepted proposals */
+    double mean_best;        /* mean of each row's best distance so far */
+    double mean_current;     /* mean of each row's current distance */
+} pann_history_rec;
+
+typedef struct pann_result {
+    size_t n;
+    uint32_t *nn;            /* best neighbour so far (row of T), or
+                                PANN_NONE when no admissible candidate */
+    float *dist;             /* its reported distance */
+    unsigned char *proven;   /* 1 when every candidate was tried: exact */
+    uint64_t steps, iterations, swaps, epochs;
+    size_t nproven;
+    bool stopped_by_time;
+    pann_history_rec *history;
+    size_t nhistory;
+    double seconds;
+} pann_result;
+
+#define PANN_NONE UINT32_MAX
+
+/* Run the anytime search of every row of S among the rows of T. */
+int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
+                    const pann_metric *m, const pann_engine_opts *o,
+                    pann_result *r, pann_error *err);
+void pann_result_free(pann_result *r);
+
+/* ---- exact search (exact.c) -------------------------------------------- */
+
+/* Same neighbour and distance as brute force for every row of S (ties: the
+ * lowest row of T), in min or max mode; both cores; self and eps exclusion
+ * as in the engine options (only mode, eps, use_eps, self_exclude, threads
+ * are read).  r->proven is all ones. */
+int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
+                   const pann_metric *m, const pann_engine_opts *o,
+                   pann_result *r, pann_error *err);
+
+/* ---- power-law fit (fit.c) --------------------------------------------- */
+
+typedef struct pann_fit {
+    double a, b, c;          /* y = a + b * t^c */
+    double se_a, se_b, se_c; /* standard errors (NAN when undefined) */
+    double rss;
+    size_t npoints;
+    bool at_bound;           /* a parameter ended on a bound */
+} pann_fit;
+
+/* Least squares with the article's bounds: a >= 0, b >= 0 and c in [-1, 0]
+ * (PANN_MIN) or [0, 1] (PANN_MAX).  t must be > 0. */
+int pann_fit_power(const double *t, const double *y, size_t n, pann_mode mode,
+                   pann_fit *out, pann_error *err);
+
+/* ---- estimate of the exact mean NN distance (estimate.c) ---------------- */
+
+typedef struct pann_estimate {
+    double mean;             /* estimate of the exact mean NN distance */
+    double se;               /* its standard error */
+    double lo, hi;           /* 95 % confidence interval */
+    size_t sample;           /* rows whose exact NN was computed */
+    double work_fraction;    /* distance evaluations / (n*m) for the sample */
+} pann_estimate;
+
+/* Difference estimator: mean of the anytime best distances over all rows,
+ * minus the mean gap (anytime - exact) over a uniform random sample of rows
+ * whose exact distance is computed by brute force.  Unbiased whatever the
+ * state of the search; sample = 0 chooses ceil(sqrt(n)). */
+int pann_estimate_mean(const pann_matrix *S, const pann_matrix *T,
+                       const pann_metric *m, const pann_engine_opts *o,
+                       const pann_result *r, size_t sample,
+                       pann_estimate *out, pann_error *err);
+
+/* ---- output (output.c) ------------------------------------------------- */
+
+/* Output to a file written atomically (temporary file in the same directory,
+ * renamed on commit) or to stdout when path is NULL or "-".  Errors on
+ * stdout (closed, full) are caught at commit. */
+typedef struct pann_output {
+    FILE *fp;
+    char *path, *tmp;
+} pann_output;
+
+int pann_output_open(pann_output *o, const char *path, pann_error *err);
+int pann_output_commit(pann_output *o, pann_error *err);
+void pann_output_abort(pann_output *o);
+
+/* Write a CSV field, quoted when it needs to be. */
+void pann_csv_field(FILE *fp, const char *s);
+
+/* Threads actually used for threads = 0 (all cores) or n. */
+int pann_threads(int requested);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* The programs' own modules, one header each. */
+#include "pann_ecdf.h"
+#include "pann_filter.h"
+#include "pann_knn.h"
+#include "pann_extreme.h"
+
+#endif
