@@ -192,10 +192,11 @@ typedef struct pann_blocks {
 
 int pann_blocks_build(pann_blocks *b, const pann_matrix *t, pann_error *err);
 void pann_blocks_free(pann_blocks *b);
-/* out[q*PANN_LANES + r] = cmp(queries[q], row r of block blk), nq <= PANN_QBATCH.
- * Lanes past the end of T are set to +inf. */
-void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t blk,
-                    const float *const *queries, size_t nq, float *out);
+/* Comparison values of nq queries with the rows of blocks
+ * [first, first + nblk): out[q * nblk * PANN_LANES + i] is row
+ * first * PANN_LANES + i.  Lanes past the end of T are +inf. */
+void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t first,
+                    size_t nblk, const float *const *queries, size_t nq, float *out);
 
 /* ---- random streams (rng.c) -------------------------------------------- */
 

@@ -1,0 +1,251 @@
+/* cli.c — the option and I/O helper the programs share (see cli.h).
+ *
+ * Everything a program would otherwise copy lives here: the common options
+ * of the command-line contract in design.md, their help text, number
+ * parsing that names the option at fault, loading and jointly encoding the
+ * input files, exits with the documented codes (0 ok, 1 bad usage or input,
+ * 2 system error), and a progress line for long runs.
+ */
+#include <config.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+static const char common_help[] =
+"Common options:\n"
+"  -d, --delimiter=C      field separator (default ','; '\\t' or 'tab' for TSV)\n"
+"      --no-header        the first line is data; columns are named 1, 2, ...\n"
+"  -c, --columns=LIST     columns used for distances: names or 1-based indices,\n"
+"                         ranges 3-5 or 2-, comma-separated (default: all)\n"
+"      --categorical=LIST treat these columns as categories (0/1 mismatch)\n"
+"      --metric=M         l1 (default), l2 or cosine\n"
+"      --scale=S          none, std or range, from the reference file\n"
+"      --missing=P        missing values (empty, NA, NaN): error (default),\n"
+"                         drop (leave the row out) or impute (reference mean\n"
+"                         or most frequent category)\n"
+"      --exact            exact search instead of the anytime one\n"
+"      --seed=N           random seed (default 1); the seed is reported\n"
+"  -j, --threads=N        worker threads (default: all cores); results do not\n"
+"                         depend on it\n"
+"  -o, --output=FILE      write results there, atomically (default: stdout)\n"
+"  -q, --quiet            no summary and no progress on stderr\n"
+"      --progress         progress on stderr even when it is not a terminal\n"
+"  -h, --help             this help;  -V, --version  the version\n"
+"Exit status: 0 success, 1 bad usage or bad input, 2 system or I/O error.\n";
+
+void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale)
+{
+    memset(c, 0, sizeof *c);
+    c->prog = prog;
+    c->usage = usage;
+    pann_read_opts_init(&c->read);
+    pann_encode_opts_init(&c->encode);
+    c->encode.scale = default_scale;
+    c->metric = PANN_L1;
+    c->seed = 1;
+    c->progress = isatty(STDERR_FILENO);
+}
+
+void cli_usage_error(const cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", c->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see '%s --help')\n", c->prog);
+    exit(PANN_EINPUT);
+}
+
+void cli_die(const cli *c, const pann_error *err)
+{
+    fprintf(stderr, "%s: %s\n", c->prog, err->msg);
+    exit(err->status ? err->status : PANN_EINPUT);
+}
+
+void cli_note(const cli *c, const char *fmt, ...)
+{
+    if (c->quiet)
+        return;
+    va_list ap;
+    fprintf(stderr, "%s: ", c->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+uint64_t cli_parse_count(const cli *c, const char *option, const char *arg,
+                         uint64_t min, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (arg[0] == '-' || arg[0] == '+' || end == arg || *end || errno || v < min || v > max)
+        cli_usage_error(c, "%s: '%s' is not a whole number from %llu to %llu", option, arg,
+                        (unsigned long long)min, (unsigned long long)max);
+    return v;
+}
+
+double cli_parse_real(const cli *c, const char *option, const char *arg,
+                      double min, double max)
+{
+    double v;
+    if (!pann_parse_number(arg, &v) || v < min || v > max)
+        cli_usage_error(c, "%s: '%s' is not a number from %g to %g", option, arg, min, max);
+    return v;
+}
+
+static char parse_delimiter(const cli *c, const char *arg)
+{
+    if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0 || strcmp(arg, "\t") == 0)
+        return '\t';
+    if (strlen(arg) != 1 || arg[0] == '"' || arg[0] == '\n' || arg[0] == '\r')
+        cli_usage_error(c, "--delimiter: '%s' is not a single character", arg);
+    return arg[0];
+}
+
+static void print_help(const cli *c, const char *program_help)
+{
+    printf("Usage: %s\n%s\n%s", c->usage, program_help ? program_help : "", common_help);
+    printf("Report bugs to: %s\n", PACKAGE_BUGREPORT);
+}
+
+bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
+{
+    switch (opt) {
+    case 'd': c->read.delim = parse_delimiter(c, arg); return true;
+    case CLI_OPT_NO_HEADER: c->read.header = false; return true;
+    case 'c': c->encode.columns = arg; return true;
+    case CLI_OPT_CATEGORICAL: c->encode.categorical = arg; return true;
+    case CLI_OPT_METRIC:
+        if (pann_metric_parse(arg, &c->metric) != 0)
+            cli_usage_error(c, "--metric: '%s' is not l1, l2 or cosine", arg);
+        return true;
+    case CLI_OPT_SCALE:
+        if (strcmp(arg, "none") == 0) c->encode.scale = PANN_SCALE_NONE;
+        else if (strcmp(arg, "std") == 0) c->encode.scale = PANN_SCALE_STD;
+        else if (strcmp(arg, "range") == 0) c->encode.scale = PANN_SCALE_RANGE;
+        else cli_usage_error(c, "--scale: '%s' is not none, std or range", arg);
+        return true;
+    case CLI_OPT_MISSING:
+        if (strcmp(arg, "error") == 0) c->encode.missing = PANN_MISSING_ERROR;
+        else if (strcmp(arg, "drop") == 0) c->encode.missing = PANN_MISSING_DROP;
+        else if (strcmp(arg, "impute") == 0) c->encode.missing = PANN_MISSING_IMPUTE;
+        else cli_usage_error(c, "--missing: '%s' is not error, drop or impute", arg);
+        return true;
+    case CLI_OPT_EXACT: c->exact = true; return true;
+    case CLI_OPT_SEED: c->seed = cli_parse_count(c, "--seed", arg, 0, UINT64_MAX); return true;
+    case 'j': c->threads = (int)cli_parse_count(c, "--threads", arg, 1, 1024); return true;
+    case 'o': c->output = arg; return true;
+    case 'q': c->quiet = true; c->progress = false; return true;
+    case CLI_OPT_PROGRESS: c->progress = true; return true;
+    case 'h': print_help(c, program_help); exit(0);
+    case 'V':
+        printf("%s (pann) %s\n", c->prog, pann_version());
+        exit(0);
+    case '?': /* getopt_long has printed what is wrong */
+        fprintf(stderr, "%s: see '%s --help'\n", c->prog, c->prog);
+        exit(PANN_EINPUT);
+    }
+    return false;
+}
+
+void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
+{
+    pann_error err = {0};
+    memset(data, 0, sizeof *data);
+    size_t stdin_count = 0;
+    for (size_t i = 0; i < nfiles; i++)
+        stdin_count += strcmp(files[i], "-") == 0;
+    if (stdin_count > 1)
+        cli_usage_error(c, "standard input ('-') can be read only once");
+    data->nfiles = nfiles;
+    const pann_table *tables[3];
+    for (size_t i = 0; i < nfiles; i++) {
+        if (pann_table_read(&data->tables[i], files[i], &c->read, &err) != 0)
+            cli_die(c, &err);
+        tables[i] = &data->tables[i];
+    }
+    pann_encode_opts encode = c->encode;
+    encode.cosine = c->metric == PANN_COSINE;
+    size_t dropped = 0;
+    if (pann_encode(tables, nfiles, &encode, &data->schema, data->mats, &dropped, &err) != 0)
+        cli_die(c, &err);
+    if (dropped)
+        cli_note(c, "%zu row%s with missing values left out (--missing=drop)",
+                 dropped, dropped == 1 ? "" : "s");
+    if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0)
+        cli_die(c, &err);
+}
+
+void cli_data_free(cli_data *data)
+{
+    for (size_t i = 0; i < data->nfiles; i++) {
+        pann_matrix_free(&data->mats[i]);
+        pann_table_free(&data->tables[i]);
+    }
+    pann_schema_free(&data->schema);
+    pann_metric_free(&data->metric);
+}
+
+typedef struct progress_state {
+    const cli *c;
+    double started, last;
+} progress_state;
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    progress_state *p = ctx;
+    double now = wall_seconds();
+    if (now - p->last < 0.25)
+        return;
+    p->last = now;
+    double rate = done / (now - p->started + 1e-9);
+    if (total)
+        fprintf(stderr, "\r%s: %llu/%llu proposals, %.3g/s, %.0f s left   ", p->c->prog,
+                (unsigned long long)done, (unsigned long long)total, rate,
+                total > done ? (total - done) / rate : 0.0);
+    else
+        fprintf(stderr, "\r%s: %llu proposals, %.3g/s   ", p->c->prog,
+                (unsigned long long)done, rate);
+}
+
+void cli_engine_opts(const cli *c, pann_engine_opts *o)
+{
+    static progress_state state;
+    pann_engine_opts_init(o);
+    o->seed = c->seed;
+    o->threads = c->threads;
+    if (c->progress && !c->quiet) {
+        state = (progress_state){ c, wall_seconds(), wall_seconds() };
+        o->progress = show_progress;
+        o->progress_ctx = &state;
+    }
+}
+
+void cli_output_open(const cli *c, pann_output *out)
+{
+    pann_error err = {0};
+    if (pann_output_open(out, c->output, &err) != 0)
+        cli_die(c, &err);
+}
+
+void cli_output_commit(const cli *c, pann_output *out)
+{
+    pann_error err = {0};
+    if (pann_output_commit(out, &err) != 0)
+        cli_die(c, &err);
+}

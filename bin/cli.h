@@ -1,0 +1,88 @@
+/* cli.h — what every pann program shares: the common options of the
+ * command-line contract, their parsing and help text, loading and encoding
+ * the input files, located error messages and exit codes, progress. */
+#ifndef PANN_CLI_H
+#define PANN_CLI_H
+
+#include <getopt.h>
+#include "pann.h"
+
+/* Option codes of the long-only common options (getopt_long values). */
+enum {
+    CLI_OPT_NO_HEADER = 0x1000, CLI_OPT_METRIC, CLI_OPT_SCALE, CLI_OPT_MISSING,
+    CLI_OPT_CATEGORICAL, CLI_OPT_EXACT, CLI_OPT_SEED, CLI_OPT_PROGRESS,
+    CLI_OPT_FIRST_PROGRAM = 0x2000   /* programs number their own from here */
+};
+
+#define CLI_SHORT_OPTIONS "d:c:j:o:qhV"
+#define CLI_LONG_OPTIONS \
+    { "delimiter", required_argument, NULL, 'd' }, \
+    { "no-header", no_argument, NULL, CLI_OPT_NO_HEADER }, \
+    { "columns", required_argument, NULL, 'c' }, \
+    { "categorical", required_argument, NULL, CLI_OPT_CATEGORICAL }, \
+    { "metric", required_argument, NULL, CLI_OPT_METRIC }, \
+    { "scale", required_argument, NULL, CLI_OPT_SCALE }, \
+    { "missing", required_argument, NULL, CLI_OPT_MISSING }, \
+    { "exact", no_argument, NULL, CLI_OPT_EXACT }, \
+    { "seed", required_argument, NULL, CLI_OPT_SEED }, \
+    { "threads", required_argument, NULL, 'j' }, \
+    { "output", required_argument, NULL, 'o' }, \
+    { "quiet", no_argument, NULL, 'q' }, \
+    { "progress", no_argument, NULL, CLI_OPT_PROGRESS }, \
+    { "help", no_argument, NULL, 'h' }, \
+    { "version", no_argument, NULL, 'V' }
+
+typedef struct cli {
+    const char *prog;
+    const char *usage;           /* "pann-match [OPTIONS] QUERY [REFERENCE]" */
+    pann_read_opts read;
+    pann_encode_opts encode;
+    pann_metric_kind metric;
+    bool exact;
+    uint64_t seed;
+    int threads;
+    const char *output;
+    bool quiet, progress;
+} cli;
+
+void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale);
+/* Handle a common option; returns false when opt is not one.  Exits 0 on
+ * --help (after printing program_help then the common options) and
+ * --version, 1 on a bad value. */
+bool cli_option(cli *c, int opt, const char *arg, const char *program_help);
+
+/* Print "prog: message" and exit 1 (bad usage or option value). */
+void cli_usage_error(const cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* Print "prog: err->msg" and exit with err->status. */
+void cli_die(const cli *c, const pann_error *err) __attribute__((noreturn));
+/* Print "prog: message" (a warning or a summary line) unless quiet. */
+void cli_note(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whole numbers and reals of options, with the option named on error. */
+uint64_t cli_parse_count(const cli *c, const char *option, const char *arg,
+                         uint64_t min, uint64_t max);
+double cli_parse_real(const cli *c, const char *option, const char *arg,
+                      double min, double max);
+
+/* Read the files (at most one may be "-") and encode them together:
+ * files[0] is the reference whose statistics scale every file.  Dropped
+ * rows (--missing=drop) are reported.  Exits on error. */
+typedef struct cli_data {
+    size_t nfiles;
+    pann_table tables[3];
+    pann_matrix mats[3];
+    pann_schema schema;
+    pann_metric metric;
+} cli_data;
+void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data);
+void cli_data_free(cli_data *data);
+
+/* Engine options from the common ones (seed, threads, progress). */
+void cli_engine_opts(const cli *c, pann_engine_opts *o);
+
+/* Open -o FILE (or stdout) and commit it, exiting on error. */
+void cli_output_open(const cli *c, pann_output *out);
+void cli_output_commit(const cli *c, pann_output *out);
+
+#endif

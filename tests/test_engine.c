@@ -1,0 +1,336 @@
+/* test_engine.c — distances, random permutations, exact search, the PANN
+ * engine and the estimator, each against an independent computation:
+ * hand-computed values, a plain brute-force loop (testutil.h), counting. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "testutil.h"
+
+static pann_metric metric_of(pann_metric_kind kind, size_t d, const unsigned char *cat)
+{
+    pann_metric m = { kind, d, cat };
+    return m;
+}
+
+static void normalise_rows(pann_matrix *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < m->d; j++) s += (double)m->v[i * m->d + j] * m->v[i * m->d + j];
+        for (size_t j = 0; j < m->d && s > 0; j++) m->v[i * m->d + j] /= (float)sqrt(s);
+    }
+}
+
+Test(rng, permutation_is_a_bijection)
+{
+    const uint64_t sizes[] = { 1, 2, 3, 4, 5, 7, 16, 17, 100, 1000, 4097, 65537 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        uint64_t m = sizes[s];
+        unsigned char *seen = calloc(m, 1);
+        pann_perm p;
+        pann_perm_init(&p, m, 42, s);
+        for (uint64_t i = 0; i < m; i++) {
+            uint64_t x = pann_perm_at(&p, i);
+            cr_assert_lt(x, m);
+            cr_assert_eq(seen[x], 0, "m=%llu: %llu drawn twice", (unsigned long long)m,
+                         (unsigned long long)x);
+            seen[x] = 1;
+        }
+        free(seen);
+    }
+}
+
+Test(rng, streams_differ_and_repeat)
+{
+    pann_perm a, b, a2;
+    pann_perm_init(&a, 1000, 7, 1);
+    pann_perm_init(&b, 1000, 7, 2);
+    pann_perm_init(&a2, 1000, 7, 1);
+    int same = 0;
+    for (int i = 0; i < 100; i++) {
+        same += pann_perm_at(&a, i) == pann_perm_at(&b, i);
+        cr_assert_eq(pann_perm_at(&a, i), pann_perm_at(&a2, i));
+    }
+    cr_assert_lt(same, 10);
+    double u = pann_uniform3(1, 2, 3);
+    cr_assert(u >= 0 && u < 1);
+}
+
+Test(distance, hand_computed_values)
+{
+    float a[3] = { 1, 2, 3 }, b[3] = { 4, 0, 3 };
+    pann_metric l1 = metric_of(PANN_L1, 3, NULL), l2 = metric_of(PANN_L2, 3, NULL);
+    cr_assert_float_eq(pann_cmp(&l1, a, b), 5.0f, 1e-6);
+    cr_assert_float_eq(pann_cmp_to_dist(&l2, pann_cmp(&l2, a, b)), sqrt(13.0), 1e-6);
+    unsigned char cat[3] = { 0, 1, 0 };   /* column 2 is categorical: 2 != 0 -> 1 */
+    pann_metric l1c = metric_of(PANN_L1, 3, cat), l2c = metric_of(PANN_L2, 3, cat);
+    cr_assert_float_eq(pann_cmp(&l1c, a, b), 4.0f, 1e-6);
+    cr_assert_float_eq(pann_cmp(&l2c, a, b), 10.0f, 1e-6);
+    float u[2] = { 0.6f, 0.8f }, v[2] = { 1, 0 };
+    pann_metric cs = metric_of(PANN_COSINE, 2, NULL);
+    cr_assert_float_eq(pann_cmp(&cs, u, v), 0.4f, 1e-6);
+}
+
+Test(distance, block_kernel_matches_pair_kernel_bitwise)
+{
+    pann_matrix T = test_matrix(53, 7, 1, 1.0, 0), Q = test_matrix(5, 7, 2, 1.0, 0);
+    unsigned char cat[7] = { 0, 0, 1, 0, 0, 0, 1 };
+    pann_blocks b;
+    cr_assert_eq(pann_blocks_build(&b, &T, NULL), 0);
+    float out[5 * 4 * PANN_LANES];
+    const float *queries[5];
+    for (int q = 0; q < 5; q++) queries[q] = pann_row(&Q, q);
+    for (int kind = 0; kind < 3; kind++) {
+        pann_metric m = metric_of(kind, 7, kind == PANN_COSINE ? NULL : cat);
+        pann_block_cmp(&m, &b, 0, 4, queries, 5, out);
+        for (int q = 0; q < 5; q++)
+            for (int i = 0; i < 4 * PANN_LANES; i++) {
+                float got = out[q * 4 * PANN_LANES + i];
+                if (i >= 53) { cr_assert(isinf(got)); continue; }
+                float want = pann_cmp(&m, queries[q], pann_row(&T, i));
+                cr_assert(memcmp(&got, &want, sizeof got) == 0, "kind %d q %d row %d", kind, q, i);
+            }
+    }
+    pann_blocks_free(&b);
+    pann_matrix_free(&T);
+    pann_matrix_free(&Q);
+}
+
+Test(distance, float_kernel_close_to_double)
+{
+    pann_matrix A = test_matrix(20, 9, 3, 2.0, 0), B = test_matrix(20, 9, 4, 2.0, 0);
+    for (int kind = 0; kind < 3; kind++) {
+        pann_metric m = metric_of(kind, 9, NULL);
+        for (size_t i = 0; i < 20; i++) {
+            float c = pann_cmp(&m, pann_row(&A, i), pann_row(&B, i));
+            if (kind == PANN_COSINE) continue;   /* needs unit rows; checked below */
+            cr_assert_float_eq(pann_cmp_to_dist(&m, c),
+                               test_dist_double(kind, pann_row(&A, i), pann_row(&B, i), 9), 1e-4);
+        }
+    }
+    normalise_rows(&A);
+    normalise_rows(&B);
+    pann_metric cs = metric_of(PANN_COSINE, 9, NULL);
+    for (size_t i = 0; i < 20; i++)
+        cr_assert_float_eq(pann_cmp(&cs, pann_row(&A, i), pann_row(&B, i)),
+                           test_dist_double(PANN_COSINE, pann_row(&A, i), pann_row(&B, i), 9), 1e-5);
+    pann_matrix_free(&A);
+    pann_matrix_free(&B);
+}
+
+/* Run exact or exhausted anytime search and compare with brute force. */
+static void check_against_brute(const pann_matrix *S, const pann_matrix *T, pann_metric_kind kind,
+                                pann_mode mode, bool self, bool use_eps, double eps,
+                                bool anytime, int threads, double decay, double top)
+{
+    pann_metric m = metric_of(kind, S->d, NULL);
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    o.mode = mode; o.self_exclude = self; o.use_eps = use_eps; o.eps = eps;
+    o.threads = threads; o.decay = decay; o.top_fraction = top; o.seed = 99;
+    o.max_iterations = 0;   /* anytime: until every candidate is tried */
+    pann_result r;
+    pann_error err = {0};
+    int rc = anytime ? pann_engine_run(S, T, &m, &o, &r, &err)
+                     : pann_exact_run(S, T, &m, &o, &r, &err);
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    uint32_t *nn = malloc(S->n * sizeof *nn);
+    float *dist = malloc(S->n * sizeof *dist);
+    test_brute(S, T, &m, mode, self, use_eps, eps, nn, dist);
+    for (size_t k = 0; k < S->n; k++) {
+        cr_assert_eq(r.nn[k], nn[k], "row %zu: %u vs brute %u (kind %d mode %d anytime %d)",
+                     k, r.nn[k], nn[k], kind, mode, anytime);
+        if (nn[k] != PANN_NONE)
+            cr_assert(memcmp(&r.dist[k], &dist[k], sizeof(float)) == 0);
+        cr_assert_eq(r.proven[k], 1);
+    }
+    cr_assert_eq(r.nproven, S->n);
+    if (anytime)   /* each row drew each candidate exactly once */
+        cr_assert_eq(r.steps, (uint64_t)S->n * T->n);
+    free(nn);
+    free(dist);
+    pann_result_free(&r);
+}
+
+Test(exact, equals_brute_force_all_metrics_and_modes)
+{
+    pann_matrix S = test_matrix(77, 5, 10, 1.0, 4), T = test_matrix(150, 5, 11, 1.0, 4);
+    for (int kind = 0; kind < 2; kind++)
+        for (int mode = 0; mode < 2; mode++) {
+            check_against_brute(&S, &T, kind, mode, false, false, 0, false, 2, 0, 0.5);
+            check_against_brute(&T, &T, kind, mode, true, false, 0, false, 1, 0, 0.5);
+        }
+    check_against_brute(&S, &T, PANN_L1, PANN_MIN, false, true, 1.5, false, 2, 0, 0.5);
+    normalise_rows(&S);
+    normalise_rows(&T);
+    check_against_brute(&S, &T, PANN_COSINE, PANN_MIN, false, false, 0, false, 2, 0, 0.5);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
+
+Test(engine, exhaustion_equals_brute_force)
+{
+    pann_matrix S = test_matrix(60, 4, 20, 1.0, 3), T = test_matrix(90, 4, 21, 1.0, 3);
+    pann_matrix G = test_matrix(70, 3, 22, 1.0, 0);
+    for (int mode = 0; mode < 2; mode++) {
+        check_against_brute(&S, &T, PANN_L1, mode, false, false, 0, true, 2, 0, 0.5);
+        check_against_brute(&G, &G, PANN_L2, mode, true, false, 0, true, 1, 0, 0.3);
+    }
+    /* a temperature changes the path, never the exhausted answer */
+    check_against_brute(&S, &T, PANN_L1, PANN_MIN, false, false, 0, true, 2, 0.5, 0.5);
+    check_against_brute(&S, &T, PANN_L1, PANN_MIN, false, false, 0, true, 2, -0.3, 1.0);
+    check_against_brute(&S, &T, PANN_L1, PANN_MIN, false, true, 1.0, true, 2, 0, 0.5);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+    pann_matrix_free(&G);
+}
+
+static pann_result run_engine(const pann_matrix *S, const pann_matrix *T, pann_metric *m,
+                              pann_mode mode, double decay, uint64_t iters, int threads,
+                              uint64_t every)
+{
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    o.mode = mode; o.decay = decay; o.max_iterations = iters; o.threads = threads;
+    o.history_every = every; o.seed = 57; o.self_exclude = S == T;
+    pann_result r;
+    pann_error err = {0};
+    cr_assert_eq(pann_engine_run(S, T, m, &o, &r, &err), 0, "%s", err.msg);
+    return r;
+}
+
+Test(engine, loss_never_rises_without_temperature)
+{
+    pann_matrix S = test_matrix(300, 3, 30, 1.0, 0), T = test_matrix(400, 3, 31, 1.0, 0);
+    pann_metric m = metric_of(PANN_L1, 3, NULL);
+    for (int mode = 0; mode < 2; mode++) {
+        pann_result r = run_engine(&S, &T, &m, mode, 0.0, 30000, 2, 50);
+        cr_assert_gt(r.nhistory, 100);
+        for (size_t i = 1; i < r.nhistory; i++) {
+            const pann_history_rec *a = &r.history[i - 1], *b = &r.history[i];
+            if (a->iteration < S.n)   /* first pass: rows still being assigned */
+                continue;
+            if (mode == PANN_MIN) cr_assert_leq(b->mean_current, a->mean_current + 1e-9);
+            else cr_assert_geq(b->mean_current, a->mean_current - 1e-9);
+            cr_assert_eq(b->mean_current, b->mean_best);   /* decay 0: current is best */
+            cr_assert_geq(b->iteration, a->iteration);
+        }
+        cr_assert_eq(r.iterations, 30000);
+        pann_result_free(&r);
+    }
+    /* with a negative temperature the current loss goes up and down but the
+     * best never rises */
+    pann_result r = run_engine(&S, &T, &m, PANN_MIN, -0.5, 30000, 2, 50);
+    int rises = 0;
+    for (size_t i = 1; i < r.nhistory; i++) {
+        if (r.history[i - 1].iteration < S.n)
+            continue;
+        rises += r.history[i].mean_current > r.history[i - 1].mean_current;
+        cr_assert_leq(r.history[i].mean_best, r.history[i - 1].mean_best + 1e-9);
+        cr_assert_leq(r.history[i].mean_best, r.history[i].mean_current + 1e-9);
+    }
+    cr_assert_gt(rises, 0);
+    pann_result_free(&r);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
+
+Test(engine, same_seed_same_answer_whatever_the_threads)
+{
+    pann_matrix S = test_matrix(5000, 6, 40, 1.0, 0), T = test_matrix(3000, 6, 41, 1.0, 0);
+    pann_metric m = metric_of(PANN_L1, 6, NULL);
+    pann_result a = run_engine(&S, &T, &m, PANN_MIN, 0.2, 200000, 1, 1000);
+    pann_result b = run_engine(&S, &T, &m, PANN_MIN, 0.2, 200000, 2, 1000);
+    cr_assert(memcmp(a.nn, b.nn, S.n * sizeof *a.nn) == 0);
+    cr_assert(memcmp(a.dist, b.dist, S.n * sizeof *a.dist) == 0);
+    cr_assert_eq(a.nhistory, b.nhistory);
+    cr_assert(memcmp(a.history, b.history, a.nhistory * sizeof *a.history) == 0);
+    pann_result_free(&a);
+    pann_result_free(&b);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
+
+/* The article's section 3 example: N = M = 200, 2-D Gaussian, covariance
+ * 0.1 I, 10,000 iterations, K = N/2; our own points. */
+Test(engine, article_example_and_estimator)
+{
+    double sd = sqrt(0.1);
+    pann_matrix S = test_matrix(200, 2, 57, sd, 0), T = test_matrix(200, 2, 58, sd, 0);
+    pann_metric m = metric_of(PANN_L1, 2, NULL);
+    uint32_t nn[200];
+    float dist[200];
+    test_brute(&S, &T, &m, PANN_MIN, false, false, 0, nn, dist);
+    double exact = 0;
+    for (int k = 0; k < 200; k++) exact += dist[k];
+    exact /= 200;
+    cr_assert(exact > 0.04 && exact < 0.1, "exact mean %g", exact);
+
+    pann_result r = run_engine(&S, &T, &m, PANN_MIN, 0.0, 10000, 2, 100);
+    double first = r.history[0].mean_best, last = r.history[r.nhistory - 1].mean_best;
+    cr_assert_lt(last, first / 2);
+    cr_assert_geq(last, exact - 1e-9);      /* never below the exact mean */
+
+    /* the fit of the convergence curve stays within the article's bounds */
+    double t[200], y[200];
+    size_t count = 0;
+    for (size_t i = 5; i < r.nhistory; i++, count++) {
+        t[count] = (double)r.history[i].iteration;
+        y[count] = r.history[i].mean_current;
+    }
+    pann_fit fit;
+    cr_assert_eq(pann_fit_power(t, y, count, PANN_MIN, &fit, NULL), 0);
+    cr_assert(fit.c >= -1 && fit.c <= 0 && fit.a >= 0 && fit.b >= 0);
+
+    /* the estimator's interval covers the exact mean for most seeds: count
+     * coverage over 40 independent samples (95 % nominal) */
+    int covered = 0;
+    double sum_est = 0;
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    for (int s = 0; s < 40; s++) {
+        o.seed = 1000 + s;
+        pann_estimate est;
+        cr_assert_eq(pann_estimate_mean(&S, &T, &m, &o, &r, 30, &est, NULL), 0);
+        covered += est.lo <= exact && exact <= est.hi;
+        sum_est += est.mean;
+        cr_assert_float_eq(est.work_fraction, 30.0 / 200.0, 1e-12);
+    }
+    cr_assert_geq(covered, 32, "interval covered the exact mean %d times of 40", covered);
+    cr_assert_float_eq(sum_est / 40, exact, 0.05 * exact);
+    pann_result_free(&r);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
+
+Test(engine, budget_and_top_fraction_are_honoured)
+{
+    pann_matrix S = test_matrix(100, 2, 60, 1.0, 0);
+    pann_metric m = metric_of(PANN_L1, 2, NULL);
+    pann_result r = run_engine(&S, &S, &m, PANN_MIN, 0.0, 1234, 2, 0);
+    cr_assert_eq(r.iterations, 1234);
+    cr_assert_eq(r.nhistory, 0);
+    for (size_t k = 0; k < S.n; k++) cr_assert_neq(r.nn[k], k);   /* never itself */
+    pann_result_free(&r);
+    /* a budget below one pass still gives every row a neighbour */
+    r = run_engine(&S, &S, &m, PANN_MIN, 0.0, 10, 1, 0);
+    cr_assert_eq(r.iterations, 100);
+    for (size_t k = 0; k < S.n; k++) cr_assert_neq(r.nn[k], PANN_NONE);
+    pann_result_free(&r);
+    pann_matrix_free(&S);
+}
+
+Test(engine, rejects_bad_input)
+{
+    pann_matrix S = test_matrix(10, 2, 70, 1.0, 0), T = test_matrix(10, 3, 71, 1.0, 0);
+    pann_metric m = metric_of(PANN_L1, 2, NULL);
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    pann_result r;
+    pann_error err = {0};
+    cr_assert_eq(pann_engine_run(&S, &T, &m, &o, &r, &err), PANN_EINPUT);
+    o.top_fraction = 1.5;
+    cr_assert_eq(pann_engine_run(&S, &S, &m, &o, &r, &err), PANN_EINPUT);
+    cr_assert(strstr(err.msg, "top fraction") != NULL);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
