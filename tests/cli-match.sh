@@ -1,0 +1,115 @@
+#!/bin/sh
+# cli-match.sh — pann-match from the command line: exact search against an
+# awk brute force, the anytime search's invariants, reproducibility, every
+# option's error and the located input errors.
+. "${top_srcdir:-.}/tests/lib.sh"
+S="$top_srcdir/datasets/gauss2d-S.csv"
+T="$top_srcdir/datasets/gauss2d-T.csv"
+M="$DATA/match"
+
+# awk brute force: for each row of Q its nearest (or farthest) row of R,
+# ties to the lowest row, self excluded when SELF=1.  Prints query,neighbor,distance.
+brute() { # brute METRIC MODE SELF QUERY REFERENCE
+    awk -F, -v metric="$1" -v mode="$2" -v self="$3" '
+        FNR == 1 { file++; next }
+        file == 1 { nr++; for (j = 1; j <= NF; j++) r[nr, j] = $j; nf = NF; next }
+        {
+            nq++; best = ""; bi = 0
+            for (i = 1; i <= nr; i++) {
+                if (self && i == nq) continue
+                s = 0
+                for (j = 1; j <= nf; j++) {
+                    d = $j - r[i, j]; if (d < 0) d = -d
+                    s += metric == "l2" ? d * d : d
+                }
+                if (best == "" || (mode == "min" ? s < best : s > best)) { best = s; bi = i }
+            }
+            printf "%d,%d,%.10g\n", nq, bi, metric == "l2" ? sqrt(best) : best
+        }' "$5" "$4"
+}
+# Same neighbours and distances within 1e-5 relative.  pann computes in
+# float32, awk in double: two rows at distances equal to float precision
+# are a tie for pann (lowest row wins), so a different neighbour is accepted
+# only when its distance equals the brute-force one to 1e-6.
+same_answers() { # same_answers PANN_CSV BRUTE_CSV
+    tail -n +2 "$1" | cut -d, -f1-3 | paste -d, - "$2" | awk -F, '
+        { rel = ($3 - $6) / ($6 > 1e-12 ? $6 : 1); if (rel < 0) rel = -rel
+          if ($1 != $4 || ($2 != $5 && rel > 1e-6)) { print "row " $1 ": " $2 " vs " $5; bad++ }
+          if (rel > 1e-5) { print "row " $1 ": distance " $3 " vs " $6; bad++ } }
+        END { exit bad > 0 }'
+}
+
+run pann-match --help
+check "--help exits 0 and shows usage" test "$rc" -eq 0 -a -n "$(printf '%s' "$out" | grep 'Usage: pann-match')"
+run pann-match --version
+check "--version exits 0" test "$rc" -eq 0 -a -n "$(printf '%s' "$out" | grep -E '^pann-match \(pann\) [0-9]')"
+
+for metric in l1 l2; do
+    pann-match -q --exact --metric=$metric "$S" "$T" >"$TMPD/exact.csv"
+    brute $metric min 0 "$S" "$T" >"$TMPD/brute.csv"
+    check "--exact --metric=$metric equals brute force (two files)" same_answers "$TMPD/exact.csv" "$TMPD/brute.csv"
+    pann-match -q --exact --metric=$metric "$S" >"$TMPD/exact.csv"
+    brute $metric min 1 "$S" "$S" >"$TMPD/brute.csv"
+    check "--exact --metric=$metric equals brute force (one file, self excluded)" same_answers "$TMPD/exact.csv" "$TMPD/brute.csv"
+done
+pann-match -q --exact --mode=max "$S" "$T" >"$TMPD/exact.csv"
+brute l1 max 0 "$S" "$T" >"$TMPD/brute.csv"
+check "--exact --mode=max equals brute-force farthest rows" same_answers "$TMPD/exact.csv" "$TMPD/brute.csv"
+
+pann-match -q --iterations=0 "$S" "$T" >"$TMPD/exhausted.csv"
+pann-match -q --exact "$S" "$T" >"$TMPD/exact.csv"
+check "--iterations=0 (exhaustion) equals --exact" cmp -s "$TMPD/exhausted.csv" "$TMPD/exact.csv"
+
+pann-match -q --seed=7 -j 1 --decay=0.3 "$S" "$T" >"$TMPD/j1.csv"
+pann-match -q --seed=7 -j 2 --decay=0.3 "$S" "$T" >"$TMPD/j2.csv"
+check "same seed: identical output with -j 1 and -j 2" cmp -s "$TMPD/j1.csv" "$TMPD/j2.csv"
+pann-match -q --seed=8 "$S" "$T" >"$TMPD/seed8.csv"
+check "another seed gives another path" test -n "$(cmp "$TMPD/j1.csv" "$TMPD/seed8.csv" 2>&1)"
+check "one output row per query row, with the header" test "$(wc -l <"$TMPD/j1.csv")" -eq 201
+check "header is query,neighbor,distance,proven" test "$(head -n 1 "$TMPD/j1.csv")" = "query,neighbor,distance,proven"
+tail -n +2 "$TMPD/j1.csv" | cut -d, -f3 >"$TMPD/any.d"
+tail -n +2 "$TMPD/exact.csv" | cut -d, -f3 >"$TMPD/ex.d"
+check "anytime distance >= exact distance on every row" sh -c "paste -d, '$TMPD/any.d' '$TMPD/ex.d' | awk -F, '\$1 < \$2 - 1e-6 { bad++ } END { exit bad > 0 }'"
+
+run pann-match -q --iterations=10000 --history="$TMPD/h.csv" --fit "$S" "$T"
+check "--history has the documented header" test "$(head -n 1 "$TMPD/h.csv")" = "step,iteration,swaps,mean_best,mean_current"
+check "--history: a line per epoch (100 proposals) up to 10,000" test "$(tail -n +2 "$TMPD/h.csv" | wc -l)" -eq 100
+check "--history: mean_best never rises after the first pass" sh -c "tail -n +4 '$TMPD/h.csv' | awk -F, 'NR > 1 && \$4 > prev + 1e-9 { bad++ } { prev = \$4 } END { exit bad > 0 }'"
+run pann-match --iterations=10000 --fit "$S" "$T"
+check "summary reports the fit and the estimate" sh -c "printf '%s' \"\$1\" | grep -q 'fit a + b\*t^c' && printf '%s' \"\$1\" | grep -q 'estimated exact mean'" _ "$err"
+check "summary reports the seed" sh -c "printf '%s' \"\$1\" | grep -q 'seed 1'" _ "$err"
+run pann-match -q "$S" "$T"
+check "-q prints nothing on stderr" test -z "$err" -a "$rc" -eq 0
+
+pann-match -q --exact - "$T" <"$S" >"$TMPD/stdin.csv"
+pann-match -q --exact "$S" "$T" >"$TMPD/file.csv"
+check "'-' reads the query from stdin" cmp -s "$TMPD/stdin.csv" "$TMPD/file.csv"
+pann-match -q --exact -o "$TMPD/o.csv" "$S" "$T"
+check "-o writes the same as stdout" cmp -s "$TMPD/o.csv" "$TMPD/file.csv"
+check "-o leaves no temporary file" test "$(ls "$TMPD" | grep -c '\.tmp\.')" -eq 0
+pann-match -q --exact --eps=0.05 "$S" "$T" >"$TMPD/eps.csv"
+check "--eps: no neighbour closer than eps" sh -c "tail -n +2 '$TMPD/eps.csv' | awk -F, '\$3 != \"\" && \$3 < 0.05 { bad++ } END { exit bad > 0 }'"
+run pann-match -q --exact "$M/bom-crlf.csv"
+check "BOM, CRLF and quotes are read" test "$rc" -eq 0 -a "$(printf '%s\n' "$out" | sed -n 2p)" = "1,2,5,1"
+
+expect_fail 1 "^pann-match: .*ragged.csv:3:3: " "ragged row: located error" pann-match "$M/ragged.csv"
+expect_fail 1 "^pann-match: .*text.csv:4:2: .*'x'.*not a number" "non-numeric value: located error" pann-match "$M/text.csv"
+expect_fail 1 "^pann-match: .*empty.csv.*empty" "empty file" pann-match "$M/empty.csv"
+expect_fail 1 "^pann-match: .*missing.csv:3:2: missing value" "missing value: located error" pann-match "$M/missing.csv"
+expect_fail 1 "^pann-match: .*unknown column 'zz'" "unknown column name" pann-match -c zz "$S"
+expect_fail 1 "^pann-match: .*no column 'x'" "schema mismatch between the files" pann-match "$M/two-cols.csv" "$S"
+expect_fail 1 "^pann-match: .*cosine.*categorical" "cosine with a categorical column" pann-match --metric=cosine "$M/categorical.csv"
+expect_fail 2 "^pann-match: .*nonexistent.csv: No such file" "missing file: exit 2" pann-match "$TMPD/nonexistent.csv"
+expect_fail 2 "^pann-match: .*is a directory" "a directory: exit 2" pann-match "$TMPD"
+expect_fail 1 "^pann-match: --threads: '0'" "--threads=0" pann-match --threads=0 "$S"
+expect_fail 1 "^pann-match: --top-fraction: '1.5'" "--top-fraction=1.5" pann-match --top-fraction=1.5 "$S"
+expect_fail 1 "^pann-match: --iterations: '-5'" "negative --iterations" pann-match --iterations=-5 "$S"
+expect_fail 1 "^pann-match: --metric: 'foo'" "unknown metric" pann-match --metric=foo "$S"
+expect_fail 1 "^pann-match: --mode: 'mid'" "unknown mode" pann-match --mode=mid "$S"
+expect_fail 1 "^pann-match: --scale: 'z'" "unknown scale" pann-match --scale=z "$S"
+expect_fail 1 "^pann-match: standard input .*once" "stdin twice" pann-match - -
+expect_fail 1 "^pann-match: --exact has no history" "--exact with --history" pann-match --exact --history=x "$S"
+expect_fail 1 "^pann-match: expected QUERY" "no file" pann-match
+expect_fail 1 "^pann-match: expected QUERY" "three files" pann-match "$S" "$S" "$S"
+expect_fail 2 "^pann-match: write error on stdout" "stdout full (/dev/full)" sh -c "pann-match -q '$S' >/dev/full"
+expect_fail 2 "^pann-match: .*nodir/out.csv" "-o in a missing directory" pann-match -o "$TMPD/nodir/out.csv" "$S"
