@@ -188,6 +188,7 @@ static float badness(const engine *e, size_t k)
 }
 
 typedef struct run_state {
+    const engine *e;
     pann_result *r;
     double sum_cur, sum_best;
     size_t assigned;             /* rows with a neighbour */
@@ -211,6 +212,9 @@ static int record_history(run_state *st, pann_error *err)
         .step = r->steps, .iteration = r->iterations, .swaps = r->swaps,
         .mean_best = st->sum_best / denom, .mean_current = st->sum_cur / denom,
     };
+    if (st->e->o->snapshot)
+        st->e->o->snapshot(st->e->o->snapshot_ctx, &r->history[r->nhistory - 1],
+                           st->e->cur_nn, st->e->best_nn, st->e->n);
     return 0;
 }
 
@@ -434,7 +438,7 @@ int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
         return rc;
     engine e = { .S = S, .T = T, .metric = m, .o = o, .n = S->n, .m = T->n,
                  .eps_cmp = pann_dist_to_cmp(m, o->eps) };
-    run_state st = { .r = r, .started = now_seconds() };
+    run_state st = { .e = &e, .r = r, .started = now_seconds() };
     r->n = S->n;
     int threads = pann_threads(o->threads);
     uint32_t *active = malloc((e.n ? e.n : 1) * sizeof *active);

@@ -220,6 +220,14 @@ uint64_t pann_perm_at(const pann_perm *p, uint64_t i);
 
 typedef enum { PANN_MIN = 0, PANN_MAX = 1 } pann_mode;
 
+typedef struct pann_history_rec {
+    uint64_t step;           /* candidates drawn, including skipped ones */
+    uint64_t iteration;      /* proposals evaluated (distance computed) */
+    uint64_t swaps;          /* accepted proposals */
+    double mean_best;        /* mean of each row's best distance so far */
+    double mean_current;     /* mean of each row's current distance */
+} pann_history_rec;
+
 typedef struct pann_engine_opts {
     pann_mode mode;
     double decay;            /* temperature tau(t) = decay / log(2 + t) */
@@ -234,17 +242,15 @@ typedef struct pann_engine_opts {
     int threads;             /* 0 = all cores */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
+    /* Called after each history record with every row's current and best
+     * neighbour (PANN_NONE when unassigned), e.g. to draw a frame. */
+    void (*snapshot)(void *ctx, const pann_history_rec *rec,
+                     const uint32_t *current_nn, const uint32_t *best_nn, size_t n);
+    void *snapshot_ctx;
 } pann_engine_opts;
 
 void pann_engine_opts_init(pann_engine_opts *o);
 
-typedef struct pann_history_rec {
-    uint64_t step;           /* candidates drawn, including skipped ones */
-    uint64_t iteration;      /* proposals evaluated (distance computed) */
-    uint64_t swaps;          /* accepted proposals */
-    double mean_best;        /* mean of each row's best distance so far */
-    double mean_current;     /* mean of each row's current distance */
-} pann_history_rec;
 
 typedef struct pann_result {
     size_t n;
@@ -341,5 +347,9 @@ int pann_threads(int requested);
 #include "pann_filter.h"
 #include "pann_knn.h"
 #include "pann_extreme.h"
+#include "pann_synth.h"
+#include "pann_svg.h"
+#include "pann_sparse.h"
+#include "pann_profile.h"
 
 #endif
