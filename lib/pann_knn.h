@@ -1,4 +1,112 @@
-/* pann_knn.h — declarations of the knn module (see lib/knn.c). */
+/* pann_knn.h — K nearest neighbours by the article's K-copies rule
+ * (section 2.3), exact K-neighbour lists, majority-vote classification and
+ * clustering by connected components of the K-NN graph (see lib/knn.c).
+ * Included at the end of pann.h; uses its types. */
 #ifndef PANN_KNN_H
 #define PANN_KNN_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The K neighbours of every row of S among the rows of T. */
+typedef struct pann_knn_result {
+    size_t n, k;
+    uint32_t *nn;            /* n*k rows of T, row q at nn + q*k, nearest
+                                first (ties: the lower row) */
+    float *dist;             /* n*k reported distances, same layout */
+    unsigned char *proven;   /* n flags: every candidate tried, list exact */
+    size_t nproven;
+    uint64_t steps;          /* candidates drawn, self included */
+    uint64_t iterations;     /* proposals evaluated (distance computed) */
+    uint64_t swaps;          /* proposals that entered a list */
+    uint64_t epochs;
+    bool stopped_by_time;
+    double seconds;
+} pann_knn_result;
+
+void pann_knn_result_free(pann_knn_result *r);
+
+/* Anytime search, the K-copies rule: the K copies of a query share the
+ * query's stream of candidates (a keyed permutation of T, so nothing is
+ * proposed twice) and never hold the same row, so a proposal better than the
+ * worst copy replaces it.  The first pass gives every query K admissible
+ * candidates whatever the budget; then each epoch gives one proposal to the
+ * top fraction of queries by their worst copy's distance.  Reads seed,
+ * max_iterations (proposals in all, first pass included; 0 = until every
+ * candidate is tried, which is exact), max_seconds, top_fraction,
+ * self_exclude, threads and progress of o; mode must be PANN_MIN.  Output is
+ * the same for any thread count.  Error when k is 0 or larger than the
+ * number of candidates (T's rows, less one with self exclusion). */
+int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                 size_t k, const pann_engine_opts *o, pann_knn_result *r,
+                 pann_error *err);
+
+/* Exact K nearest by brute force over the blocked kernels; equal to a plain
+ * double loop keeping the K smallest (distance, row).  Reads self_exclude
+ * and threads of o. */
+int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                   size_t k, const pann_engine_opts *o, pann_knn_result *r,
+                   pann_error *err);
+
+/* ---- classification ------------------------------------------------ */
+
+/* The column LIST to encode for distances: `columns` (NULL or "" = all
+ * columns of t) without the label column, whose 0-based index goes to
+ * *label_col.  A `columns` that names the label is an error: the label
+ * never enters the distance.  *list is malloc'ed. */
+int pann_knn_feature_columns(const pann_table *t, const char *columns,
+                             const char *label, size_t *label_col, char **list,
+                             pann_error *err);
+
+/* The label column of `query` matching column label_col of `train` (by
+ * name, or by position without a header); SIZE_MAX when it has none. */
+size_t pann_knn_query_label(const pann_table *train, size_t label_col,
+                            const pann_table *query);
+
+/* Class codes: names sorted by strcmp over TRAIN's and QUERY's labels. */
+typedef struct pann_labels {
+    size_t nclasses;
+    char **names;            /* nclasses names by code */
+    uint32_t *train;         /* class of each row of the TRAIN matrix */
+    uint32_t *query;         /* actual class of each query row, PANN_NONE
+                                when missing or when QUERY has no label */
+} pann_labels;
+
+/* Labels of the rows of T (from column tcol of tt; a missing label is an
+ * error located FILE:LINE:FIELD) and of S (column qcol of qt, SIZE_MAX or
+ * qt NULL for none; a missing one is PANN_NONE). */
+int pann_labels_build(const pann_table *tt, const pann_matrix *T, size_t tcol,
+                      const pann_table *qt, const pann_matrix *S, size_t qcol,
+                      pann_labels *l, pann_error *err);
+void pann_labels_free(pann_labels *l);
+
+/* Weight of a neighbour at distance d under distance weighting. */
+#define PANN_KNN_WEIGHT_EPS 1e-9
+/* pred[q]: the class with the largest vote among q's K neighbours (weight 1,
+ * or 1 / (d + PANN_KNN_WEIGHT_EPS) when weighted); ties go to the class of
+ * the nearest neighbour among the tied classes. */
+int pann_knn_vote(const pann_knn_result *r, const uint32_t *train_class, bool weighted,
+                  uint32_t *pred, pann_error *err);
+
+/* counts[a * nclasses + p]: queries of actual class a predicted p (queries
+ * without an actual class are left out; *scored counts the others and
+ * *correct the diagonal).  counts is malloc'ed. */
+int pann_knn_confusion(const uint32_t *pred, const uint32_t *actual, size_t n,
+                       size_t nclasses, uint64_t **counts, size_t *scored,
+                       size_t *correct, pann_error *err);
+
+/* ---- clustering ------------------------------------------------------ */
+
+/* Connected components of the K-NN graph of T with itself (r from S = T):
+ * an edge q - j when j is in q's list (or, mutual, when each is in the
+ * other's).  cluster[q] in 0..nclusters-1, numbered by the lowest row of
+ * each cluster, so the answer does not depend on the order of the search. */
+int pann_knn_cluster(const pann_knn_result *r, bool mutual, uint32_t *cluster,
+                     size_t *nclusters, pann_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

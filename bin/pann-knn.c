@@ -1,0 +1,368 @@
+/* pann-knn — the K nearest TRAIN rows of every QUERY row (of every TRAIN
+ * row, itself excluded, without QUERY) by the article's K-copies rule or by
+ * exact search; with --label, classification by majority vote; with
+ * --cluster, the connected components of the K-NN graph.  Option parsing,
+ * loading and output only: the work is in libpann (lib/knn.c). */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+enum {
+    OPT_LABEL = CLI_OPT_FIRST_PROGRAM, OPT_WEIGHTS, OPT_REPORT, OPT_CLUSTER, OPT_MUTUAL,
+    OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION,
+};
+
+static const char program_help[] =
+"The K nearest rows of TRAIN for every row of QUERY (for every row of TRAIN,\n"
+"a row never being its own neighbour, when QUERY is absent), by the PANN\n"
+"anytime search with the article's K-copies rule, or exactly.  Writes the CSV\n"
+"query,rank,neighbor,distance,proven (1-based data rows; rank 1 = nearest;\n"
+"proven = 1 when every candidate was tried, so the list is exact).\n"
+"\n"
+"  -k, --neighbors=K      number of neighbours (required; 1 to the number of\n"
+"                         candidate rows)\n"
+"\n"
+"Classification and clustering:\n"
+"      --label=COL        classify by majority vote of the K neighbours' COL\n"
+"                         (ties: the class of the nearest tied neighbour);\n"
+"                         writes query,predicted,actual.  Without QUERY this\n"
+"                         is leave-one-out on TRAIN.  COL never enters the\n"
+"                         distance; naming it in --columns is an error\n"
+"      --weights=W        uniform (default) or distance: weight 1/(d + 1e-9)\n"
+"      --report=FILE      write the confusion matrix there as CSV (default:\n"
+"                         on stderr with the accuracy)\n"
+"      --cluster          clusters of TRAIN: connected components of the K-NN\n"
+"                         graph; writes row,cluster (clusters numbered from 1\n"
+"                         in order of their first row), sizes on stderr\n"
+"      --mutual           an edge only when each row is in the other's list\n"
+"                         (default: when either is)\n"
+"\n"
+"Search options:\n"
+"      --iterations=N     proposals in all (default 50*K per query row; the\n"
+"                         first pass always makes K per row); 0 = until every\n"
+"                         candidate is tried, which is exact\n"
+"      --time=SECONDS     stop after this long\n"
+"      --top-fraction=F   share of rows, worst K-th distance first, given a\n"
+"                         proposal each epoch (default 0.5)\n";
+
+typedef struct knn_opts {
+    size_t k;
+    const char *label, *report;
+    bool weighted, cluster, mutual, iterations_given;
+    pann_engine_opts engine;
+} knn_opts;
+
+static void check_combinations(const cli *c, const knn_opts *ko, int nfiles)
+{
+    const pann_engine_opts *e = &ko->engine;
+    if (nfiles < 1 || nfiles > 2)
+        cli_usage_error(c, "expected TRAIN [QUERY], got %d file%s", nfiles,
+                        nfiles == 1 ? "" : "s");
+    if (ko->k == 0)
+        cli_usage_error(c, "-k: the number of neighbours K is required");
+    if (c->exact && (ko->iterations_given || e->max_seconds > 0 || e->top_fraction != 0.5))
+        cli_usage_error(c, "--exact has no budget; drop --iterations, --time, --top-fraction");
+    if (!ko->label && (ko->weighted || ko->report))
+        cli_usage_error(c, "--weights and --report need --label");
+    if (ko->mutual && !ko->cluster)
+        cli_usage_error(c, "--mutual needs --cluster");
+    if (ko->cluster && ko->label)
+        cli_usage_error(c, "--cluster and --label exclude each other");
+    if (ko->cluster && nfiles != 1)
+        cli_usage_error(c, "--cluster clusters TRAIN alone; drop QUERY");
+}
+
+static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
+{
+    static const struct option longopts[] = {
+        CLI_LONG_OPTIONS,
+        { "neighbors", required_argument, NULL, 'k' },
+        { "label", required_argument, NULL, OPT_LABEL },
+        { "weights", required_argument, NULL, OPT_WEIGHTS },
+        { "report", required_argument, NULL, OPT_REPORT },
+        { "cluster", no_argument, NULL, OPT_CLUSTER },
+        { "mutual", no_argument, NULL, OPT_MUTUAL },
+        { "iterations", required_argument, NULL, OPT_ITERATIONS },
+        { "time", required_argument, NULL, OPT_TIME },
+        { "top-fraction", required_argument, NULL, OPT_TOP_FRACTION },
+        { NULL, 0, NULL, 0 },
+    };
+    pann_engine_opts *e = &ko->engine;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "k:" CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
+        if (cli_option(c, opt, optarg, program_help))
+            continue;
+        switch (opt) {
+        case 'k': ko->k = cli_parse_count(c, "-k", optarg, 1, 1000000); break;
+        case OPT_LABEL: ko->label = optarg; break;
+        case OPT_WEIGHTS:
+            if (strcmp(optarg, "uniform") == 0) ko->weighted = false;
+            else if (strcmp(optarg, "distance") == 0) ko->weighted = true;
+            else cli_usage_error(c, "--weights: '%s' is not uniform or distance", optarg);
+            break;
+        case OPT_REPORT: ko->report = optarg; break;
+        case OPT_CLUSTER: ko->cluster = true; break;
+        case OPT_MUTUAL: ko->mutual = true; break;
+        case OPT_ITERATIONS:
+            e->max_iterations = cli_parse_count(c, "--iterations", optarg, 0, UINT64_MAX);
+            ko->iterations_given = true;
+            break;
+        case OPT_TIME: e->max_seconds = cli_parse_real(c, "--time", optarg, 1e-6, 1e9); break;
+        case OPT_TOP_FRACTION:
+            e->top_fraction = cli_parse_real(c, "--top-fraction", optarg, 1e-9, 1.0);
+            break;
+        default:
+            cli_usage_error(c, "unexpected option");
+        }
+    }
+    check_combinations(c, ko, argc - optind);
+}
+
+/* cli_load, with the label column taken out of the distance columns (the
+ * header must be read before the column list can be written). */
+static void load_inputs(const cli *c, const knn_opts *ko, const char *const *files,
+                        size_t nfiles, cli_data *data, size_t *label_col)
+{
+    if (!ko->label) {
+        cli_load(c, files, nfiles, data);
+        return;
+    }
+    pann_error err = {0};
+    memset(data, 0, sizeof *data);
+    if (nfiles == 2 && strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
+        cli_usage_error(c, "standard input ('-') can be read only once");
+    data->nfiles = nfiles;
+    const pann_table *tables[2];
+    for (size_t i = 0; i < nfiles; i++) {
+        if (pann_table_read(&data->tables[i], files[i], &c->read, &err) != 0)
+            cli_die(c, &err);
+        tables[i] = &data->tables[i];
+    }
+    char *columns;
+    if (pann_knn_feature_columns(&data->tables[0], c->encode.columns, ko->label, label_col,
+                                 &columns, &err) != 0)
+        cli_die(c, &err);
+    pann_encode_opts encode = c->encode;
+    encode.columns = columns;
+    encode.cosine = c->metric == PANN_COSINE;
+    size_t dropped = 0;
+    if (pann_encode(tables, nfiles, &encode, &data->schema, data->mats, &dropped, &err) != 0)
+        cli_die(c, &err);
+    free(columns);
+    if (dropped)
+        cli_note(c, "%zu row%s with missing values left out (--missing=drop)",
+                 dropped, dropped == 1 ? "" : "s");
+    if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0)
+        cli_die(c, &err);
+}
+
+static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,
+                             const pann_knn_result *r)
+{
+    pann_output out;
+    cli_output_open(c, &out);
+    fputs("query,rank,neighbor,distance,proven\n", out.fp);
+    for (size_t q = 0; q < r->n; q++)
+        for (size_t j = 0; j < r->k; j++) {
+            size_t at = q * r->k + j;
+            if (r->nn[at] == PANN_NONE)
+                continue;
+            fprintf(out.fp, "%zu,%zu,%zu,%.7g,%d\n", S->row_id[q] + 1, j + 1,
+                    T->row_id[r->nn[at]] + 1, r->dist[at], r->proven[q]);
+        }
+    cli_output_commit(c, &out);
+}
+
+static void fail_memory(const cli *c)
+{
+    pann_error err = { PANN_ESYSTEM, "out of memory" };
+    cli_die(c, &err);
+}
+
+/* The confusion matrix as CSV: actual,CLASS1,CLASS2,... one row per class. */
+static void write_confusion(FILE *fp, const pann_labels *l, const uint64_t *counts)
+{
+    fputs("actual", fp);
+    for (size_t p = 0; p < l->nclasses; p++) {
+        fputc(',', fp);
+        pann_csv_field(fp, l->names[p]);
+    }
+    fputc('\n', fp);
+    for (size_t a = 0; a < l->nclasses; a++) {
+        pann_csv_field(fp, l->names[a]);
+        for (size_t p = 0; p < l->nclasses; p++)
+            fprintf(fp, ",%llu", (unsigned long long)counts[a * l->nclasses + p]);
+        fputc('\n', fp);
+    }
+}
+
+static void report_accuracy(const cli *c, const knn_opts *ko, const pann_labels *l,
+                            const uint32_t *pred, size_t n)
+{
+    uint64_t *counts;
+    size_t scored, correct;
+    pann_error err = {0};
+    if (pann_knn_confusion(pred, l->query, n, l->nclasses, &counts, &scored, &correct, &err))
+        cli_die(c, &err);
+    if (scored)
+        cli_note(c, "accuracy %.4f (%zu of %zu labelled queries)",
+                 (double)correct / scored, correct, scored);
+    else
+        cli_note(c, "no query has a label: accuracy not computed");
+    if (ko->report) {
+        pann_output out;
+        if (pann_output_open(&out, ko->report, &err) != 0)
+            cli_die(c, &err);
+        write_confusion(out.fp, l, counts);
+        if (pann_output_commit(&out, &err) != 0)
+            cli_die(c, &err);
+    } else if (scored && !c->quiet) {
+        cli_note(c, "confusion matrix (rows: actual class, columns: predicted):");
+        write_confusion(stderr, l, counts);
+    }
+    free(counts);
+}
+
+static void classify(const cli *c, const knn_opts *ko, const cli_data *data, size_t label_col,
+                     const pann_matrix *S, const pann_matrix *T, const pann_knn_result *r)
+{
+    const pann_table *tt = &data->tables[0];
+    const pann_table *qt = data->nfiles == 2 ? &data->tables[1] : tt;
+    size_t qcol = data->nfiles == 2 ? pann_knn_query_label(tt, label_col, qt) : label_col;
+    pann_labels l;
+    pann_error err = {0};
+    if (pann_labels_build(tt, T, label_col, qt, S, qcol, &l, &err) != 0)
+        cli_die(c, &err);
+    uint32_t *pred = malloc((S->n ? S->n : 1) * sizeof *pred);
+    if (!pred)
+        fail_memory(c);
+    if (pann_knn_vote(r, l.train, ko->weighted, pred, &err) != 0)
+        cli_die(c, &err);
+    pann_output out;
+    cli_output_open(c, &out);
+    fputs("query,predicted,actual\n", out.fp);
+    for (size_t q = 0; q < S->n; q++) {
+        fprintf(out.fp, "%zu,", S->row_id[q] + 1);
+        pann_csv_field(out.fp, pred[q] == PANN_NONE ? "" : l.names[pred[q]]);
+        fputc(',', out.fp);
+        pann_csv_field(out.fp, l.query[q] == PANN_NONE ? "" : l.names[l.query[q]]);
+        fputc('\n', out.fp);
+    }
+    cli_output_commit(c, &out);
+    if (qcol == SIZE_MAX)
+        cli_note(c, "%s has no column '%s': no actual class, no accuracy", qt->display,
+                 tt->colnames[label_col]);
+    else
+        report_accuracy(c, ko, &l, pred, S->n);
+    free(pred);
+    pann_labels_free(&l);
+}
+
+static void cluster(const cli *c, const knn_opts *ko, const pann_matrix *T,
+                    const pann_knn_result *r)
+{
+    uint32_t *cl = malloc((T->n ? T->n : 1) * sizeof *cl);
+    size_t ncl = 0, *sizes = NULL;
+    pann_error err = {0};
+    if (!cl)
+        fail_memory(c);
+    if (pann_knn_cluster(r, ko->mutual, cl, &ncl, &err) != 0)
+        cli_die(c, &err);
+    pann_output out;
+    cli_output_open(c, &out);
+    fputs("row,cluster\n", out.fp);
+    for (size_t q = 0; q < T->n; q++)
+        fprintf(out.fp, "%zu,%u\n", T->row_id[q] + 1, cl[q] + 1);
+    cli_output_commit(c, &out);
+    if (!(sizes = calloc(ncl ? ncl : 1, sizeof *sizes)))
+        fail_memory(c);
+    for (size_t q = 0; q < T->n; q++)
+        sizes[cl[q]]++;
+    char line[256];
+    size_t used = 0;
+    for (size_t i = 0; i < ncl && used < 200; i++)
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%zu", i ? ", " : "",
+                                 sizes[i]);
+    cli_note(c, "%zu cluster%s (%s K-NN graph); sizes in cluster order: %s%s", ncl,
+             ncl == 1 ? "" : "s", ko->mutual ? "mutual" : "symmetrised", line,
+             used >= 200 ? ", ..." : "");
+    free(sizes);
+    free(cl);
+}
+
+static void summarise(const cli *c, const cli_data *data, const pann_matrix *S,
+                      const pann_matrix *T, const pann_knn_result *r)
+{
+    double sum = 0.0;
+    size_t counted = 0;
+    for (size_t q = 0; q < r->n; q++)
+        if (r->nn[q * r->k + r->k - 1] != PANN_NONE) {
+            sum += r->dist[q * r->k + r->k - 1];
+            counted++;
+        }
+    cli_note(c, "%zu query rows, %zu training rows, %zu columns, K = %zu, metric %s, seed %llu",
+             S->n, T->n, S->d, r->k, pann_metric_name(data->metric.kind),
+             (unsigned long long)c->seed);
+    cli_note(c, "mean distance to the K-th neighbour %.6g; %s; %zu rows (%.1f%%) proven exact",
+             counted ? sum / counted : NAN, c->exact ? "exact search" : "anytime search",
+             r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
+    if (!c->exact)
+        cli_note(c, "%llu proposals (%.3g%% of brute force), %llu entered a list, "
+                 "%llu epochs, %.3f s%s", (unsigned long long)r->iterations,
+                 S->n && T->n ? 100.0 * r->steps / ((double)S->n * T->n) : 0.0,
+                 (unsigned long long)r->swaps, (unsigned long long)r->epochs, r->seconds,
+                 r->stopped_by_time ? ", stopped by --time" : "");
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    knn_opts ko = {0};
+    cli_init(&c, "pann-knn", "pann-knn -k K [OPTIONS] TRAIN [QUERY]", PANN_SCALE_NONE);
+    pann_engine_opts_init(&ko.engine);
+    parse_args(argc, argv, &c, &ko);
+
+    size_t nfiles = (size_t)(argc - optind), label_col = SIZE_MAX;
+    const char *files[2] = { argv[optind], nfiles == 2 ? argv[optind + 1] : NULL };
+    cli_data data;
+    load_inputs(&c, &ko, files, nfiles, &data, &label_col);
+    const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
+
+    size_t candidates = T->n - (nfiles == 1 && T->n > 0);
+    if (ko.k > candidates)
+        cli_usage_error(&c, "-k: %zu neighbours asked, but %s has %zu candidate row%s%s",
+                        ko.k, data.tables[0].display, candidates, candidates == 1 ? "" : "s",
+                        nfiles == 1 ? " (a row is not its own neighbour)" : "");
+
+    pann_engine_opts common;
+    cli_engine_opts(&c, &common);
+    pann_engine_opts *e = &ko.engine;
+    e->seed = common.seed;
+    e->threads = common.threads;
+    e->progress = common.progress;
+    e->progress_ctx = common.progress_ctx;
+    e->self_exclude = nfiles == 1;
+    if (!ko.iterations_given)
+        e->max_iterations = 50 * (uint64_t)ko.k * (S->n ? S->n : 1);
+
+    pann_knn_result r;
+    pann_error err = {0};
+    int rc = c.exact ? pann_knn_exact(S, T, &data.metric, ko.k, e, &r, &err)
+                     : pann_knn_run(S, T, &data.metric, ko.k, e, &r, &err);
+    if (e->progress)
+        fputc('\n', stderr);
+    if (rc)
+        cli_die(&c, &err);
+    summarise(&c, &data, S, T, &r);
+    if (ko.label)
+        classify(&c, &ko, &data, label_col, S, T, &r);
+    else if (ko.cluster)
+        cluster(&c, &ko, T, &r);
+    else
+        write_neighbours(&c, S, T, &r);
+    pann_knn_result_free(&r);
+    cli_data_free(&data);
+    return 0;
+}

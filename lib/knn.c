@@ -1,0 +1,774 @@
+/* knn.c — K nearest neighbours: the article's K-copies rule (section 2.3)
+ * as an anytime search, the exact lists by blocked brute force, and what is
+ * built on the lists: majority-vote classification and clustering by
+ * connected components of the K-NN graph.
+ *
+ * The K-copies rule, made concrete: query q keeps K copies, a neighbour
+ * held by one copy cannot be held by another, so the copies hold K distinct
+ * rows, kept as a list sorted by (comparison value, row).  All copies share
+ * the query's keyed permutation of T (rng.c), so no candidate is proposed
+ * twice; a candidate better than the worst copy replaces it, and once the
+ * stream is exhausted the list is exactly the K nearest with ties to the
+ * lower row — the anytime search and the exact answer are one loop, as in
+ * engine.c.  Epochs and determinism follow engine.c: each epoch gives one
+ * proposal to the top fraction of the queries still searching, ordered by
+ * their worst copy's distance; a query touches only its own state; outcomes
+ * are folded serially in position order, so -j does not change the output.
+ */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "pann.h"
+
+#define CHUNK_MAX 8192          /* queries per parallel chunk of an epoch */
+#define TILE_BLOCKS 64          /* exact: 1024 rows of T per tile */
+#define TASK_QUERIES 64         /* exact: queries a thread takes at a time */
+
+void pann_knn_result_free(pann_knn_result *r)
+{
+    free(r->nn);
+    free(r->dist);
+    free(r->proven);
+    memset(r, 0, sizeof *r);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- the sorted list of a query's K copies ---------------------------- */
+
+/* (c, row) before (c2, row2): the total order of brute force. */
+static inline bool key_less(float c, uint32_t row, float c2, uint32_t row2)
+{
+    return c < c2 || (c == c2 && row < row2);
+}
+
+/* Insert (c, row) into the list of `*filled` entries (capacity k) when it
+ * belongs to the k smallest; false when it does not. */
+static inline bool list_insert(float *cmp, uint32_t *nn, uint32_t *filled, size_t k,
+                               float c, uint32_t row)
+{
+    if (c != c)
+        c = INFINITY;          /* a NaN ranks last, never breaks the order */
+    size_t pos = *filled;
+    if (pos == k) {
+        if (!key_less(c, row, cmp[k - 1], nn[k - 1]))
+            return false;
+        pos = k - 1;
+    } else {
+        (*filled)++;
+    }
+    for (; pos > 0 && key_less(c, row, cmp[pos - 1], nn[pos - 1]); pos--) {
+        cmp[pos] = cmp[pos - 1];
+        nn[pos] = nn[pos - 1];
+    }
+    cmp[pos] = c;
+    nn[pos] = row;
+    return true;
+}
+
+static int check_inputs(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                        size_t k, const pann_engine_opts *o, pann_error *err)
+{
+    if (S->d != T->d || S->d != m->d)
+        return pann_fail(err, PANN_EINPUT, "the two tables have %zu and %zu columns", S->d, T->d);
+    if (T->n >= PANN_NONE)
+        return pann_fail(err, PANN_EINPUT, "the reference table has too many rows (%zu)", T->n);
+    if (o->self_exclude && S->n != T->n)
+        return pann_fail(err, PANN_EINPUT, "self exclusion needs the same table on both sides");
+    size_t candidates = T->n - (o->self_exclude && T->n > 0);
+    if (k == 0)
+        return pann_fail(err, PANN_EINPUT, "the number of neighbours K must be at least 1");
+    if (k > candidates)
+        return pann_fail(err, PANN_EINPUT,
+                         "K = %zu neighbours asked, but there are only %zu candidate rows "
+                         "(%zu rows%s)", k, candidates, T->n,
+                         o->self_exclude ? ", a row not being its own neighbour" : "");
+    if (o->mode != PANN_MIN)
+        return pann_fail(err, PANN_EINPUT, "K nearest neighbours are searched in min mode only");
+    return 0;
+}
+
+static int alloc_result(pann_knn_result *r, size_t n, size_t k, pann_error *err)
+{
+    r->n = n;
+    r->k = k;
+    size_t cells = n * k;
+    if (n && cells / n != k)
+        return pann_fail(err, PANN_ESYSTEM, "too many neighbours (%zu rows x %zu)", n, k);
+    if (cells == 0)
+        cells = 1;
+    r->nn = malloc(cells * sizeof *r->nn);
+    r->dist = malloc(cells * sizeof *r->dist);
+    r->proven = malloc(n ? n : 1);
+    if (!r->nn || !r->dist || !r->proven)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", n, k);
+    return 0;
+}
+
+/* ---- the anytime search ------------------------------------------------ */
+
+typedef struct knn_engine {
+    const pann_matrix *S, *T;
+    const pann_metric *metric;
+    const pann_engine_opts *o;
+    size_t n, m, k;
+    uint32_t *nn;                /* n*k, each query's list */
+    float *cmp;                  /* n*k comparison values */
+    uint32_t *filled;            /* entries held per query (<= k) */
+    uint32_t *tried;             /* position in the query's stream */
+} knn_engine;
+
+typedef struct outcome {
+    uint32_t steps, evaluated, inserted;
+} outcome;
+
+typedef struct sel_key {
+    float badness;
+    uint32_t row;
+} sel_key;
+
+/* Proposals for query q: `want` evaluated candidates (self skipped), fewer
+ * when the stream runs out. */
+static void propose(knn_engine *e, size_t q, uint32_t want, outcome *res)
+{
+    pann_perm perm;
+    pann_perm_init(&perm, e->m, e->o->seed, q);
+    float *cmp = e->cmp + q * e->k;
+    uint32_t *nn = e->nn + q * e->k;
+    const float *query = pann_row(e->S, q);
+    memset(res, 0, sizeof *res);
+    while (res->evaluated < want && e->tried[q] < e->m) {
+        uint32_t cand = (uint32_t)pann_perm_at(&perm, e->tried[q]++);
+        res->steps++;
+        if (e->o->self_exclude && cand == q)
+            continue;
+        float c = pann_cmp(e->metric, query, pann_row(e->T, cand));
+        res->evaluated++;
+        res->inserted += list_insert(cmp, nn, &e->filled[q], e->k, c, cand);
+    }
+}
+
+/* Run the queries rows[0..count) in parallel, `want` proposals each, then
+ * fold the outcomes in position order. */
+static void process_chunk(knn_engine *e, pann_knn_result *r, const uint32_t *rows,
+                          size_t count, uint32_t want, outcome *outcomes, int threads)
+{
+#pragma omp parallel for schedule(static) num_threads(threads) if (count >= 256)
+    for (size_t i = 0; i < count; i++)
+        propose(e, rows[i], want, &outcomes[i]);
+    for (size_t i = 0; i < count; i++) {
+        r->steps += outcomes[i].steps;
+        r->iterations += outcomes[i].evaluated;
+        r->swaps += outcomes[i].inserted;
+    }
+}
+
+static int cmp_key(const sel_key *a, const sel_key *b)
+{   /* a total order: the worst copy farthest first, then the lower row */
+    if (a->badness != b->badness)
+        return a->badness > b->badness ? -1 : 1;
+    return a->row < b->row ? -1 : (a->row > b->row);
+}
+
+/* Rearrange keys so that the first k are the k smallest in cmp_key order
+ * (quickselect, as in engine.c; the set is unique as the order is total). */
+static void select_top(sel_key *keys, size_t count, size_t k)
+{
+    size_t lo = 0, hi = count;
+    while (k > lo && k < hi) {
+        if (hi - lo <= 16) {
+            for (size_t i = lo + 1; i < hi; i++)
+                for (size_t j = i; j > lo && cmp_key(&keys[j], &keys[j - 1]) < 0; j--) {
+                    sel_key tmp = keys[j]; keys[j] = keys[j - 1]; keys[j - 1] = tmp;
+                }
+            return;
+        }
+        sel_key a = keys[lo], b = keys[lo + (hi - lo) / 2], c = keys[hi - 1];
+        sel_key pivot = cmp_key(&a, &b) < 0
+            ? (cmp_key(&b, &c) < 0 ? b : (cmp_key(&a, &c) < 0 ? c : a))
+            : (cmp_key(&a, &c) < 0 ? a : (cmp_key(&b, &c) < 0 ? c : b));
+        size_t i = lo, j = hi - 1;
+        for (;;) {
+            while (cmp_key(&keys[i], &pivot) < 0) i++;
+            while (cmp_key(&keys[j], &pivot) > 0) j--;
+            if (i >= j) break;
+            sel_key tmp = keys[i]; keys[i] = keys[j]; keys[j] = tmp;
+            i++; j--;
+        }
+        if (k <= j) hi = j + 1;
+        else lo = j + 1;
+    }
+}
+
+/* How far the query's worst copy is: what it has to gain. */
+static float badness(const knn_engine *e, size_t q)
+{
+    if (e->filled[q] < e->k)
+        return INFINITY;
+    float c = e->cmp[q * e->k + e->k - 1];
+    return c == c ? c : INFINITY;
+}
+
+/* The queries of this epoch, in row order: the top fraction of the active
+ * ones (kept in row order) by badness. */
+static size_t select_epoch(const knn_engine *e, const uint32_t *active, size_t nactive,
+                           sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
+{
+    size_t take = (size_t)ceil(e->o->top_fraction * (double)nactive);
+    if (take < 1) take = 1;
+    if (take >= nactive) {
+        memcpy(epoch_rows, active, nactive * sizeof *active);
+        return nactive;
+    }
+    for (size_t i = 0; i < nactive; i++)
+        keys[i] = (sel_key){ badness(e, active[i]), active[i] };
+    select_top(keys, nactive, take);
+    for (size_t i = 0; i < take; i++)
+        chosen[keys[i].row] = 1;
+    size_t count = 0;
+    for (size_t i = 0; i < nactive; i++)
+        if (chosen[active[i]]) {
+            chosen[active[i]] = 0;
+            epoch_rows[count++] = active[i];
+        }
+    return count;
+}
+
+static size_t drop_exhausted(const knn_engine *e, uint32_t *active, size_t nactive)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < nactive; i++)
+        if (e->tried[active[i]] < e->m)
+            active[kept++] = active[i];
+    return kept;
+}
+
+typedef struct run_state {
+    pann_knn_result *r;
+    double started;
+    int threads;
+    outcome *outcomes;
+} run_state;
+
+static bool budget_left(const knn_engine *e, run_state *st)
+{
+    const pann_engine_opts *o = e->o;
+    if (o->max_iterations && st->r->iterations >= o->max_iterations)
+        return false;
+    if (o->max_seconds > 0 && now_seconds() - st->started >= o->max_seconds) {
+        st->r->stopped_by_time = true;
+        return false;
+    }
+    return true;
+}
+
+static void report_progress(const knn_engine *e, const run_state *st)
+{
+    if (e->o->progress)
+        e->o->progress(e->o->progress_ctx, st->r->iterations, e->o->max_iterations);
+}
+
+/* The article's initialisation, one admissible candidate per copy. */
+static void first_pass(knn_engine *e, run_state *st, uint32_t *rows)
+{
+    for (size_t q = 0; q < e->n; q++)
+        rows[q] = (uint32_t)q;
+    for (size_t pos = 0; pos < e->n; pos += CHUNK_MAX) {
+        size_t len = e->n - pos < CHUNK_MAX ? e->n - pos : CHUNK_MAX;
+        process_chunk(e, st->r, rows + pos, len, (uint32_t)e->k, st->outcomes, st->threads);
+        report_progress(e, st);
+    }
+}
+
+static int search_epochs(knn_engine *e, run_state *st, uint32_t *active, size_t nactive,
+                         pann_error *err)
+{
+    sel_key *keys = malloc((e->n ? e->n : 1) * sizeof *keys);
+    unsigned char *chosen = calloc(e->n ? e->n : 1, 1);
+    uint32_t *epoch_rows = malloc((e->n ? e->n : 1) * sizeof *epoch_rows);
+    int rc = 0;
+    if (!keys || !chosen || !epoch_rows)
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", e->n);
+    while (!rc && nactive > 0 && budget_left(e, st)) {
+        size_t count = select_epoch(e, active, nactive, keys, chosen, epoch_rows);
+        for (size_t pos = 0; pos < count && budget_left(e, st);) {
+            size_t len = count - pos < CHUNK_MAX ? count - pos : CHUNK_MAX;
+            uint64_t left = e->o->max_iterations ? e->o->max_iterations - st->r->iterations : 0;
+            if (left && left < len)
+                len = (size_t)left;
+            process_chunk(e, st->r, epoch_rows + pos, len, 1, st->outcomes, st->threads);
+            pos += len;
+            report_progress(e, st);
+        }
+        st->r->epochs++;
+        nactive = drop_exhausted(e, active, nactive);
+    }
+    free(keys);
+    free(chosen);
+    free(epoch_rows);
+    return rc;
+}
+
+static void fill_result(const knn_engine *e, pann_knn_result *r)
+{
+    r->nproven = 0;
+    for (size_t q = 0; q < e->n; q++) {
+        for (size_t j = 0; j < e->k; j++) {
+            size_t at = q * e->k + j;
+            bool held = j < e->filled[q];
+            r->nn[at] = held ? e->nn[at] : PANN_NONE;
+            r->dist[at] = held ? (float)pann_cmp_to_dist(e->metric, e->cmp[at]) : NAN;
+        }
+        r->proven[q] = e->tried[q] >= e->m;
+        r->nproven += r->proven[q];
+    }
+}
+
+int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                 size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_inputs(S, T, m, k, o, err);
+    if (rc)
+        return rc;
+    if (!(o->top_fraction > 0.0 && o->top_fraction <= 1.0))
+        return pann_fail(err, PANN_EINPUT, "top fraction must be in (0, 1], not %g",
+                         o->top_fraction);
+    knn_engine e = { .S = S, .T = T, .metric = m, .o = o, .n = S->n, .m = T->n, .k = k };
+    run_state st = { .r = r, .started = now_seconds(), .threads = pann_threads(o->threads) };
+    size_t n1 = e.n ? e.n : 1;
+    rc = alloc_result(r, e.n, k, err);
+    e.nn = rc ? NULL : malloc(n1 * k * sizeof *e.nn);
+    e.cmp = rc ? NULL : malloc(n1 * k * sizeof *e.cmp);
+    e.filled = calloc(n1, sizeof *e.filled);
+    e.tried = calloc(n1, sizeof *e.tried);
+    uint32_t *active = malloc(n1 * sizeof *active);
+    st.outcomes = malloc(CHUNK_MAX * sizeof *st.outcomes);
+    if (!rc && (!e.nn || !e.cmp || !e.filled || !e.tried || !active || !st.outcomes))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", e.n, k);
+    if (!rc) {
+        first_pass(&e, &st, active);
+        rc = search_epochs(&e, &st, active, drop_exhausted(&e, active, e.n), err);
+    }
+    if (!rc)
+        fill_result(&e, r);
+    r->seconds = now_seconds() - st.started;
+    free(e.nn);
+    free(e.cmp);
+    free(e.filled);
+    free(e.tried);
+    free(active);
+    free(st.outcomes);
+    if (rc)
+        pann_knn_result_free(r);
+    return rc;
+}
+
+/* ---- exact lists --------------------------------------------------------- */
+
+typedef struct exact_ctx {
+    const pann_matrix *S;
+    const pann_blocks *blocks;
+    const pann_metric *metric;
+    bool self_exclude;
+    size_t k;
+    uint32_t *nn;
+    float *cmp;
+    uint32_t *filled;
+} exact_ctx;
+
+/* Fold one tile's values for queries q0.. into their lists.  Rows come in
+ * increasing order, so an equal value never displaces a held row. */
+static void fold_tile(const exact_ctx *x, size_t q0, size_t nq, size_t first_row,
+                      size_t nrows, const float *vals, size_t stride)
+{
+    const size_t k = x->k;
+    for (size_t q = 0; q < nq; q++) {
+        size_t row = q0 + q;
+        float *cmp = x->cmp + row * k;
+        uint32_t *nn = x->nn + row * k;
+        uint32_t *filled = &x->filled[row];
+        const float *v = vals + q * stride;
+        float worst = *filled == k ? cmp[k - 1] : INFINITY;
+        for (size_t i = 0; i < nrows; i++) {
+            if (v[i] >= worst && *filled == k)
+                continue;       /* the common case: not among the K best */
+            size_t cand = first_row + i;
+            if (x->self_exclude && cand == row)
+                continue;
+            if (list_insert(cmp, nn, filled, k, v[i], (uint32_t)cand) && *filled == k)
+                worst = cmp[k - 1];
+        }
+    }
+}
+
+static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, float *vals)
+{
+    const pann_blocks *b = x->blocks;
+    for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
+        size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
+        size_t first_row = tile * PANN_LANES;
+        size_t nrows = b->n - first_row < nblk * PANN_LANES ? b->n - first_row
+                                                            : nblk * PANN_LANES;
+        for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
+            size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
+            const float *queries[PANN_QBATCH];
+            for (size_t q = 0; q < nq; q++)
+                queries[q] = pann_row(x->S, q0 + q);
+            pann_block_cmp(x->metric, b, tile, nblk, queries, nq, vals);
+            fold_tile(x, q0, nq, first_row, nrows, vals, nblk * PANN_LANES);
+        }
+    }
+}
+
+/* Split the queries among threads, each owning its queries' lists. */
+static int exact_parallel(const exact_ctx *x, size_t n, int threads, pann_error *err)
+{
+    size_t ntasks = (n + TASK_QUERIES - 1) / TASK_QUERIES;
+    int out_of_memory = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        float *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t task = 0; task < ntasks; task++) {
+            size_t q_end = (task + 1) * TASK_QUERIES < n ? (task + 1) * TASK_QUERIES : n;
+            if (vals)
+                exact_task(x, task * TASK_QUERIES, q_end, vals);
+        }
+        if (!vals) {
+#pragma omp atomic write
+            out_of_memory = 1;
+        }
+        free(vals);
+    }
+    return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
+}
+
+int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                   size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    pann_engine_opts checked = *o;
+    checked.mode = PANN_MIN;
+    int rc = check_inputs(S, T, m, k, &checked, err);
+    if (rc)
+        return rc;
+    double started = now_seconds();
+    size_t n = S->n;
+    pann_blocks blocks;
+    if ((rc = pann_blocks_build(&blocks, T, err)))
+        return rc;
+    float *cmp = NULL;
+    uint32_t *filled = calloc(n ? n : 1, sizeof *filled);
+    rc = alloc_result(r, n, k, err);
+    if (!rc && (!(cmp = malloc((n ? n : 1) * k * sizeof *cmp)) || !filled))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", n, k);
+    exact_ctx x = { S, &blocks, m, o->self_exclude, k, r->nn, cmp, filled };
+    if (!rc)
+        rc = exact_parallel(&x, n, pann_threads(o->threads), err);
+    pann_blocks_free(&blocks);
+    for (size_t at = 0; !rc && at < n * k; at++)
+        r->dist[at] = (float)pann_cmp_to_dist(m, cmp[at]);
+    free(cmp);
+    free(filled);
+    if (rc) {
+        pann_knn_result_free(r);
+        return rc;
+    }
+    memset(r->proven, 1, n);
+    r->nproven = n;
+    r->iterations = r->steps = (uint64_t)n * T->n;
+    r->seconds = now_seconds() - started;
+    return 0;
+}
+
+/* ---- classification ------------------------------------------------------ */
+
+/* How to write column j in a LIST so that pann_columns_parse finds exactly
+ * it: its name when that is unambiguous, else its 1-based index when no
+ * column is named like that number. */
+static int column_item(const pann_table *t, size_t j, char *buf, size_t size,
+                       pann_error *err)
+{
+    const char *name = t->colnames[j];
+    size_t same_name = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        same_name += strcmp(t->colnames[i], name) == 0;
+    size_t len = strlen(name);
+    bool plain = len > 0 && !strchr(name, ',') && name[0] != ' ' && name[len - 1] != ' ';
+    if (same_name == 1 && plain && len < size) {
+        snprintf(buf, size, "%s", name);
+        return 0;
+    }
+    snprintf(buf, size, "%zu", j + 1);
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->colnames[i], buf) == 0)
+            return pann_fail(err, PANN_EINPUT, "column %zu ('%s') of %s cannot be named in a "
+                             "column list; rename it", j + 1, name, t->display);
+    return 0;
+}
+
+int pann_knn_feature_columns(const pann_table *t, const char *columns, const char *label,
+                             size_t *label_col, char **list, pann_error *err)
+{
+    *list = NULL;
+    size_t *lab = NULL, nlab = 0, *idx = NULL, n = 0;
+    int rc = pann_columns_parse(t, label, &lab, &nlab, err);
+    if (!rc && nlab != 1)
+        rc = pann_fail(err, PANN_EINPUT, "--label: '%s' must name one column of %s", label,
+                       t->display);
+    if (!rc)
+        rc = pann_columns_parse(t, columns, &idx, &n, err);
+    for (size_t i = 0; !rc && columns && *columns && i < n; i++)
+        if (idx[i] == lab[0])
+            rc = pann_fail(err, PANN_EINPUT, "--columns: '%s' includes the label column '%s'; "
+                           "the label never enters the distance", columns, t->colnames[lab[0]]);
+    size_t cap = 1, used = 0;
+    char *out = NULL;
+    for (size_t i = 0; !rc && i < n; i++)
+        cap += strlen(t->colnames[idx[i]]) + 24;
+    if (!rc && !(out = malloc(cap)))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (idx[i] == lab[0])
+            continue;
+        char item[4096];
+        rc = column_item(t, idx[i], item, sizeof item, err);
+        if (!rc)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? "," : "", item);
+    }
+    if (!rc && used == 0)
+        rc = pann_fail(err, PANN_EINPUT, "%s has no column besides the label '%s' to measure "
+                       "distances on", t->display, t->colnames[lab[0]]);
+    if (!rc) {
+        *label_col = lab[0];
+        *list = out;
+    } else {
+        free(out);
+    }
+    free(lab);
+    free(idx);
+    return rc;
+}
+
+size_t pann_knn_query_label(const pann_table *train, size_t label_col, const pann_table *query)
+{
+    bool named = train->header_end > train->header_start;
+    if (!named)
+        return label_col < query->ncols ? label_col : SIZE_MAX;
+    for (size_t j = 0; j < query->ncols; j++)
+        if (strcmp(query->colnames[j], train->colnames[label_col]) == 0)
+            return j;
+    return SIZE_MAX;
+}
+
+static int cmp_string_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted distinct label texts of T's rows and S's labelled rows. */
+static int collect_names(const pann_table *tt, const pann_matrix *T, size_t tcol,
+                         const pann_table *qt, const pann_matrix *S, size_t qcol,
+                         pann_labels *l, pann_error *err)
+{
+    size_t cap = T->n + (qt ? S->n : 0);
+    char **all = malloc((cap ? cap : 1) * sizeof *all);
+    if (!all)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory");
+    size_t count = 0;
+    for (size_t i = 0; i < T->n; i++) {
+        const char *s = pann_cell(tt, T->row_id[i], tcol);
+        if (pann_is_missing(s)) {
+            free(all);
+            return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: missing label", tt->display,
+                             tt->row_line[T->row_id[i]], tcol + 1);
+        }
+        all[count++] = (char *)s;
+    }
+    for (size_t i = 0; qt && i < S->n; i++) {
+        const char *s = pann_cell(qt, S->row_id[i], qcol);
+        if (!pann_is_missing(s))
+            all[count++] = (char *)s;
+    }
+    qsort(all, count, sizeof *all, cmp_string_ptr);
+    size_t distinct = 0;
+    for (size_t i = 0; i < count; i++)
+        if (distinct == 0 || strcmp(all[distinct - 1], all[i]) != 0)
+            all[distinct++] = all[i];
+    l->names = calloc(distinct ? distinct : 1, sizeof *l->names);
+    for (size_t i = 0; l->names && i < distinct; i++)
+        if (!(l->names[l->nclasses++] = strdup(all[i]))) {
+            free(all);
+            return pann_fail(err, PANN_ESYSTEM, "out of memory");
+        }
+    free(all);
+    return l->names ? 0 : pann_fail(err, PANN_ESYSTEM, "out of memory");
+}
+
+static uint32_t class_code(const pann_labels *l, const char *s)
+{
+    char **hit = bsearch(&s, l->names, l->nclasses, sizeof *l->names, cmp_string_ptr);
+    return hit ? (uint32_t)(hit - l->names) : PANN_NONE;
+}
+
+int pann_labels_build(const pann_table *tt, const pann_matrix *T, size_t tcol,
+                      const pann_table *qt, const pann_matrix *S, size_t qcol,
+                      pann_labels *l, pann_error *err)
+{
+    memset(l, 0, sizeof *l);
+    if (qcol == SIZE_MAX)
+        qt = NULL;
+    int rc = collect_names(tt, T, tcol, qt, S, qcol, l, err);
+    l->train = malloc((T->n ? T->n : 1) * sizeof *l->train);
+    l->query = malloc((S->n ? S->n : 1) * sizeof *l->query);
+    if (!rc && (!l->train || !l->query))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory");
+    for (size_t i = 0; !rc && i < T->n; i++)
+        l->train[i] = class_code(l, pann_cell(tt, T->row_id[i], tcol));
+    for (size_t i = 0; !rc && i < S->n; i++) {
+        const char *s = qt ? pann_cell(qt, S->row_id[i], qcol) : "";
+        l->query[i] = pann_is_missing(s) ? PANN_NONE : class_code(l, s);
+    }
+    if (rc)
+        pann_labels_free(l);
+    return rc;
+}
+
+void pann_labels_free(pann_labels *l)
+{
+    for (size_t i = 0; l->names && i < l->nclasses; i++)
+        free(l->names[i]);
+    free(l->names);
+    free(l->train);
+    free(l->query);
+    memset(l, 0, sizeof *l);
+}
+
+/* The vote of one query: classes in order of their nearest neighbour, so
+ * the first class reaching the top weight is the nearest tied one. */
+static uint32_t vote_one(const uint32_t *nn, const float *dist, size_t k,
+                         const uint32_t *train_class, bool weighted, uint32_t *cls,
+                         double *weight)
+{
+    size_t ncls = 0;
+    for (size_t j = 0; j < k && nn[j] != PANN_NONE; j++) {
+        uint32_t c = train_class[nn[j]];
+        double w = weighted ? 1.0 / ((double)dist[j] + PANN_KNN_WEIGHT_EPS) : 1.0;
+        size_t at = 0;
+        while (at < ncls && cls[at] != c)
+            at++;
+        if (at == ncls) {
+            cls[ncls] = c;
+            weight[ncls++] = 0.0;
+        }
+        weight[at] += w;
+    }
+    size_t best = 0;
+    for (size_t i = 1; i < ncls; i++)
+        if (weight[i] > weight[best])
+            best = i;
+    return ncls ? cls[best] : PANN_NONE;
+}
+
+int pann_knn_vote(const pann_knn_result *r, const uint32_t *train_class, bool weighted,
+                  uint32_t *pred, pann_error *err)
+{
+    uint32_t *cls = malloc((r->k ? r->k : 1) * sizeof *cls);
+    double *weight = malloc((r->k ? r->k : 1) * sizeof *weight);
+    if (!cls || !weight) {
+        free(cls);
+        free(weight);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory");
+    }
+    for (size_t q = 0; q < r->n; q++)
+        pred[q] = vote_one(r->nn + q * r->k, r->dist + q * r->k, r->k, train_class,
+                           weighted, cls, weight);
+    free(cls);
+    free(weight);
+    return 0;
+}
+
+int pann_knn_confusion(const uint32_t *pred, const uint32_t *actual, size_t n,
+                       size_t nclasses, uint64_t **counts, size_t *scored,
+                       size_t *correct, pann_error *err)
+{
+    size_t cells = nclasses * nclasses;
+    *counts = calloc(cells ? cells : 1, sizeof **counts);
+    if (!*counts)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu classes)", nclasses);
+    *scored = *correct = 0;
+    for (size_t q = 0; q < n; q++) {
+        if (actual[q] == PANN_NONE || pred[q] == PANN_NONE)
+            continue;
+        (*counts)[(size_t)actual[q] * nclasses + pred[q]]++;
+        (*scored)++;
+        *correct += actual[q] == pred[q];
+    }
+    return 0;
+}
+
+/* ---- clustering ---------------------------------------------------------- */
+
+static uint32_t find_root(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];     /* path halving */
+        x = parent[x];
+    }
+    return x;
+}
+
+static void unite(uint32_t *parent, uint32_t a, uint32_t b)
+{
+    a = find_root(parent, a);
+    b = find_root(parent, b);
+    if (a < b) parent[b] = a;              /* the root is the lowest row */
+    else if (b < a) parent[a] = b;
+}
+
+static bool in_list(const pann_knn_result *r, uint32_t q, uint32_t row)
+{
+    const uint32_t *nn = r->nn + (size_t)q * r->k;
+    for (size_t j = 0; j < r->k; j++)
+        if (nn[j] == row)
+            return true;
+    return false;
+}
+
+int pann_knn_cluster(const pann_knn_result *r, bool mutual, uint32_t *cluster,
+                     size_t *nclusters, pann_error *err)
+{
+    size_t n = r->n;
+    for (size_t at = 0; at < n * r->k; at++)
+        if (r->nn[at] != PANN_NONE && r->nn[at] >= n)
+            return pann_fail(err, PANN_EINPUT, "clustering needs the K-NN graph of a table "
+                             "with itself");
+    uint32_t *parent = malloc((n ? n : 1) * sizeof *parent);
+    if (!parent)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
+    for (size_t q = 0; q < n; q++)
+        parent[q] = (uint32_t)q;
+    for (size_t q = 0; q < n; q++)
+        for (size_t j = 0; j < r->k; j++) {
+            uint32_t nb = r->nn[q * r->k + j];
+            if (nb != PANN_NONE && (!mutual || in_list(r, nb, (uint32_t)q)))
+                unite(parent, (uint32_t)q, nb);
+        }
+    /* Roots are the lowest rows of their clusters: number them in row order. */
+    size_t count = 0;
+    for (size_t q = 0; q < n; q++) {
+        uint32_t root = find_root(parent, (uint32_t)q);
+        cluster[q] = root == q ? (uint32_t)count++ : cluster[root];
+    }
+    *nclusters = count;
+    free(parent);
+    return 0;
+}
