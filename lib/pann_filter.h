@@ -1,4 +1,94 @@
-/* pann_filter.h — declarations of the filter module (see lib/filter.c). */
+/* pann_filter.h — declarations of the filter module (see lib/filter.c):
+ * keep the synthetic rows whose nearest real row is close enough and not
+ * too close (article, section 2.2), with every decision proven. */
 #ifndef PANN_FILTER_H
 #define PANN_FILTER_H
+
+/* How the upper threshold (too far) is chosen. */
+typedef enum {
+    PANN_MAX_REAL_QUANTILE = 0, /* quantile of the real rows' LOO NN distances */
+    PANN_MAX_DIST,              /* a given distance */
+    PANN_MAX_SYNTH_QUANTILE,    /* keep the fraction q nearest synthetic rows */
+    PANN_MAX_KEEP               /* keep the `keep` nearest synthetic rows */
+} pann_max_rule;
+
+/* How the lower threshold (near copy) is chosen. */
+typedef enum {
+    PANN_MIN_NONE = 0, PANN_MIN_DIST, PANN_MIN_REAL_QUANTILE
+} pann_min_rule;
+
+typedef enum {
+    PANN_FILTER_KEEP = 0, PANN_FILTER_TOO_FAR = 1, PANN_FILTER_NEAR_COPY = 2
+} pann_filter_decision;
+
+typedef struct pann_filter_opts {
+    pann_max_rule max_rule;
+    double max_value;        /* distance, or quantile in [0,1] */
+    size_t keep;             /* PANN_MAX_KEEP */
+    pann_min_rule min_rule;
+    double min_value;        /* distance, or quantile in [0,1] */
+    bool drop_copies;        /* distance 0 to a real row is a near copy */
+    bool exact;              /* brute force (pann_exact_run) for everything */
+    size_t dcr_sample;       /* synthetic rows whose exact NN distance gives
+                                the DCR median when not all are computed;
+                                0 = all rows */
+    uint64_t seed;           /* chooses the DCR sample */
+    int threads;             /* 0 = all cores */
+} pann_filter_opts;
+
+/* Defaults: 0.95 quantile of the real LOO distances, no near-copy test,
+ * DCR sample of 10000 rows, seed 1. */
+void pann_filter_opts_init(pann_filter_opts *o);
+
+typedef struct pann_filter_result {
+    size_t n;                    /* synthetic rows (matrix rows) */
+    unsigned char *decision;     /* pann_filter_decision per row */
+    float *dist;                 /* exact NN distance, or NAN when the row
+                                    was kept early (only an upper bound was
+                                    needed); every dropped row has it */
+    double max_dist;             /* threshold: kept rows have dist <= it */
+    double min_dist;             /* rows with dist < it are near copies;
+                                    NAN when there is no such test */
+    size_t kept, too_far, near_copy;
+    size_t settled_early;        /* kept as soon as a real row within
+                                    max_dist was found */
+    size_t settled_full;         /* decided by a complete (pruned) search */
+    double median_synth;         /* median synthetic -> real NN distance */
+    size_t median_synth_rows;    /* rows it was computed on */
+    double median_real;          /* median real -> real LOO NN distance
+                                    (NAN with fewer than 2 real rows) */
+    uint64_t evaluations;        /* distance evaluations, all steps */
+    double work_fraction;        /* evaluations / (synthetic x real rows) */
+} pann_filter_result;
+
+/* Decide every row of S (synthetic) against R (real).  Errors: R empty,
+ * a rule that needs the LOO distances with fewer than 2 real rows, bad
+ * option values. */
+int pann_filter_run(const pann_matrix *R, const pann_matrix *S,
+                    const pann_metric *m, const pann_filter_opts *o,
+                    pann_filter_result *r, pann_error *err);
+void pann_filter_result_free(pann_filter_result *r);
+
+/* The q-quantile of v[0..n) by the inverse empirical CDF: the smallest
+ * value x with at least ceil(q*n) values <= x (v[0] sorted for q = 0).
+ * v is sorted in place.  NAN when n = 0. */
+double pann_quantile_sorted(float *v, size_t n, double q);
+/* Median (mean of the two middle values for even n) of sorted v. */
+double pann_median_sorted(const float *v, size_t n);
+
+/* Exact nearest-neighbour distance of the rows of S (or only rows[i],
+ * i < nrows, when rows is not NULL) among R, pruned by a projection bound
+ * (see filter.c); with self_exclude, S is R and a row is not its own
+ * neighbour.  With keep_dist >= 0 a row stops as soon as a neighbour within
+ * keep_dist is found: early[i] = 1 and best[i] is only that upper bound.
+ * Results are in the order of rows (or of S). */
+typedef struct pann_filter_index pann_filter_index;
+int pann_filter_index_build(pann_filter_index **ix, const pann_matrix *R,
+                            const pann_metric *m, pann_error *err);
+void pann_filter_index_free(pann_filter_index *ix);
+int pann_filter_nn(const pann_filter_index *ix, const pann_matrix *S,
+                   const size_t *rows, size_t nrows, bool self_exclude,
+                   double keep_dist, int threads, float *best,
+                   unsigned char *early, uint64_t *evaluations, pann_error *err);
+
 #endif

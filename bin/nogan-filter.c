@@ -1,0 +1,438 @@
+/* nogan-filter — keep the synthetic rows whose nearest real row is close
+ * enough and not a near copy (article, section 2.2), writing them verbatim;
+ * the dropped rows with the reason, and a report with the thresholds and
+ * the distance-to-closest-record (DCR) statistics.  Option parsing and
+ * output only: the decisions are made by pann_filter_run (lib/filter.c). */
+#include <config.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+enum {
+    OPT_MAX_DIST = CLI_OPT_FIRST_PROGRAM, OPT_MAX_QUANTILE, OPT_QUANTILE, OPT_KEEP,
+    OPT_MIN_DIST, OPT_MIN_QUANTILE, OPT_DROP_COPIES, OPT_REJECTED, OPT_REPORT,
+    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE,
+};
+
+static const char program_help[] =
+"Keep the rows of SYNTH whose nearest row of REAL is close enough (and, on\n"
+"request, not a near copy); write them verbatim, header first, in their\n"
+"order.  Columns are matched by name; the default scaling is range (with\n"
+"L1 and the 0/1 mismatch of categorical columns: the Gower distance times\n"
+"the number of columns).  Every decision is proven: a row is kept as soon\n"
+"as a real row within the maximum is found, dropped only when none can be.\n"
+"\n"
+"Too far (at most one; default --max-quantile=0.95):\n"
+"      --max-dist=D       drop rows whose NN distance is above D\n"
+"      --max-quantile=Q   D = the Q-quantile of the real rows' leave-one-out\n"
+"                         NN distances\n"
+"      --quantile=Q       keep the fraction Q of rows nearest to REAL\n"
+"      --keep=N           keep the N rows nearest to REAL (ties: first rows)\n"
+"Near copies (privacy):\n"
+"      --drop-copies      drop rows at distance 0 from a real row\n"
+"      --min-dist=D       drop rows whose NN distance is below D\n"
+"      --min-quantile=Q   D = the Q-quantile of the real LOO NN distances\n"
+"Output:\n"
+"      --rejected=FILE    the dropped rows verbatim, plus reason (too_far,\n"
+"                         near_copy, missing) and distance columns\n"
+"      --report=FILE      the report as CSV (key,value) or JSON (.json)\n"
+"      --report-format=F  csv or json, whatever FILE's extension\n"
+"      --dcr-sample=N     synthetic rows for the DCR median when not all\n"
+"                         distances are exact (default 10000; 0 = all)\n";
+
+typedef enum { REPORT_CSV, REPORT_JSON } report_format;
+
+typedef struct filter_cli {
+    pann_filter_opts f;
+    int max_rules, min_rules;
+    const char *rejected_path, *report_path;
+    int report_format;            /* -1: from the file name */
+} filter_cli;
+
+static void set_max(const cli *c, filter_cli *fc, pann_max_rule rule, double value)
+{
+    if (fc->max_rules++)
+        cli_usage_error(c, "give at most one of --max-dist, --max-quantile, --quantile, --keep");
+    fc->f.max_rule = rule;
+    fc->f.max_value = value;
+}
+
+static void set_min(const cli *c, filter_cli *fc, pann_min_rule rule, double value)
+{
+    if (fc->min_rules++)
+        cli_usage_error(c, "give at most one of --min-dist, --min-quantile");
+    fc->f.min_rule = rule;
+    fc->f.min_value = value;
+}
+
+static void program_option(cli *c, filter_cli *fc, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_MAX_DIST:
+        set_max(c, fc, PANN_MAX_DIST, cli_parse_real(c, "--max-dist", arg, 0, HUGE_VAL));
+        break;
+    case OPT_MAX_QUANTILE:
+        set_max(c, fc, PANN_MAX_REAL_QUANTILE, cli_parse_real(c, "--max-quantile", arg, 0, 1));
+        break;
+    case OPT_QUANTILE:
+        set_max(c, fc, PANN_MAX_SYNTH_QUANTILE, cli_parse_real(c, "--quantile", arg, 0, 1));
+        break;
+    case OPT_KEEP:
+        set_max(c, fc, PANN_MAX_KEEP, 0);
+        fc->f.keep = cli_parse_count(c, "--keep", arg, 0, SIZE_MAX);
+        break;
+    case OPT_MIN_DIST:
+        set_min(c, fc, PANN_MIN_DIST, cli_parse_real(c, "--min-dist", arg, 0, HUGE_VAL));
+        break;
+    case OPT_MIN_QUANTILE:
+        set_min(c, fc, PANN_MIN_REAL_QUANTILE, cli_parse_real(c, "--min-quantile", arg, 0, 1));
+        break;
+    case OPT_DROP_COPIES: fc->f.drop_copies = true; break;
+    case OPT_REJECTED: fc->rejected_path = arg; break;
+    case OPT_REPORT: fc->report_path = arg; break;
+    case OPT_REPORT_FORMAT:
+        if (strcmp(arg, "csv") == 0) fc->report_format = REPORT_CSV;
+        else if (strcmp(arg, "json") == 0) fc->report_format = REPORT_JSON;
+        else cli_usage_error(c, "--report-format: '%s' is not csv or json", arg);
+        break;
+    case OPT_DCR_SAMPLE:
+        fc->f.dcr_sample = cli_parse_count(c, "--dcr-sample", arg, 0, SIZE_MAX);
+        break;
+    default:
+        cli_usage_error(c, "unexpected option");
+    }
+}
+
+static void parse_args(int argc, char **argv, cli *c, filter_cli *fc)
+{
+    static const struct option longopts[] = {
+        CLI_LONG_OPTIONS,
+        { "max-dist", required_argument, NULL, OPT_MAX_DIST },
+        { "max-quantile", required_argument, NULL, OPT_MAX_QUANTILE },
+        { "quantile", required_argument, NULL, OPT_QUANTILE },
+        { "keep", required_argument, NULL, OPT_KEEP },
+        { "min-dist", required_argument, NULL, OPT_MIN_DIST },
+        { "min-quantile", required_argument, NULL, OPT_MIN_QUANTILE },
+        { "drop-copies", no_argument, NULL, OPT_DROP_COPIES },
+        { "rejected", required_argument, NULL, OPT_REJECTED },
+        { "report", required_argument, NULL, OPT_REPORT },
+        { "report-format", required_argument, NULL, OPT_REPORT_FORMAT },
+        { "dcr-sample", required_argument, NULL, OPT_DCR_SAMPLE },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, CLI_SHORT_OPTIONS, longopts, NULL)) != -1)
+        if (!cli_option(c, opt, optarg, program_help))
+            program_option(c, fc, opt, optarg);
+    int nfiles = argc - optind;
+    if (nfiles != 2)
+        cli_usage_error(c, "expected REAL SYNTH, got %d file%s", nfiles, nfiles == 1 ? "" : "s");
+    if (fc->report_path && fc->report_format < 0) {
+        size_t len = strlen(fc->report_path);
+        fc->report_format = len >= 5 && strcmp(fc->report_path + len - 5, ".json") == 0
+                            ? REPORT_JSON : REPORT_CSV;
+    }
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void die_write(const cli *c, const char *what)
+{
+    pann_error err = { PANN_ESYSTEM, "" };
+    snprintf(err.msg, sizeof err.msg, "write error on %s", what);
+    cli_die(c, &err);
+}
+
+/* Row text (header for SIZE_MAX) with ",reason,distance" put before its own
+ * terminator (CRLF, LF, or none at the end of the file). */
+static int write_annotated(FILE *fp, const pann_table *t, size_t row, char delim,
+                           const char *reason, const char *distance)
+{
+    size_t start = row == SIZE_MAX ? t->header_start : t->row_start[row];
+    size_t end = row == SIZE_MAX ? t->header_end : t->row_end[row];
+    size_t body = end;
+    if (body > start && t->text[body - 1] == '\n')
+        body--;
+    if (body > start && t->text[body - 1] == '\r')
+        body--;
+    const char *eol = end > body ? t->text + body : "\n";
+    size_t eol_len = end > body ? end - body : 1;
+    fwrite(t->text + start, 1, body - start, fp);
+    fprintf(fp, "%c%s%c%s", delim, reason, delim, distance);
+    return fwrite(eol, 1, eol_len, fp) == eol_len ? 0 : -1;
+}
+
+static const char *reason_name(int decision)
+{
+    return decision == PANN_FILTER_NEAR_COPY ? "near_copy" : "too_far";
+}
+
+/* Table row -> matrix row (SIZE_MAX: left out for a missing value). */
+static size_t *row_to_matrix(const pann_table *t, const pann_matrix *S)
+{
+    size_t *map = malloc((t->nrows ? t->nrows : 1) * sizeof *map);
+    if (!map)
+        return NULL;
+    for (size_t i = 0; i < t->nrows; i++)
+        map[i] = SIZE_MAX;
+    for (size_t k = 0; k < S->n; k++)
+        map[S->row_id[k]] = k;
+    return map;
+}
+
+static void write_outputs(const cli *c, const filter_cli *fc, const pann_table *t,
+                          const size_t *map, const pann_filter_result *r)
+{
+    pann_output out, rej = { 0 };
+    pann_error err = { 0 };
+    cli_output_open(c, &out);
+    if (fc->rejected_path && pann_output_open(&rej, fc->rejected_path, &err) != 0)
+        cli_die(c, &err);
+    bool header = t->header_end > t->header_start;
+    if (header && pann_table_write_row(t, SIZE_MAX, out.fp) != 0)
+        die_write(c, c->output ? c->output : "stdout");
+    if (rej.fp && header)
+        write_annotated(rej.fp, t, SIZE_MAX, c->read.delim, "reason", "distance");
+    for (size_t i = 0; i < t->nrows; i++) {
+        size_t k = map[i];
+        if (k != SIZE_MAX && r->decision[k] == PANN_FILTER_KEEP) {
+            if (pann_table_write_row(t, i, out.fp) != 0)
+                die_write(c, c->output ? c->output : "stdout");
+        } else if (rej.fp) {
+            char dist[32] = "";
+            if (k != SIZE_MAX)
+                snprintf(dist, sizeof dist, "%.9g", r->dist[k]);
+            write_annotated(rej.fp, t, i, c->read.delim,
+                            k == SIZE_MAX ? "missing" : reason_name(r->decision[k]), dist);
+        }
+    }
+    if (rej.fp && pann_output_commit(&rej, &err) != 0)
+        cli_die(c, &err);
+    cli_output_commit(c, &out);
+}
+
+/* ---- report ------------------------------------------------------------- */
+
+typedef struct report {
+    const char *keys[32];
+    char values[32][256];
+    bool is_text[32];
+    size_t n;
+} report;
+
+static void add(report *rp, const char *key, bool text, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(report *rp, const char *key, bool text, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rp->values[rp->n], sizeof rp->values[rp->n], fmt, ap);
+    va_end(ap);
+    rp->keys[rp->n] = key;
+    rp->is_text[rp->n++] = text;
+}
+
+static void add_num(report *rp, const char *key, double v)
+{
+    if (isnan(v))
+        add(rp, key, false, "%s", "");
+    else
+        add(rp, key, false, "%.9g", v);
+}
+
+static const char *verdict(double ratio)
+{
+    if (isnan(ratio) || isinf(ratio))
+        return "undefined (no real leave-one-out distance above 0)";
+    if (ratio < 0.5)
+        return "well below 1: synthetic rows sit closer to real rows than real rows sit "
+               "to each other, a privacy risk (copies or near copies of real rows)";
+    if (ratio < 0.9)
+        return "below 1: synthetic rows sit somewhat closer to real rows than real rows "
+               "sit to each other; check for near copies";
+    if (ratio <= 1.1)
+        return "about 1: synthetic rows sit as close to the real rows as real rows sit "
+               "to each other, which is the aim";
+    if (ratio <= 2)
+        return "above 1: synthetic rows stray somewhat from the real data";
+    return "well above 1: synthetic rows stray from the real data";
+}
+
+static const char *max_rule_text(const pann_filter_opts *f, char *buf, size_t len)
+{
+    switch (f->max_rule) {
+    case PANN_MAX_DIST: return "--max-dist";
+    case PANN_MAX_REAL_QUANTILE:
+        snprintf(buf, len, "quantile %g of the real rows' leave-one-out NN distances",
+                 f->max_value);
+        return buf;
+    case PANN_MAX_SYNTH_QUANTILE:
+        snprintf(buf, len, "quantile %g of the synthetic rows' NN distances (--quantile)",
+                 f->max_value);
+        return buf;
+    case PANN_MAX_KEEP:
+        snprintf(buf, len, "distance of the %zuth nearest synthetic row (--keep)", f->keep);
+        return buf;
+    }
+    return "";
+}
+
+static const char *min_rule_text(const pann_filter_opts *f, char *buf, size_t len)
+{
+    if (f->min_rule == PANN_MIN_DIST)
+        return "--min-dist";
+    if (f->min_rule == PANN_MIN_REAL_QUANTILE) {
+        snprintf(buf, len, "quantile %g of the real rows' leave-one-out NN distances",
+                 f->min_value);
+        return buf;
+    }
+    return "none";
+}
+
+static void build_report(const cli *c, const filter_cli *fc, const cli_data *data,
+                         const pann_filter_result *r, report *rp)
+{
+    const pann_filter_opts *f = &fc->f;
+    char buf[160];
+    size_t read = data->tables[1].nrows;
+    double ratio = r->median_synth / r->median_real;
+    static const char *scales[] = { "none", "std", "range" };
+    add(rp, "rows_read", false, "%zu", read);
+    add(rp, "real_rows", false, "%zu", data->mats[0].n);
+    add(rp, "columns", false, "%zu", data->schema.d);
+    add(rp, "metric", true, "%s", pann_metric_name(c->metric));
+    add(rp, "scale", true, "%s", scales[c->encode.scale]);
+    add(rp, "kept", false, "%zu", r->kept);
+    add(rp, "dropped_too_far", false, "%zu", r->too_far);
+    add(rp, "dropped_near_copy", false, "%zu", r->near_copy);
+    add(rp, "dropped_missing", false, "%zu", read - r->n);
+    add_num(rp, "max_dist", r->max_dist);
+    add(rp, "max_rule", true, "%s", max_rule_text(f, buf, sizeof buf));
+    add_num(rp, "min_dist", r->min_dist);
+    add(rp, "min_rule", true, "%s", min_rule_text(f, buf, sizeof buf));
+    add(rp, "drop_copies", false, "%s", f->drop_copies ? "true" : "false");
+    add_num(rp, "median_synth_nn", r->median_synth);
+    add(rp, "median_synth_rows", false, "%zu", r->median_synth_rows);
+    add_num(rp, "median_real_loo_nn", r->median_real);
+    add_num(rp, "dcr_ratio", isfinite(ratio) ? ratio : NAN);
+    add(rp, "dcr_verdict", true, "%s", verdict(ratio));
+    add(rp, "decisions_proven", false, "%zu", r->n);
+    add(rp, "settled_early", false, "%zu", r->settled_early);
+    add(rp, "settled_full", false, "%zu", r->settled_full);
+    add(rp, "distance_evaluations", false, "%llu", (unsigned long long)r->evaluations);
+    add(rp, "work_fraction", false, "%.6g", r->work_fraction);
+    add(rp, "search", true, "%s", f->exact ? "exact" : "pruned");
+}
+
+static void json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static void write_report(const cli *c, const filter_cli *fc, const report *rp)
+{
+    pann_output out;
+    pann_error err = { 0 };
+    if (pann_output_open(&out, fc->report_path, &err) != 0)
+        cli_die(c, &err);
+    if (fc->report_format == REPORT_JSON) {
+        fputs("{\n", out.fp);
+        for (size_t i = 0; i < rp->n; i++) {
+            fputs("  ", out.fp);
+            json_string(out.fp, rp->keys[i]);
+            fputs(": ", out.fp);
+            if (rp->is_text[i])
+                json_string(out.fp, rp->values[i]);
+            else
+                fputs(rp->values[i][0] ? rp->values[i] : "null", out.fp);
+            fputs(i + 1 < rp->n ? ",\n" : "\n", out.fp);
+        }
+        fputs("}\n", out.fp);
+    } else {
+        fputs("key,value\n", out.fp);
+        for (size_t i = 0; i < rp->n; i++) {
+            fprintf(out.fp, "%s,", rp->keys[i]);
+            pann_csv_field(out.fp, rp->values[i]);
+            fputc('\n', out.fp);
+        }
+    }
+    if (pann_output_commit(&out, &err) != 0)
+        cli_die(c, &err);
+}
+
+static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
+                      const pann_filter_result *r)
+{
+    const pann_filter_opts *f = &fc->f;
+    char buf[160];
+    size_t read = data->tables[1].nrows;
+    double ratio = r->median_synth / r->median_real;
+    cli_note(c, "%zu synthetic rows read, %zu real rows, %zu columns, metric %s",
+             read, data->mats[0].n, data->schema.d, pann_metric_name(c->metric));
+    cli_note(c, "kept %zu; dropped %zu too far, %zu near copies, %zu with missing values",
+             r->kept, r->too_far, r->near_copy, read - r->n);
+    cli_note(c, "maximum distance %.6g (%s)", r->max_dist, max_rule_text(f, buf, sizeof buf));
+    if (!isnan(r->min_dist) || f->drop_copies)
+        cli_note(c, "near copies: distance below %.6g (%s)%s", r->min_dist,
+                 min_rule_text(f, buf, sizeof buf),
+                 f->drop_copies ? "; distance 0 (--drop-copies)" : "");
+    cli_note(c, "DCR: median synthetic->real NN distance %.6g (%s %zu rows), median "
+             "real->real leave-one-out NN distance %.6g, ratio %.4g: %s", r->median_synth,
+             r->median_synth_rows == r->n ? "all" : "exact sample of", r->median_synth_rows,
+             r->median_real, ratio, verdict(ratio));
+    cli_note(c, "decisions proven: %zu of %zu (%zu kept at the first real row within the "
+             "maximum, %zu by a complete %s search); %.3g%% of brute-force distance "
+             "evaluations", r->n, r->n, r->settled_early, r->settled_full,
+             f->exact ? "brute-force" : "pruned", 100.0 * r->work_fraction);
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    filter_cli fc = { .report_format = -1 };
+    cli_init(&c, "nogan-filter", "nogan-filter [OPTIONS] REAL SYNTH", PANN_SCALE_RANGE);
+    pann_filter_opts_init(&fc.f);
+    parse_args(argc, argv, &c, &fc);
+    fc.f.exact = c.exact;
+    fc.f.seed = c.seed;
+    fc.f.threads = c.threads;
+
+    const char *files[2] = { argv[optind], argv[optind + 1] };
+    cli_data data;
+    cli_load(&c, files, 2, &data);
+    pann_filter_result r;
+    pann_error err = { 0 };
+    if (pann_filter_run(&data.mats[0], &data.mats[1], &data.metric, &fc.f, &r, &err) != 0) {
+        if (err.status == PANN_EINPUT)   /* not located in a file: name REAL */
+            fprintf(stderr, "%s: %s: %s\n", c.prog, data.tables[0].display, err.msg), exit(1);
+        cli_die(&c, &err);
+    }
+    if (!isnan(r.min_dist) && !isnan(r.max_dist) && r.min_dist > r.max_dist)
+        cli_note(&c, "warning: the minimum distance %.6g is above the maximum %.6g: "
+                 "every row is dropped", r.min_dist, r.max_dist);
+    size_t *map = row_to_matrix(&data.tables[1], &data.mats[1]);
+    if (!map) {
+        pann_error oom = { PANN_ESYSTEM, "out of memory" };
+        cli_die(&c, &oom);
+    }
+    write_outputs(&c, &fc, &data.tables[1], map, &r);
+    if (fc.report_path) {
+        report rp = { .n = 0 };
+        build_report(&c, &fc, &data, &r, &rp);
+        write_report(&c, &fc, &rp);
+    } else {
+        summarise(&c, &fc, &data, &r);
+    }
+    free(map);
+    pann_filter_result_free(&r);
+    cli_data_free(&data);
+    return 0;
+}
