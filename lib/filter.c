@@ -39,6 +39,7 @@ struct pann_filter_index {
     size_t ntiles;
     double *tile_lo, *tile_hi;   /* projection range of each tile */
     double rel_margin;           /* float rounding allowance of kernels */
+    bool prune;                  /* false for cosine: no projection bound */
 };
 
 void pann_filter_opts_init(pann_filter_opts *o)
@@ -212,6 +213,7 @@ int pann_filter_index_build(pann_filter_index **out, const pann_matrix *R,
     if (!ix)
         return pann_fail(err, PANN_ESYSTEM, "out of memory");
     ix->metric = m;
+    ix->prune = m->kind != PANN_COSINE;
     /* float sums of d terms are within (d+1) ulps of the exact value:
      * a pruning gap must beat the best distance by more than that */
     ix->rel_margin = 4.0 * (double)(R->d + 4) * FLT_EPSILON;
@@ -305,7 +307,7 @@ static float nn_one(const pann_filter_index *ix, const float *x, size_t self,
         double gap_down = down > 0 ? fmax(0.0, px - ix->tile_hi[down - 1]) : INFINITY;
         bool go_up = gap_up <= gap_down;
         double gap = go_up ? gap_up : gap_down;
-        if (gap == INFINITY || gap > best_dist * slack + abs_slack)
+        if (gap == INFINITY || (ix->prune && gap > best_dist * slack + abs_slack))
             break;
         best = scan_tile(ix, x, go_up ? up++ : --down, self, best, evals);
         best_dist = (float)pann_cmp_to_dist(m, best);
