@@ -380,10 +380,12 @@ static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
     cli_note(c, "kept %zu; dropped %zu too far, %zu near copies, %zu with missing values",
              r->kept, r->too_far, r->near_copy, read - r->n);
     cli_note(c, "maximum distance %.6g (%s)", r->max_dist, max_rule_text(f, buf, sizeof buf));
-    if (!isnan(r->min_dist) || f->drop_copies)
+    if (!isnan(r->min_dist))
         cli_note(c, "near copies: distance below %.6g (%s)%s", r->min_dist,
                  min_rule_text(f, buf, sizeof buf),
                  f->drop_copies ? "; distance 0 (--drop-copies)" : "");
+    else if (f->drop_copies)
+        cli_note(c, "near copies: distance 0 (--drop-copies)");
     cli_note(c, "DCR: median synthetic->real NN distance %.6g (%s %zu rows), median "
              "real->real leave-one-out NN distance %.6g, ratio %.4g: %s", r->median_synth,
              r->median_synth_rows == r->n ? "all" : "exact sample of", r->median_synth_rows,
