@@ -1,6 +1,10 @@
-/* exact.c — exact nearest (or farthest) neighbours by brute force.
+/* exact.c — exact nearest (or farthest) neighbours.
  *
- * T is rearranged into blocks of PANN_LANES rows (distance.c) and walked in
+ * Two strategies give the same answer.  The tree search (kdtree.c) visits
+ * the leaves of T nearest first and skips those whose bounding box cannot
+ * beat the answers found so far; it wins in low and moderate dimension.
+ * The brute force compares everything and wins in high dimension.  In the
+ * brute force, T is rearranged into blocks of PANN_LANES rows (distance.c) and walked in
  * tiles small enough to stay in cache; each tile is compared with
  * PANN_QBATCH queries at a time, so a row of T is loaded once for several
  * queries.  Threads split the queries, each owning its rows' answers, so the
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "kdtree.h"
 
 #define TILE_BLOCKS 64          /* 1024 rows of T per tile */
 #define TASK_QUERIES 64         /* queries a thread takes at a time */
@@ -27,50 +32,325 @@ typedef struct exact_ctx {
     float *best;
 } exact_ctx;
 
-/* Fold one tile's comparison values for nq queries into their bests. */
-static void fold_tile(const exact_ctx *x, size_t q0, size_t nq, size_t first_row,
-                      size_t nrows, const float *vals, size_t stride)
+/* Fold the values that passed the kernel's bounds into the answers: a
+ * candidate replaces the answer when strictly better, or equal and of a
+ * lower row (ties to the lowest row, in whatever order rows are visited). */
+static void apply_hits(const pann_engine_opts *o, float eps_cmp, const pann_hit *hits,
+                       size_t nh, const uint32_t *qrows, const uint32_t *slot_row,
+                       uint32_t *nn, float *best)
 {
-    const bool min_mode = x->o->mode == PANN_MIN;
-    for (size_t q = 0; q < nq; q++) {
-        size_t row = q0 + q;
-        const float *v = vals + q * stride;
-        float best = x->best[row];
-        uint32_t best_nn = x->nn[row];
-        for (size_t i = 0; i < nrows; i++) {
-            float c = v[i];
-            if (min_mode ? !(c < best) : !(c > best))
-                continue;
-            size_t cand = first_row + i;
-            if (x->o->self_exclude && cand == row)
-                continue;
-            if (x->o->use_eps && c < x->eps_cmp)
-                continue;
-            best = c;
-            best_nn = (uint32_t)cand;
-        }
-        x->best[row] = best;
-        x->nn[row] = best_nn;
+    const bool min_mode = o->mode == PANN_MIN;
+    for (size_t i = 0; i < nh; i++) {
+        uint32_t row = qrows[hits[i].query];
+        uint32_t cand = slot_row ? slot_row[hits[i].slot] : hits[i].slot;
+        float c = hits[i].value;
+        bool wins = min_mode ? c < best[row] : c > best[row];
+        if (!wins && !(c == best[row] && cand < nn[row]))
+            continue;
+        if (cand == PANN_NONE || (o->self_exclude && cand == row))
+            continue;
+        if (o->use_eps && c < eps_cmp)
+            continue;
+        best[row] = c;
+        nn[row] = cand;
     }
 }
 
-static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, float *vals)
+static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hit *hits)
 {
     const pann_blocks *b = x->blocks;
     for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
         size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
-        size_t first_row = tile * PANN_LANES;
-        size_t nrows = b->n - first_row < nblk * PANN_LANES ? b->n - first_row
-                                                            : nblk * PANN_LANES;
         for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
             size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
             const float *queries[PANN_QBATCH];
-            for (size_t q = 0; q < nq; q++)
+            uint32_t qrows[PANN_QBATCH];
+            float bound[PANN_QBATCH];
+            for (size_t q = 0; q < nq; q++) {
+                qrows[q] = (uint32_t)(q0 + q);
                 queries[q] = pann_row(x->S, q0 + q);
-            pann_block_cmp(x->metric, b, tile, nblk, queries, nq, vals);
-            fold_tile(x, q0, nq, first_row, nrows, vals, nblk * PANN_LANES);
+                bound[q] = x->best[q0 + q];
+            }
+            size_t nh = pann_block_filter(x->metric, b, tile, nblk, queries, nq, bound,
+                                          x->o->mode, hits);
+            apply_hits(x->o, x->eps_cmp, hits, nh, qrows, NULL, x->nn, x->best);
         }
     }
+}
+
+/* ---- the tree search ---------------------------------------------------- */
+
+typedef struct tree_ctx {
+    const pann_matrix *S;
+    const kd_index *ix;
+    const pann_metric *metric;
+    const pann_engine_opts *o;
+    float eps_cmp;
+    float abs_margin;        /* rounding allowance of bounds vs distances */
+    uint32_t *nn;
+    float *best;
+} tree_ctx;
+
+typedef struct group {
+    size_t nq;
+    uint32_t rows[PANN_QBATCH];
+    float lo[64], hi[64];    /* the queries' box (d <= 64 on this path) */
+} group;
+
+/* Per-column gap between two boxes: at least (far = false) or at most
+ * (far = true) what any pair of points from them differs by. */
+static inline float column_gap(bool cat, bool far, float alo, float ahi, float blo, float bhi)
+{
+    if (cat) {
+        bool both_single = alo == ahi && blo == bhi;
+        if (far)
+            return both_single && alo == blo ? 0.0f : 1.0f;
+        return both_single && alo != blo ? 1.0f : 0.0f;
+    }
+    if (far) {
+        float x = bhi - alo, y = ahi - blo;
+        return x > y ? x : y;
+    }
+    float gap = blo - ahi, other = alo - bhi;
+    gap = other > gap ? other : gap;
+    return gap > 0.0f ? gap : 0.0f;
+}
+
+/* Bound, in comparison units, on cmp(a, b) for a in box A and b in box B. */
+static float box_bound(const pann_metric *m, bool far, const float *alo, const float *ahi,
+                       const float *blo, const float *bhi)
+{
+    float acc = 0.0f;
+    for (size_t j = 0; j < m->d; j++) {
+        float gap = column_gap(m->is_cat && m->is_cat[j], far, alo[j], ahi[j], blo[j], bhi[j]);
+        acc += m->kind == PANN_L1 ? gap : gap * gap;
+    }
+    return m->kind == PANN_COSINE ? 0.5f * acc : acc;
+}
+
+/* True when nothing in a box with this bound can beat (or tie) best. */
+static inline bool hopeless(const tree_ctx *x, float bound, float best)
+{
+    float margin = x->abs_margin + 1e-5f * fabsf(best);
+    return x->o->mode == PANN_MIN ? bound > best + margin : bound < best - margin;
+}
+
+static void scan_leaf(const tree_ctx *x, const group *g, size_t node_id, pann_hit *hits)
+{
+    const kd_index *ix = x->ix;
+    const kd_node *node = &ix->nodes[node_id];
+    size_t d = ix->d;
+    const float *queries[PANN_QBATCH];
+    uint32_t qrows[PANN_QBATCH];
+    float bound[PANN_QBATCH];
+    size_t nq = 0;
+    for (size_t q = 0; q < g->nq; q++) {
+        const float *row = pann_row(x->S, g->rows[q]);
+        float box = box_bound(x->metric, x->o->mode == PANN_MAX, row, row,
+                              ix->lo + node_id * d, ix->hi + node_id * d);
+        if (!hopeless(x, box, x->best[g->rows[q]])) {
+            queries[nq] = row;
+            qrows[nq] = g->rows[q];
+            bound[nq++] = x->best[g->rows[q]];
+        }
+    }
+    if (nq == 0)
+        return;
+    size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
+                                  ix->leaf_nblocks[node->leaf], queries, nq, bound,
+                                  x->o->mode, hits);
+    apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+}
+
+static float group_worst(const tree_ctx *x, const group *g)
+{
+    float worst = x->o->mode == PANN_MIN ? -INFINITY : INFINITY;
+    for (size_t q = 0; q < g->nq; q++) {
+        float b = x->best[g->rows[q]];
+        if (x->o->mode == PANN_MIN ? b > worst : b < worst)
+            worst = b;
+    }
+    return worst;
+}
+
+/* Depth first, the more promising child first, pruning by box bounds. */
+static void visit(const tree_ctx *x, const group *g, size_t node_id, float bound, pann_hit *vals)
+{
+    if (hopeless(x, bound, group_worst(x, g)))
+        return;
+    const kd_index *ix = x->ix;
+    const kd_node *node = &ix->nodes[node_id];
+    if (node->leaf >= 0) {
+        scan_leaf(x, g, node_id, vals);
+        return;
+    }
+    bool far = x->o->mode == PANN_MAX;
+    size_t d = ix->d;
+    float left = box_bound(x->metric, far, g->lo, g->hi, ix->lo + node->left * d,
+                           ix->hi + node->left * d);
+    float right = box_bound(x->metric, far, g->lo, g->hi, ix->lo + node->right * d,
+                            ix->hi + node->right * d);
+    bool left_first = far ? left >= right : left <= right;
+    if (left_first) {
+        visit(x, g, node->left, left, vals);
+        visit(x, g, node->right, right, vals);
+    } else {
+        visit(x, g, node->right, right, vals);
+        visit(x, g, node->left, left, vals);
+    }
+}
+
+static float coordinate_scale(const pann_matrix *a, const pann_matrix *b)
+{
+    float top = 0.0f;
+    for (size_t i = 0; i < a->n * a->d; i++)
+        top = fabsf(a->v[i]) > top ? fabsf(a->v[i]) : top;
+    for (size_t i = 0; i < b->n * b->d; i++)
+        top = fabsf(b->v[i]) > top ? fabsf(b->v[i]) : top;
+    return top;
+}
+
+/* Query rows ordered by the leaf they fall in, so a group's rows are close. */
+static uint32_t *queries_by_leaf(const kd_index *ix, const pann_matrix *S)
+{
+    uint32_t *order = malloc((S->n ? S->n : 1) * sizeof *order);
+    uint32_t *leaf = malloc((S->n ? S->n : 1) * sizeof *leaf);
+    size_t *start = calloc(ix->nleaves + 1, sizeof *start);
+    if (!order || !leaf || !start) {
+        free(order);
+        order = NULL;
+    } else {
+        for (size_t k = 0; k < S->n; k++) {
+            leaf[k] = (uint32_t)kd_leaf_of(ix, pann_row(S, k));
+            start[leaf[k] + 1]++;
+        }
+        for (size_t l = 0; l < ix->nleaves; l++)
+            start[l + 1] += start[l];
+        for (size_t k = 0; k < S->n; k++)
+            order[start[leaf[k]]++] = (uint32_t)k;
+    }
+    free(leaf);
+    free(start);
+    return order;
+}
+
+static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals)
+{
+    group g = { .nq = nq };
+    size_t d = x->ix->d;
+    for (size_t j = 0; j < d; j++) {
+        g.lo[j] = INFINITY;
+        g.hi[j] = -INFINITY;
+    }
+    for (size_t q = 0; q < nq; q++) {
+        g.rows[q] = rows[q];
+        const float *row = pann_row(x->S, rows[q]);
+        for (size_t j = 0; j < d; j++) {
+            g.lo[j] = row[j] < g.lo[j] ? row[j] : g.lo[j];
+            g.hi[j] = row[j] > g.hi[j] ? row[j] : g.hi[j];
+        }
+    }
+    float root = box_bound(x->metric, x->o->mode == PANN_MAX, g.lo, g.hi, x->ix->lo, x->ix->hi);
+    visit(x, &g, 0, root, vals);
+}
+
+static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                       const pann_engine_opts *o, uint32_t *nn, float *best, pann_error *err)
+{
+    kd_index ix;
+    int rc = kd_build(&ix, T, err);
+    if (rc)
+        return rc;
+    uint32_t *order = queries_by_leaf(&ix, S);
+    if (!order) {
+        kd_free(&ix);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
+    }
+    float scale = coordinate_scale(S, T), d = (float)m->d;
+    float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
+                     : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
+    tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin, nn, best };
+    size_t max_blocks = 1;
+    for (size_t l = 0; l < ix.nleaves; l++)
+        max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
+    size_t ngroups = (S->n + PANN_QBATCH - 1) / PANN_QBATCH;
+    int out_of_memory = 0;
+#pragma omp parallel num_threads(pann_threads(o->threads))
+    {
+        pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
+#pragma omp for schedule(dynamic, 8)
+        for (size_t gi = 0; gi < ngroups; gi++) {
+            size_t first = gi * PANN_QBATCH;
+            size_t nq = S->n - first < PANN_QBATCH ? S->n - first : PANN_QBATCH;
+            if (vals)
+                search_group(&x, order + first, nq, vals);
+        }
+        if (!vals) {
+#pragma omp atomic write
+            out_of_memory = 1;
+        }
+        free(vals);
+    }
+    free(order);
+    kd_free(&ix);
+    return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
+}
+
+static bool has_zero_row(const pann_matrix *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        bool zero = true;
+        for (size_t j = 0; j < a->d && zero; j++)
+            zero = a->v[i * a->d + j] == 0.0f;
+        if (zero)
+            return true;
+    }
+    return false;
+}
+
+/* The tree pays in low and moderate dimension; cosine bounds hold only on
+ * unit rows (a zero row has distance 1 to everything). */
+static bool use_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                     const pann_engine_opts *o)
+{
+    if (o->exact_method == PANN_EXACT_BRUTE)
+        return false;
+    if (m->d == 0 || m->d > 64)
+        return false;
+    if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
+        return false;
+    if (o->exact_method == PANN_EXACT_TREE)
+        return true;
+    return m->d <= 24 && T->n >= 2048;
+}
+
+static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                        const pann_engine_opts *o, uint32_t *nn, float *best, pann_error *err)
+{
+    pann_blocks blocks;
+    int rc = pann_blocks_build(&blocks, T, err);
+    if (rc)
+        return rc;
+    exact_ctx x = { S, &blocks, m, o, pann_dist_to_cmp(m, o->eps), nn, best };
+    size_t ntasks = (S->n + TASK_QUERIES - 1) / TASK_QUERIES;
+    int out_of_memory = 0;
+#pragma omp parallel num_threads(pann_threads(o->threads))
+    {
+        pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t task = 0; task < ntasks; task++) {
+            size_t q_end = (task + 1) * TASK_QUERIES < S->n ? (task + 1) * TASK_QUERIES : S->n;
+            if (vals)
+                exact_task(&x, task * TASK_QUERIES, q_end, vals);
+        }
+        if (!vals) {
+#pragma omp atomic write
+            out_of_memory = 1;
+        }
+        free(vals);
+    }
+    pann_blocks_free(&blocks);
+    return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 
 int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
@@ -85,10 +365,6 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
     if (T->n >= PANN_NONE)
         return pann_fail(err, PANN_EINPUT, "the reference table has too many rows (%zu)", T->n);
     size_t n = S->n;
-    pann_blocks blocks;
-    int rc = pann_blocks_build(&blocks, T, err);
-    if (rc)
-        return rc;
     r->n = n;
     r->nn = malloc((n ? n : 1) * sizeof *r->nn);
     r->dist = malloc((n ? n : 1) * sizeof *r->dist);
@@ -96,7 +372,6 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
     float *best = malloc((n ? n : 1) * sizeof *best);
     if (!r->nn || !r->dist || !r->proven || !best) {
         free(best);
-        pann_blocks_free(&blocks);
         pann_result_free(r);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     }
@@ -104,30 +379,12 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
         r->nn[k] = PANN_NONE;
         best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
     }
-    exact_ctx x = { S, &blocks, m, o, pann_dist_to_cmp(m, o->eps), r->nn, best };
-    size_t ntasks = (n + TASK_QUERIES - 1) / TASK_QUERIES;
-    int threads = pann_threads(o->threads);
-    int out_of_memory = 0;
-#pragma omp parallel num_threads(threads)
-    {
-        float *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t task = 0; task < ntasks; task++) {
-            size_t q_end = (task + 1) * TASK_QUERIES < n ? (task + 1) * TASK_QUERIES : n;
-            if (vals)
-                exact_task(&x, task * TASK_QUERIES, q_end, vals);
-        }
-        if (!vals) {
-#pragma omp atomic write
-            out_of_memory = 1;
-        }
-        free(vals);
-    }
-    pann_blocks_free(&blocks);
-    if (out_of_memory) {
+    int rc = use_tree(S, T, m, o) ? tree_search(S, T, m, o, r->nn, best, err)
+                                  : brute_search(S, T, m, o, r->nn, best, err);
+    if (rc) {
         free(best);
         pann_result_free(r);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory");
+        return rc;
     }
     for (size_t k = 0; k < n; k++) {
         r->dist[k] = r->nn[k] == PANN_NONE ? NAN : (float)pann_cmp_to_dist(m, best[k]);

@@ -198,6 +198,27 @@ void pann_blocks_free(pann_blocks *b);
 void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t first,
                     size_t nblk, const float *const *queries, size_t nq, float *out);
 
+/* A value that passed a bound: query q of the batch, slot of T in the
+ * blocked layout (its row, for pann_blocks_build), comparison value. */
+typedef struct pann_hit {
+    uint32_t query;
+    uint32_t slot;
+    float value;
+} pann_hit;
+
+/* Compare nq (<= PANN_QBATCH) queries with blocks [first, first + nblk) of
+ * b and write to hits every value that passes its query's bound: value <=
+ * bound[q] in PANN_MIN mode, >= in PANN_MAX mode.  hits must hold
+ * nq * nblk * PANN_LANES entries; returns how many were written, in block,
+ * then query, then lane order.  Values are bit-identical to pann_cmp. */
+typedef enum pann_mode pann_mode;
+size_t pann_block_filter(const pann_metric *m, const pann_blocks *b, size_t first,
+                         size_t nblk, const float *const *queries, size_t nq,
+                         const float *bound, pann_mode mode, pann_hit *hits);
+/* The kernel chosen for this machine: "avx512", "avx2" or "generic"
+ * (PANN_KERNEL=generic in the environment forces the last). */
+const char *pann_kernel_name(void);
+
 /* ---- random streams (rng.c) -------------------------------------------- */
 
 /* Counter-based: the same (seed, a, b) gives the same value on any thread. */
@@ -218,7 +239,7 @@ uint64_t pann_perm_at(const pann_perm *p, uint64_t i);
 
 /* ---- the PANN engine (engine.c) ---------------------------------------- */
 
-typedef enum { PANN_MIN = 0, PANN_MAX = 1 } pann_mode;
+enum pann_mode { PANN_MIN = 0, PANN_MAX = 1 };
 
 typedef struct pann_history_rec {
     uint64_t step;           /* candidates drawn, including skipped ones */
@@ -227,6 +248,8 @@ typedef struct pann_history_rec {
     double mean_best;        /* mean of each row's best distance so far */
     double mean_current;     /* mean of each row's current distance */
 } pann_history_rec;
+
+enum { PANN_EXACT_AUTO = 0, PANN_EXACT_BRUTE = 1, PANN_EXACT_TREE = 2 };
 
 typedef struct pann_engine_opts {
     pann_mode mode;
@@ -240,6 +263,7 @@ typedef struct pann_engine_opts {
     double max_seconds;      /* 0 = no time limit */
     uint64_t history_every;  /* record history every N proposals; 0 = never */
     int threads;             /* 0 = all cores */
+    int exact_method;        /* exact search: PANN_EXACT_AUTO, _BRUTE, _TREE */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
     /* Called after each history record with every row's current and best

@@ -118,16 +118,20 @@ Test(distance, float_kernel_close_to_double)
 }
 
 /* Run exact or exhausted anytime search and compare with brute force. */
+static int exact_method = PANN_EXACT_AUTO;
+static const unsigned char *categorical_flags = NULL;
+
 static void check_against_brute(const pann_matrix *S, const pann_matrix *T, pann_metric_kind kind,
                                 pann_mode mode, bool self, bool use_eps, double eps,
                                 bool anytime, int threads, double decay, double top)
 {
-    pann_metric m = metric_of(kind, S->d, NULL);
+    pann_metric m = metric_of(kind, S->d, kind == PANN_COSINE ? NULL : categorical_flags);
     pann_engine_opts o;
     pann_engine_opts_init(&o);
     o.mode = mode; o.self_exclude = self; o.use_eps = use_eps; o.eps = eps;
     o.threads = threads; o.decay = decay; o.top_fraction = top; o.seed = 99;
     o.max_iterations = 0;   /* anytime: until every candidate is tried */
+    o.exact_method = exact_method;
     pann_result r;
     pann_error err = {0};
     int rc = anytime ? pann_engine_run(S, T, &m, &o, &r, &err)
@@ -333,4 +337,31 @@ Test(engine, rejects_bad_input)
     cr_assert(strstr(err.msg, "top fraction") != NULL);
     pann_matrix_free(&S);
     pann_matrix_free(&T);
+}
+
+/* The tree search must give the brute force's answer, ties included: data
+ * with few levels (many ties and duplicates) and continuous data. */
+Test(exact, tree_search_equals_brute_force)
+{
+    exact_method = PANN_EXACT_TREE;
+    pann_matrix S = test_matrix(700, 4, 80, 1.0, 5), T = test_matrix(3000, 4, 81, 1.0, 5);
+    pann_matrix G = test_matrix(2500, 6, 82, 3.0, 0);
+    for (int kind = 0; kind < 2; kind++)
+        for (int mode = 0; mode < 2; mode++) {
+            check_against_brute(&S, &T, kind, mode, false, false, 0, false, 2, 0, 0.5);
+            check_against_brute(&G, &G, kind, mode, true, false, 0, false, 2, 0, 0.5);
+        }
+    check_against_brute(&S, &T, PANN_L1, PANN_MIN, false, true, 2.0, false, 2, 0, 0.5);
+    unsigned char cat[4] = { 0, 1, 0, 1 };
+    categorical_flags = cat;
+    check_against_brute(&S, &T, PANN_L1, PANN_MIN, false, false, 0, false, 2, 0, 0.5);
+    check_against_brute(&S, &T, PANN_L2, PANN_MAX, false, false, 0, false, 2, 0, 0.5);
+    categorical_flags = NULL;
+    normalise_rows(&G);
+    check_against_brute(&G, &G, PANN_COSINE, PANN_MIN, true, false, 0, false, 2, 0, 0.5);
+    check_against_brute(&G, &G, PANN_COSINE, PANN_MAX, true, false, 0, false, 2, 0, 0.5);
+    exact_method = PANN_EXACT_AUTO;
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+    pann_matrix_free(&G);
 }

@@ -1,0 +1,31 @@
+/* kdtree.h — the spatial index behind exact search (internal to libpann). */
+#ifndef PANN_KDTREE_H
+#define PANN_KDTREE_H
+
+#include "pann.h"
+
+typedef struct kd_node {
+    int32_t leaf;            /* leaf number, or -1 for an inner node */
+    int col;                 /* inner: split column and value */
+    float split;
+    size_t left, right;      /* inner: children */
+    size_t first, count;     /* leaf: its rows in the permuted order */
+} kd_node;
+
+typedef struct kd_index {
+    size_t n, d, nleaves;
+    kd_node *nodes;
+    size_t nnodes;           /* inner nodes and leaves */
+    pann_blocks blocks;      /* rows leaf by leaf, each leaf padded to blocks */
+    uint32_t *slot_row;      /* row of T in each slot, PANN_NONE for padding */
+    uint32_t *leaf_block;    /* first block of each leaf */
+    uint32_t *leaf_nblocks;
+    float *lo, *hi;          /* nnodes * d: each node's bounding box */
+} kd_index;
+
+int kd_build(kd_index *ix, const pann_matrix *T, pann_error *err);
+void kd_free(kd_index *ix);
+/* The leaf a point falls in (for grouping queries). */
+size_t kd_leaf_of(const kd_index *ix, const float *x);
+
+#endif
