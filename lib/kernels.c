@@ -216,13 +216,50 @@ static filter_fn choose_kernel(void)
     return filter_generic;
 }
 
+static filter_fn kernel_by_name(const char *name)
+{
+    if (strcmp(name, "generic") == 0)
+        return filter_generic;
+#ifdef PANN_X86
+    __builtin_cpu_init();
+    if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2"))
+        return filter_avx2;
+    if (strcmp(name, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
+        return filter_avx512;
+#endif
+    return NULL;
+}
+
+static filter_fn current_kernel;
+
+static filter_fn kernel(void)
+{
+    filter_fn f = __atomic_load_n(&current_kernel, __ATOMIC_RELAXED);
+    if (!f) {
+        const char *forced = getenv("PANN_KERNEL");
+        f = forced && kernel_by_name(forced) ? kernel_by_name(forced) : choose_kernel();
+        __atomic_store_n(&current_kernel, f, __ATOMIC_RELAXED);
+    }
+    return f;
+}
+
+int pann_kernel_select(const char *name)
+{
+    filter_fn f = name ? kernel_by_name(name) : choose_kernel();
+    if (!f)
+        return -1;
+    __atomic_store_n(&current_kernel, f, __ATOMIC_RELAXED);
+    return 0;
+}
+
 const char *pann_kernel_name(void)
 {
+    filter_fn f = kernel();
 #ifdef PANN_X86
-    filter_fn f = choose_kernel();
     if (f == filter_avx512) return "avx512";
     if (f == filter_avx2) return "avx2";
 #endif
+    (void)f;
     return "generic";
 }
 
@@ -230,13 +267,7 @@ size_t pann_block_filter(const pann_metric *m, const pann_blocks *b, size_t firs
                          const float *const *queries, size_t nq, const float *bound,
                          pann_mode mode, pann_hit *hits)
 {
-    static filter_fn kernel;
-    filter_fn f = __atomic_load_n(&kernel, __ATOMIC_RELAXED);
-    if (!f) {
-        f = getenv("PANN_KERNEL") && strcmp(getenv("PANN_KERNEL"), "generic") == 0
-                ? filter_generic : choose_kernel();
-        __atomic_store_n(&kernel, f, __ATOMIC_RELAXED);
-    }
+    filter_fn f = kernel();
     /* The vector kernels always compute PANN_QBATCH queries: pad with the
      * first one and ignore the extra results. */
     const float *padded[PANN_QBATCH];

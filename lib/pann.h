@@ -215,9 +215,12 @@ typedef enum pann_mode pann_mode;
 size_t pann_block_filter(const pann_metric *m, const pann_blocks *b, size_t first,
                          size_t nblk, const float *const *queries, size_t nq,
                          const float *bound, pann_mode mode, pann_hit *hits);
-/* The kernel chosen for this machine: "avx512", "avx2" or "generic"
- * (PANN_KERNEL=generic in the environment forces the last). */
+/* The kernel in use: "avx512", "avx2" or "generic".  The best one the CPU
+ * has is chosen at the first call; PANN_KERNEL=NAME in the environment or
+ * pann_kernel_select(NAME) forces another (NULL: back to the best).
+ * pann_kernel_select returns -1 when the CPU lacks it. */
 const char *pann_kernel_name(void);
+int pann_kernel_select(const char *name);
 
 /* ---- random streams (rng.c) -------------------------------------------- */
 

@@ -365,3 +365,49 @@ Test(exact, tree_search_equals_brute_force)
     pann_matrix_free(&T);
     pann_matrix_free(&G);
 }
+
+/* Every kernel version the CPU has gives pann_cmp's values to the bit, and
+ * passes exactly the values within the bounds. */
+Test(distance, filter_kernels_match_pair_kernel)
+{
+    const char *names[] = { "generic", "avx2", "avx512" };
+    pann_matrix T = test_matrix(301, 11, 90, 1.0, 0), Q = test_matrix(8, 11, 91, 1.0, 0);
+    unsigned char cat[11] = { 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+    pann_blocks b;
+    cr_assert_eq(pann_blocks_build(&b, &T, NULL), 0);
+    const float *queries[8];
+    for (int q = 0; q < 8; q++) queries[q] = pann_row(&Q, q);
+    pann_hit *hits = malloc(8 * b.nblocks * PANN_LANES * sizeof *hits);
+    int tested = 0;
+    for (int k = 0; k < 3; k++) {
+        if (pann_kernel_select(names[k]) != 0)
+            continue;
+        tested++;
+        for (int kind = 0; kind < 3; kind++)
+            for (int mode = 0; mode < 2; mode++)
+                for (size_t nq = 1; nq <= 8; nq += 7) {
+                    pann_metric m = metric_of(kind, 11, kind == PANN_COSINE ? NULL : cat);
+                    float bound[8];
+                    for (size_t q = 0; q < nq; q++)   /* a bound in the middle of the values */
+                        bound[q] = pann_cmp(&m, queries[q], pann_row(&T, 7 * q));
+                    size_t nh = pann_block_filter(&m, &b, 0, b.nblocks, queries, nq, bound, mode, hits);
+                    size_t expected = 0;
+                    for (size_t q = 0; q < nq; q++)
+                        for (size_t i = 0; i < T.n; i++) {
+                            float c = pann_cmp(&m, queries[q], pann_row(&T, i));
+                            expected += mode == PANN_MIN ? c <= bound[q] : c >= bound[q];
+                        }
+                    cr_assert_eq(nh, expected, "%s kind %d mode %d nq %zu", names[k], kind, mode, nq);
+                    for (size_t h = 0; h < nh; h++) {
+                        float want = pann_cmp(&m, queries[hits[h].query], pann_row(&T, hits[h].slot));
+                        cr_assert(memcmp(&want, &hits[h].value, sizeof want) == 0, "%s", names[k]);
+                    }
+                }
+    }
+    cr_assert_geq(tested, 1);
+    pann_kernel_select(NULL);
+    free(hits);
+    pann_blocks_free(&b);
+    pann_matrix_free(&T);
+    pann_matrix_free(&Q);
+}
