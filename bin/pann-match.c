@@ -11,7 +11,7 @@
 enum {
     OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP_FRACTION, OPT_DECAY,
     OPT_EPS, OPT_MODE, OPT_HISTORY, OPT_HISTORY_EVERY, OPT_FIT, OPT_FIT_SKIP,
-    OPT_ESTIMATE,
+    OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES,
 };
 
 static const char program_help[] =
@@ -38,6 +38,12 @@ static const char program_help[] =
 "      --fit-skip=N       leave out the first N history points (default 5)\n"
 "      --estimate=N       rows sampled for the estimate of the exact mean NN\n"
 "                         distance (default ceil(sqrt(rows)); 0 = none)\n"
+"      --strategy=S       how candidates are proposed: uniform (default, the\n"
+"                         article's random proposals) or tree (nearest leaves\n"
+"                         of a k-d tree of REFERENCE first; much faster in low\n"
+"                         dimension; no history)\n"
+"      --leaves=N         tree strategy: leaves of 128 rows visited per group of\n"
+"                         8 query rows (default 8; 0 = until proven, exact)\n"
 "\n"
 "Which number to trust: the estimate of the exact mean (with its 95 %\n"
 "interval) is unbiased at any stage of the search; the fit's a is not an\n"
@@ -50,6 +56,8 @@ typedef struct match_opts {
     size_t fit_skip;
     size_t estimate_rows;
     bool estimate_given;
+    bool tree;
+    size_t leaves;
 } match_opts;
 
 static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
@@ -67,10 +75,13 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         { "fit", no_argument, NULL, OPT_FIT },
         { "fit-skip", required_argument, NULL, OPT_FIT_SKIP },
         { "estimate", required_argument, NULL, OPT_ESTIMATE },
+        { "strategy", required_argument, NULL, OPT_STRATEGY },
+        { "leaves", required_argument, NULL, OPT_LEAVES },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &mo->engine;
     mo->fit_skip = 5;
+    mo->leaves = 8;
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
         if (cli_option(c, opt, optarg, program_help))
@@ -106,6 +117,14 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
             mo->estimate_rows = cli_parse_count(c, "--estimate", optarg, 0, UINT64_MAX);
             mo->estimate_given = true;
             break;
+        case OPT_STRATEGY:
+            if (strcmp(optarg, "uniform") == 0) mo->tree = false;
+            else if (strcmp(optarg, "tree") == 0) mo->tree = true;
+            else cli_usage_error(c, "--strategy: '%s' is not uniform or tree", optarg);
+            break;
+        case OPT_LEAVES:
+            mo->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
+            break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -116,6 +135,10 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
                         nfiles == 1 ? "" : "s");
     if (c->exact && (mo->history_path || mo->fit || mo->iterations_given || e->max_seconds > 0))
         cli_usage_error(c, "--exact has no history, fit or budget; drop those options");
+    if (mo->tree && (c->exact || mo->history_path || mo->fit || mo->iterations_given
+                     || e->max_seconds > 0 || e->decay != 0.0))
+        cli_usage_error(c, "--strategy=tree takes --leaves as its budget, and has no history, "
+                        "fit, temperature or --exact");
 }
 
 static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,
@@ -199,9 +222,14 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
                  r->n - assigned);
     cli_note(c, "mean NN distance %.6g over %zu rows; %s; %zu rows (%.1f%%) proven exact",
              assigned ? sum / assigned : NAN, assigned,
-             c->exact ? "exact search" : "anytime search",
+             c->exact ? "exact search" : mo->tree ? "anytime search, tree strategy"
+                                                  : "anytime search",
              r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
-    if (!c->exact)
+    if (mo->tree)
+        cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per group, %.3f s",
+                 (unsigned long long)r->iterations, 100.0 * r->iterations / brute, mo->leaves,
+                 r->seconds);
+    else if (!c->exact)
         cli_note(c, "%llu proposals (%.3g%% of brute force), %llu swaps, %llu epochs, %.3f s%s",
                  (unsigned long long)r->iterations, 100.0 * r->steps / brute,
                  (unsigned long long)r->swaps, (unsigned long long)r->epochs, r->seconds,
@@ -253,6 +281,7 @@ int main(int argc, char **argv)
     pann_result r;
     pann_error err = {0};
     int rc = c.exact ? pann_exact_run(S, T, &data.metric, e, &r, &err)
+           : mo.tree ? pann_tree_run(S, T, &data.metric, e, mo.leaves, &r, &err)
                      : pann_engine_run(S, T, &data.metric, e, &r, &err);
     if (e->progress)
         fputc('\n', stderr);

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "pann.h"
 #include "kdtree.h"
 
@@ -87,12 +88,16 @@ typedef struct tree_ctx {
     const pann_engine_opts *o;
     float eps_cmp;
     float abs_margin;        /* rounding allowance of bounds vs distances */
+    size_t max_leaves;       /* per group of queries; 0 = no limit (exact) */
     uint32_t *nn;
     float *best;
 } tree_ctx;
 
 typedef struct group {
     size_t nq;
+    size_t leaves_left;      /* budget of leaves still to scan (anytime) */
+    bool cut;                /* the budget stopped the search: not proven */
+    uint64_t evaluations;    /* distances computed */
     uint32_t rows[PANN_QBATCH];
     float lo[64], hi[64];    /* the queries' box (d <= 64 on this path) */
 } group;
@@ -135,7 +140,7 @@ static inline bool hopeless(const tree_ctx *x, float bound, float best)
     return x->o->mode == PANN_MIN ? bound > best + margin : bound < best - margin;
 }
 
-static void scan_leaf(const tree_ctx *x, const group *g, size_t node_id, pann_hit *hits)
+static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, pann_hit *hits)
 {
     const kd_index *ix = x->ix;
     const kd_node *node = &ix->nodes[node_id];
@@ -156,6 +161,7 @@ static void scan_leaf(const tree_ctx *x, const group *g, size_t node_id, pann_hi
     }
     if (nq == 0)
         return;
+    g->evaluations += (uint64_t)nq * node->count;
     size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
                                   ix->leaf_nblocks[node->leaf], queries, nq, bound,
                                   x->o->mode, hits);
@@ -174,14 +180,19 @@ static float group_worst(const tree_ctx *x, const group *g)
 }
 
 /* Depth first, the more promising child first, pruning by box bounds. */
-static void visit(const tree_ctx *x, const group *g, size_t node_id, float bound, pann_hit *vals)
+static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann_hit *vals)
 {
     if (hopeless(x, bound, group_worst(x, g)))
         return;
+    if (g->leaves_left == 0) {
+        g->cut = true;
+        return;
+    }
     const kd_index *ix = x->ix;
     const kd_node *node = &ix->nodes[node_id];
     if (node->leaf >= 0) {
         scan_leaf(x, g, node_id, vals);
+        g->leaves_left--;
         return;
     }
     bool far = x->o->mode == PANN_MAX;
@@ -234,9 +245,10 @@ static uint32_t *queries_by_leaf(const kd_index *ix, const pann_matrix *S)
     return order;
 }
 
-static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals)
+static bool search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
+                         uint64_t *evaluations)
 {
-    group g = { .nq = nq };
+    group g = { .nq = nq, .leaves_left = x->max_leaves ? x->max_leaves : SIZE_MAX };
     size_t d = x->ix->d;
     for (size_t j = 0; j < d; j++) {
         g.lo[j] = INFINITY;
@@ -252,10 +264,13 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
     }
     float root = box_bound(x->metric, x->o->mode == PANN_MAX, g.lo, g.hi, x->ix->lo, x->ix->hi);
     visit(x, &g, 0, root, vals);
+    *evaluations += g.evaluations;
+    return !g.cut;
 }
 
 static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, uint32_t *nn, float *best, pann_error *err)
+                       const pann_engine_opts *o, size_t max_leaves, uint32_t *nn, float *best,
+                       unsigned char *proven, uint64_t *evaluations, pann_error *err)
 {
     kd_index ix;
     int rc = kd_build(&ix, T, err);
@@ -269,21 +284,25 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     float scale = coordinate_scale(S, T), d = (float)m->d;
     float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
                      : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
-    tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin, nn, best };
+    tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin, max_leaves, nn, best };
     size_t max_blocks = 1;
     for (size_t l = 0; l < ix.nleaves; l++)
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
     size_t ngroups = (S->n + PANN_QBATCH - 1) / PANN_QBATCH;
     int out_of_memory = 0;
-#pragma omp parallel num_threads(pann_threads(o->threads))
+    uint64_t total = 0;
+#pragma omp parallel num_threads(pann_threads(o->threads)) reduction(+:total)
     {
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
 #pragma omp for schedule(dynamic, 8)
         for (size_t gi = 0; gi < ngroups; gi++) {
             size_t first = gi * PANN_QBATCH;
             size_t nq = S->n - first < PANN_QBATCH ? S->n - first : PANN_QBATCH;
-            if (vals)
-                search_group(&x, order + first, nq, vals);
+            if (vals) {
+                bool complete = search_group(&x, order + first, nq, vals, &total);
+                for (size_t q = 0; q < nq; q++)
+                    proven[order[first + q]] = complete;
+            }
         }
         if (!vals) {
 #pragma omp atomic write
@@ -293,6 +312,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     }
     free(order);
     kd_free(&ix);
+    *evaluations = total;
     return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 
@@ -379,7 +399,8 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
         r->nn[k] = PANN_NONE;
         best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
     }
-    int rc = use_tree(S, T, m, o) ? tree_search(S, T, m, o, r->nn, best, err)
+    int rc = use_tree(S, T, m, o) ? tree_search(S, T, m, o, 0, r->nn, best, r->proven,
+                                                &r->iterations, err)
                                   : brute_search(S, T, m, o, r->nn, best, err);
     if (rc) {
         free(best);
@@ -392,6 +413,52 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
     }
     free(best);
     r->nproven = n;
-    r->iterations = r->steps = (uint64_t)n * T->n;
+    if (!r->iterations)   /* brute force: every pair */
+        r->iterations = (uint64_t)n * T->n;
+    r->steps = r->iterations;
+    return 0;
+}
+
+int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                  const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                  pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (S->d != T->d || S->d != m->d || m->d == 0 || m->d > 64)
+        return pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns on both sides");
+    if (T->n == 0 || T->n >= PANN_NONE)
+        return pann_fail(err, PANN_EINPUT, "the reference table has %zu rows", T->n);
+    if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
+        return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
+    struct timespec started, ended;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    size_t n = S->n;
+    r->n = n;
+    r->nn = malloc((n ? n : 1) * sizeof *r->nn);
+    r->dist = malloc((n ? n : 1) * sizeof *r->dist);
+    r->proven = calloc(n ? n : 1, 1);
+    float *best = malloc((n ? n : 1) * sizeof *best);
+    int rc = 0;
+    if (!r->nn || !r->dist || !r->proven || !best)
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
+    for (size_t k = 0; !rc && k < n; k++) {
+        r->nn[k] = PANN_NONE;
+        best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
+    }
+    if (!rc)
+        rc = tree_search(S, T, m, o, max_leaves, r->nn, best, r->proven, &r->iterations, err);
+    if (rc) {
+        free(best);
+        pann_result_free(r);
+        return rc;
+    }
+    for (size_t k = 0; k < n; k++) {
+        r->dist[k] = r->nn[k] == PANN_NONE ? NAN : (float)pann_cmp_to_dist(m, best[k]);
+        r->nproven += r->proven[k];
+    }
+    r->steps = r->iterations;
+    free(best);
+    clock_gettime(CLOCK_MONOTONIC, &ended);
+    r->seconds = (double)(ended.tv_sec - started.tv_sec) + 1e-9 * (ended.tv_nsec - started.tv_nsec);
     return 0;
 }

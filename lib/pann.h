@@ -311,6 +311,16 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
                    const pann_metric *m, const pann_engine_opts *o,
                    pann_result *r, pann_error *err);
 
+/* Anytime search guided by a k-d tree of T (a proposal strategy beyond the
+ * article's uniform one): each group of nearby queries visits the leaves of
+ * T nearest first, accepting a candidate when it is closer, and stops after
+ * max_leaves leaves (0 = no limit, which is exact).  A row whose search
+ * ended by pruning rather than by the budget is proven exact.  Needs 1 to
+ * 64 columns; cosine needs rows of non-zero norm. */
+int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                  const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                  pann_error *err);
+
 /* ---- power-law fit (fit.c) --------------------------------------------- */
 
 typedef struct pann_fit {

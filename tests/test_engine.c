@@ -411,3 +411,42 @@ Test(distance, filter_kernels_match_pair_kernel)
     pann_matrix_free(&T);
     pann_matrix_free(&Q);
 }
+
+/* The tree strategy: without a budget it is exact; with one, every row it
+ * calls proven equals brute force, and more leaves never lose a proof. */
+Test(engine, tree_strategy_budget_and_proofs)
+{
+    pann_matrix S = test_matrix(3000, 3, 100, 1.0, 0), T = test_matrix(5000, 3, 101, 1.0, 0);
+    pann_metric m = metric_of(PANN_L1, 3, NULL);
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    uint32_t *nn = malloc(S.n * sizeof *nn);
+    float *dist = malloc(S.n * sizeof *dist);
+    test_brute(&S, &T, &m, PANN_MIN, false, false, 0, nn, dist);
+    size_t previous_proven = 0;
+    size_t budgets[] = { 1, 4, 16, 0 };
+    for (int b = 0; b < 4; b++) {
+        pann_result r;
+        cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
+        size_t proven = 0, right = 0;
+        for (size_t k = 0; k < S.n; k++) {
+            right += r.nn[k] == nn[k];
+            if (r.proven[k]) {
+                proven++;
+                cr_assert_eq(r.nn[k], nn[k], "row %zu proven but wrong", k);
+            }
+            cr_assert_geq(r.dist[k], dist[k]);
+        }
+        cr_assert_geq(proven, previous_proven);
+        previous_proven = proven;
+        if (budgets[b] == 0)
+            cr_assert_eq(right, S.n);
+        cr_assert_eq(r.nproven, proven);
+        pann_result_free(&r);
+    }
+    cr_assert_eq(previous_proven, S.n);
+    free(nn);
+    free(dist);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
