@@ -11,8 +11,24 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "pann.h"
+
+/* An existing target that is not a regular file (/dev/null, a FIFO) or is
+ * a symbolic link (/dev/stdout, /dev/stderr) is written in place: renaming
+ * a temporary file over it would replace the device node or the link. */
+static int open_in_place(pann_output *o, const char *path, pann_error *err)
+{
+    o->path = strdup(path);
+    o->fp = o->path ? fopen(path, "w") : NULL;
+    if (!o->fp) {
+        int saved = o->path ? errno : ENOMEM;
+        pann_output_abort(o);
+        return pann_fail(err, PANN_ESYSTEM, "%s: %s", path, strerror(saved));
+    }
+    return 0;
+}
 
 int pann_output_open(pann_output *o, const char *path, pann_error *err)
 {
@@ -22,6 +38,10 @@ int pann_output_open(pann_output *o, const char *path, pann_error *err)
         o->fp = stdout;
         return 0;
     }
+    struct stat st;
+    if ((lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) ||
+        (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+        return open_in_place(o, path, err);
     size_t len = strlen(path);
     o->path = strdup(path);
     o->tmp = malloc(len + 16);
@@ -63,11 +83,11 @@ int pann_output_commit(pann_output *o, pann_error *err)
             saved = errno;
         }
         o->fp = NULL;
-        if (!failed && rename(o->tmp, o->path) != 0) {
+        if (!failed && o->tmp && rename(o->tmp, o->path) != 0) {
             failed = 1;
             saved = errno;
         }
-        if (failed)
+        if (failed && o->tmp)
             unlink(o->tmp);
     }
     free(o->tmp);

@@ -192,6 +192,13 @@ ecdf-ks -q - "$TMPD/S.csv" <"$TMPD/R.csv" >"$TMPD/stdin.csv"
 check "'-' reads REAL from stdin" cmp -s "$TMPD/stdin.csv" "$TMPD/plain.csv"
 ecdf-ks -q -o "$TMPD/out.csv" "$TMPD/R.csv" "$TMPD/S.csv"
 check "-o writes the same as stdout" cmp -s "$TMPD/out.csv" "$TMPD/plain.csv"
+mkfifo "$TMPD/fifo"
+cat "$TMPD/fifo" >"$TMPD/fromfifo.csv" &
+ecdf-ks -q -o "$TMPD/fifo" "$TMPD/R.csv" "$TMPD/S.csv"; wait
+check "-o to a FIFO writes through it and leaves it a FIFO (never renamed over)" sh -c "test -p '$TMPD/fifo' && cmp -s '$TMPD/fromfifo.csv' '$TMPD/plain.csv'"
+: >"$TMPD/target.csv"; ln -s target.csv "$TMPD/link.csv"
+ecdf-ks -q -o "$TMPD/link.csv" "$TMPD/R.csv" "$TMPD/S.csv"
+check "-o to a symbolic link writes its target and keeps the link" sh -c "test -L '$TMPD/link.csv' && cmp -s '$TMPD/target.csv' '$TMPD/plain.csv'"
 run ecdf-ks --points=500 "$TMPD/R.csv" "$TMPD/S.csv"
 check "summary reports the nodes evaluated, those left out, and the seed" sh -c "printf '%s' \"\$1\" | grep -Eq 'random nodes evaluated \([0-9]+ of 500 had F_real = 0 and were left out\), seed 1'" _ "$err"
 
