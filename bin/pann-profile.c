@@ -119,9 +119,9 @@ int main(int argc, char **argv)
     cli_output_open(&c, &out);
     pann_profile_write(&p, out.fp);
     cli_output_commit(&c, &out);
-    cli_note(&c, "%zu %s profiled, %zu features each%s", p.nrows,
+    cli_note(&c, "%zu %s profiled, %zu features each, %zu autocorrelation lags", p.nrows,
              pa.opts.series ? "series" : p.nrows == 1 ? "data set" : "data sets",
-             p.ncols, pa.opts.lags ? "" : " (no autocorrelations: --lags=L adds them)");
+             p.ncols, pa.opts.lags);
     pann_profile_free(&p);
     for (size_t i = 0; i < n; i++)
         pann_table_free(&tables[i]);
