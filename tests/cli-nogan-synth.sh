@@ -65,9 +65,9 @@ check "--counts=real: every box gets exactly its real count" cmp -s "$TMPD/real.
 tv() { keys "$1" | sort | uniq -c | awk '{ print $2, $1 }' | sort | join -a 1 -e 0 -o 0,1.2,2.2 "$TMPD/real.boxes" - |
        awk -v n="$2" '{ t += ($2 / 1000 - $3 / n) < 0 ? ($3 / n - $2 / 1000) : ($2 / 1000 - $3 / n) } END { printf "%.6f\n", t / 2 }'; }
 nogan-synth -q --bins=3 --rows=1000 --seed=3 "$REAL" >"$TMPD/a.csv"
-nogan-synth -q --bins=3 --rows=100000 --seed=3 "$REAL" >"$TMPD/b.csv"
-tva=$(tv "$TMPD/a.csv" 1000); tvb=$(tv "$TMPD/b.csv" 100000)
-check "box shares converge: TV $tva at 1000 rows > TV $tvb at 100000 rows, < 0.02" \
+nogan-synth -q --bins=3 --rows=200000 --seed=3 "$REAL" >"$TMPD/b.csv"
+tva=$(tv "$TMPD/a.csv" 1000); tvb=$(tv "$TMPD/b.csv" 200000)
+check "box shares converge: TV $tva at 1000 rows > TV $tvb at 200000 rows, < 0.02" \
     awk -v a="$tva" -v b="$tvb" 'BEGIN { exit !(a > b && b < 0.02) }'
 
 nogan-synth -q --seed=11 -j 1 "$REAL" >"$TMPD/j1.csv"
