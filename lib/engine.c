@@ -30,7 +30,9 @@
 #endif
 #include "pann.h"
 
-#define CHUNK_MAX 8192
+/* Large chunks: each parallel region ends with OpenMP threads spinning for a
+ * while, which costs a loaded machine dearly if regions are many. */
+#define CHUNK_MAX 262144
 
 typedef struct outcome {
     double d_cur, d_best;        /* change of the row's distances */
