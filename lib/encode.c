@@ -1,0 +1,642 @@
+/* encode.c — from table cells to the float matrix the distance kernels read.
+ * It owns what a value means: which cells are missing, what is a number,
+ * whether a column is numeric or categorical (decided over all the tables of
+ * a comparison together, so codes and scales agree), the scaling taken from
+ * the reference table, the missing-value policy and cosine normalisation.
+ * Columns are processed one at a time with per-row scratch arrays, so memory
+ * beyond the matrices stays O(rows). */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pann.h"
+
+/* ---- values ------------------------------------------------------------ */
+
+static void trim(const char **s, size_t *len)
+{
+    const char *a = *s, *b = *s + strlen(*s);
+    while (a < b && isspace((unsigned char)*a))
+        a++;
+    while (b > a && isspace((unsigned char)b[-1]))
+        b--;
+    *s = a;
+    *len = (size_t)(b - a);
+}
+
+bool pann_is_missing(const char *s)
+{
+    size_t len;
+    trim(&s, &len);
+    return len == 0 || (len == 2 && strncasecmp(s, "NA", 2) == 0) ||
+           (len == 3 && strncasecmp(s, "NaN", 3) == 0);
+}
+
+bool pann_parse_number(const char *s, double *v)
+{
+    size_t len;
+    trim(&s, &len);
+    if (len == 0)
+        return false;
+    /* strtod also reads hex floats, "inf" and "nan": none is a data value a
+     * user means as a number here. */
+    if (memchr(s, 'x', len) || memchr(s, 'X', len))
+        return false;
+    /* strtod stops at the trailing blanks, so the whole field was a number
+     * exactly when it stops at the end of the trimmed text. */
+    char *end;
+    double x = strtod(s, &end);
+    if (end != s + len || !isfinite(x))
+        return false;
+    *v = x;
+    return true;
+}
+
+void pann_encode_opts_init(pann_encode_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->scale = PANN_SCALE_NONE;
+    o->missing = PANN_MISSING_ERROR;
+}
+
+/* ---- matrices and schemas ---------------------------------------------- */
+
+int pann_matrix_alloc(pann_matrix *m, size_t n, size_t d, pann_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (d && n > SIZE_MAX / sizeof(float) / d)
+        return pann_fail(err, PANN_ESYSTEM, "matrix of %zu x %zu is too large", n, d);
+    size_t bytes = n * d * sizeof(float);
+    void *v = NULL;
+    if (posix_memalign(&v, 64, bytes ? bytes : 64) != 0)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (matrix of %zu x %zu)", n, d);
+    memset(v, 0, bytes);
+    m->row_id = malloc((n ? n : 1) * sizeof *m->row_id);
+    if (!m->row_id) {
+        free(v);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (matrix of %zu x %zu)", n, d);
+    }
+    for (size_t i = 0; i < n; i++)
+        m->row_id[i] = i;
+    m->v = v;
+    m->n = n;
+    m->d = d;
+    return 0;
+}
+
+void pann_matrix_free(pann_matrix *m)
+{
+    if (!m)
+        return;
+    free(m->v);
+    free(m->row_id);
+    memset(m, 0, sizeof *m);
+}
+
+void pann_schema_free(pann_schema *s)
+{
+    if (!s)
+        return;
+    for (size_t j = 0; j < s->d; j++) {
+        if (s->names)
+            free(s->names[j]);
+        if (s->cats && s->cats[j]) {
+            for (size_t c = 0; c < s->ncat[j]; c++)
+                free(s->cats[j][c]);
+            free(s->cats[j]);
+        }
+    }
+    free(s->names);
+    free(s->kind);
+    free(s->center);
+    free(s->scale);
+    free(s->impute);
+    free(s->ncat);
+    free(s->cats);
+    memset(s, 0, sizeof *s);
+}
+
+static int schema_alloc(pann_schema *s, const pann_table *ref, const size_t *idx,
+                        size_t d)
+{
+    s->d = d;
+    s->names = calloc(d, sizeof *s->names);
+    s->kind = calloc(d, sizeof *s->kind);
+    s->center = calloc(d, sizeof *s->center);
+    s->scale = calloc(d, sizeof *s->scale);
+    s->impute = calloc(d, sizeof *s->impute);
+    s->ncat = calloc(d, sizeof *s->ncat);
+    s->cats = calloc(d, sizeof *s->cats);
+    if (!s->names || !s->kind || !s->center || !s->scale || !s->impute ||
+        !s->ncat || !s->cats)
+        return -1;
+    for (size_t j = 0; j < d; j++) {
+        s->scale[j] = 1;
+        if (!(s->names[j] = strdup(ref->colnames[idx[j]])))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- category dictionary: open addressing on string hashes ------------- */
+
+typedef struct dict {
+    const char **keys;       /* by code; point into the tables' cells */
+    size_t *ref_count;       /* occurrences in the reference, by code */
+    size_t n, cap_keys;
+    size_t *slot;            /* code + 1, 0 = empty; size mask + 1 */
+    size_t mask;
+} dict;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;     /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int dict_rehash(dict *dc, size_t nslots)
+{
+    size_t *slot = calloc(nslots, sizeof *slot);
+    if (!slot)
+        return -1;
+    for (size_t c = 0; c < dc->n; c++) {
+        size_t h = (size_t)hash_str(dc->keys[c]) & (nslots - 1);
+        while (slot[h])
+            h = (h + 1) & (nslots - 1);
+        slot[h] = c + 1;
+    }
+    free(dc->slot);
+    dc->slot = slot;
+    dc->mask = nslots - 1;
+    return 0;
+}
+
+/* The code of key, added when new; SIZE_MAX when out of memory. */
+static size_t dict_code(dict *dc, const char *key)
+{
+    if (!dc->slot || 2 * (dc->n + 1) > dc->mask + 1)
+        if (dict_rehash(dc, dc->slot ? 2 * (dc->mask + 1) : 64) != 0)
+            return SIZE_MAX;
+    size_t h = (size_t)hash_str(key) & dc->mask;
+    for (; dc->slot[h]; h = (h + 1) & dc->mask)
+        if (strcmp(dc->keys[dc->slot[h] - 1], key) == 0)
+            return dc->slot[h] - 1;
+    if (dc->n == dc->cap_keys) {
+        size_t cap = dc->cap_keys ? 2 * dc->cap_keys : 64;
+        const char **keys = realloc(dc->keys, cap * sizeof *keys);
+        if (keys)
+            dc->keys = keys;
+        size_t *count = realloc(dc->ref_count, cap * sizeof *count);
+        if (count)
+            dc->ref_count = count;
+        if (!keys || !count)
+            return SIZE_MAX;
+        dc->cap_keys = cap;
+    }
+    dc->keys[dc->n] = key;
+    dc->ref_count[dc->n] = 0;
+    dc->slot[h] = ++dc->n;
+    return dc->n - 1;
+}
+
+static void dict_free(dict *dc)
+{
+    free(dc->keys);
+    free(dc->ref_count);
+    free(dc->slot);
+}
+
+/* ---- the encoder ------------------------------------------------------- */
+
+enum { CELL_MISSING, CELL_NUMBER, CELL_TEXT };
+
+typedef struct encoder {
+    const pann_table *const *tables;
+    size_t ntables, d;
+    const pann_encode_opts *o;
+    pann_schema *schema;
+    pann_matrix *out;
+    pann_error *err;
+    size_t **idx;            /* per table: the d chosen columns */
+    bool *forced;            /* d flags: listed in o->categorical */
+    unsigned char **cls;     /* per table, per row: CELL_* of column at hand */
+    double **vals;           /* per table, per row: its number */
+    bool **keep;             /* per table, per row: no chosen cell missing */
+} encoder;
+
+/* How one column looks in one table. */
+typedef struct col_count {
+    size_t present, numbers;         /* non-missing cells; those that parse */
+    size_t first_text, first_number; /* rows, SIZE_MAX when none */
+} col_count;
+
+static int oom(encoder *e)
+{
+    return pann_fail(e->err, PANN_ESYSTEM, "out of memory");
+}
+
+/* The name to suggest in "--categorical=NAME". */
+static void column_ref(const encoder *e, size_t j, char *buf, size_t size)
+{
+    const char *name = e->schema->names[j];
+    if (*name && !strchr(name, ','))
+        snprintf(buf, size, "%s", name);
+    else
+        snprintf(buf, size, "%zu", e->idx[0][j] + 1);
+}
+
+static int fail_at(const encoder *e, size_t t, size_t row, size_t j,
+                   const char *what)
+{
+    const pann_table *tb = e->tables[t];
+    return pann_fail(e->err, PANN_EINPUT, "%s:%zu:%zu: %s", tb->display,
+                     tb->row_line[row], e->idx[t][j] + 1, what);
+}
+
+static int choose_columns(encoder *e)
+{
+    const pann_table *ref = e->tables[0];
+    size_t d;
+    int rc = pann_columns_parse(ref, e->o->columns, &e->idx[0], &d, e->err);
+    if (rc != 0)
+        return rc;
+    e->d = d;
+    for (size_t t = 1; t < e->ntables; t++) {
+        if (!(e->idx[t] = malloc((d ? d : 1) * sizeof **e->idx)))
+            return oom(e);
+        rc = pann_columns_match(ref, e->idx[0], d, e->tables[t], e->idx[t], e->err);
+        if (rc != 0)
+            return rc;
+    }
+    if (!(e->forced = calloc(d ? d : 1, sizeof *e->forced)))
+        return oom(e);
+    if (!e->o->categorical || !*e->o->categorical)
+        return 0;
+    size_t *cat, ncat;
+    rc = pann_columns_parse(ref, e->o->categorical, &cat, &ncat, e->err);
+    if (rc != 0)
+        return rc;
+    for (size_t k = 0; k < ncat; k++)
+        for (size_t j = 0; j < d; j++)
+            if (e->idx[0][j] == cat[k])
+                e->forced[j] = true;
+    free(cat);
+    return 0;
+}
+
+static int alloc_scratch(encoder *e)
+{
+    for (size_t t = 0; t < e->ntables; t++) {
+        size_t n = e->tables[t]->nrows ? e->tables[t]->nrows : 1;
+        e->cls[t] = malloc(n);
+        e->vals[t] = malloc(n * sizeof **e->vals);
+        e->keep[t] = malloc(n * sizeof **e->keep);
+        if (!e->cls[t] || !e->vals[t] || !e->keep[t])
+            return oom(e);
+        for (size_t i = 0; i < e->tables[t]->nrows; i++)
+            e->keep[t][i] = true;
+        int rc = pann_matrix_alloc(&e->out[t], e->tables[t]->nrows, e->d, e->err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Before any kind or missing-value error: a column the reference never
+ * fills cannot be scaled or encoded at all. */
+static int check_has_values(const encoder *e)
+{
+    const pann_table *ref = e->tables[0];
+    for (size_t j = 0; j < e->d; j++) {
+        size_t i = 0;
+        while (i < ref->nrows && pann_is_missing(pann_cell(ref, i, e->idx[0][j])))
+            i++;
+        if (i == ref->nrows)
+            return pann_fail(e->err, PANN_EINPUT, "%s: column '%s' has no values",
+                             ref->display, e->schema->names[j]);
+    }
+    return 0;
+}
+
+/* Under PANN_MISSING_ERROR the first missing cell in file order is named. */
+static int check_missing(const encoder *e)
+{
+    for (size_t t = 0; t < e->ntables; t++) {
+        const pann_table *tb = e->tables[t];
+        for (size_t i = 0; i < tb->nrows; i++)
+            for (size_t j = 0; j < e->d; j++) {
+                if (!pann_is_missing(pann_cell(tb, i, e->idx[t][j])))
+                    continue;
+                char what[512], col[256];
+                column_ref(e, j, col, sizeof col);
+                snprintf(what, sizeof what, "missing value in column '%s' "
+                         "(use --missing=drop or --missing=impute)", col);
+                return fail_at(e, t, i, j, what);
+            }
+    }
+    return 0;
+}
+
+static void classify_column(encoder *e, size_t j, col_count *count)
+{
+    for (size_t t = 0; t < e->ntables; t++) {
+        const pann_table *tb = e->tables[t];
+        const size_t col = e->idx[t][j];
+        unsigned char *cls = e->cls[t];
+        double *vals = e->vals[t];
+        const long n = (long)tb->nrows;
+#pragma omp parallel for schedule(static)
+        for (long i = 0; i < n; i++) {
+            const char *s = pann_cell(tb, (size_t)i, col);
+            cls[i] = pann_is_missing(s) ? CELL_MISSING
+                     : pann_parse_number(s, &vals[i]) ? CELL_NUMBER : CELL_TEXT;
+        }
+        col_count c = { 0, 0, SIZE_MAX, SIZE_MAX };
+        for (size_t i = 0; i < tb->nrows; i++) {
+            if (cls[i] == CELL_MISSING) {
+                e->keep[t][i] = false;
+                continue;
+            }
+            c.present++;
+            if (cls[i] == CELL_NUMBER) {
+                c.numbers++;
+                if (c.first_number == SIZE_MAX)
+                    c.first_number = i;
+            } else if (c.first_text == SIZE_MAX) {
+                c.first_text = i;
+            }
+        }
+        count[t] = c;
+    }
+}
+
+/* A column whose values are all numbers in one file and all text in another
+ * is a mismatch between the files, whatever the majority says. */
+static int check_agreement(const encoder *e, size_t j, const col_count *count)
+{
+    const col_count *ref = &count[0];
+    bool ref_numeric = ref->numbers == ref->present;
+    bool ref_text = ref->numbers == 0;
+    char what[1024], col[256];
+    column_ref(e, j, col, sizeof col);
+    for (size_t t = 1; t < e->ntables; t++) {
+        const col_count *c = &count[t];
+        if (c->present == 0)
+            continue;
+        if (ref_numeric && c->numbers == 0) {
+            size_t i = c->first_text;
+            snprintf(what, sizeof what, "'%s' is not a number, but column '%s' "
+                     "is numeric in %s (use --categorical=%s to treat the column "
+                     "as text)", pann_cell(e->tables[t], i, e->idx[t][j]),
+                     e->schema->names[j], e->tables[0]->display, col);
+            return fail_at(e, t, i, j, what);
+        }
+        if (ref_text && c->numbers == c->present) {
+            size_t i = c->first_number;
+            snprintf(what, sizeof what, "'%s' is a number, but column '%s' is "
+                     "text in %s (use --categorical=%s to treat the column as "
+                     "text)", pann_cell(e->tables[t], i, e->idx[t][j]),
+                     e->schema->names[j], e->tables[0]->display, col);
+            return fail_at(e, t, i, j, what);
+        }
+    }
+    return 0;
+}
+
+static int decide_kind(encoder *e, size_t j, const col_count *count,
+                       pann_kind *kind)
+{
+    *kind = PANN_CATEGORICAL;
+    if (e->forced[j])
+        return 0;
+    size_t present = 0, numbers = 0;
+    for (size_t t = 0; t < e->ntables; t++) {
+        present += count[t].present;
+        numbers += count[t].numbers;
+    }
+    if (numbers == present) {
+        *kind = PANN_NUMERIC;
+        return 0;
+    }
+    int rc = check_agreement(e, j, count);
+    if (rc != 0 || numbers == 0 || 2 * numbers < present)
+        return rc;
+    size_t t = 0;
+    while (count[t].first_text == SIZE_MAX)
+        t++;
+    size_t i = count[t].first_text;
+    char what[1024], col[256];
+    column_ref(e, j, col, sizeof col);
+    snprintf(what, sizeof what, "'%s' is not a number in numeric column '%s' "
+             "(use --categorical=%s to treat the column as text)",
+             pann_cell(e->tables[t], i, e->idx[t][j]), e->schema->names[j], col);
+    return fail_at(e, t, i, j, what);
+}
+
+/* Center, scale and imputed value of numeric column j, from the reference. */
+static void numeric_stats(encoder *e, size_t j)
+{
+    const unsigned char *cls = e->cls[0];
+    const double *v = e->vals[0];
+    size_t n = e->tables[0]->nrows, m = 0;
+    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (cls[i] == CELL_NUMBER) {
+            sum += v[i];
+            lo = v[i] < lo ? v[i] : lo;
+            hi = v[i] > hi ? v[i] : hi;
+            m++;
+        }
+    double mean = sum / (double)m, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cls[i] == CELL_NUMBER)
+            ss += (v[i] - mean) * (v[i] - mean);
+    double center = 0, scale = 1;
+    if (e->o->scale == PANN_SCALE_STD) {
+        center = mean;
+        scale = m > 1 ? sqrt(ss / (double)(m - 1)) : 0;
+    } else if (e->o->scale == PANN_SCALE_RANGE) {
+        center = lo;
+        scale = hi - lo;
+    }
+    if (!(scale > 0) || !isfinite(scale))
+        scale = 1;     /* a constant column: never divide by zero */
+    e->schema->center[j] = center;
+    e->schema->scale[j] = scale;
+    e->schema->impute[j] = (mean - center) / scale;
+}
+
+static void encode_numeric(encoder *e, size_t j)
+{
+    numeric_stats(e, j);
+    double center = e->schema->center[j], scale = e->schema->scale[j];
+    float impute = (float)e->schema->impute[j];
+    for (size_t t = 0; t < e->ntables; t++) {
+        float *col = e->out[t].v + j;
+        const size_t d = e->d;
+        for (size_t i = 0; i < e->tables[t]->nrows; i++)
+            col[i * d] = e->cls[t][i] == CELL_MISSING
+                         ? impute : (float)((e->vals[t][i] - center) / scale);
+    }
+}
+
+/* Codes in order of first appearance, the reference first. */
+static int assign_codes(encoder *e, size_t j, dict *dc)
+{
+    for (size_t t = 0; t < e->ntables; t++) {
+        const pann_table *tb = e->tables[t];
+        float *col = e->out[t].v + j;
+        for (size_t i = 0; i < tb->nrows; i++) {
+            if (e->cls[t][i] == CELL_MISSING)
+                continue;
+            size_t code = dict_code(dc, pann_cell(tb, i, e->idx[t][j]));
+            if (code == SIZE_MAX)
+                return oom(e);
+            if (t == 0)
+                dc->ref_count[code]++;
+            col[i * e->d] = (float)code;
+        }
+    }
+    return 0;
+}
+
+static int encode_categorical(encoder *e, size_t j)
+{
+    dict dc = { 0 };
+    int rc = assign_codes(e, j, &dc);
+    size_t mode = 0;
+    for (size_t c = 1; c < dc.n; c++)
+        if (dc.ref_count[c] > dc.ref_count[mode])
+            mode = c;
+    e->schema->impute[j] = (double)mode;
+    for (size_t t = 0; rc == 0 && t < e->ntables; t++)
+        for (size_t i = 0; i < e->tables[t]->nrows; i++)
+            if (e->cls[t][i] == CELL_MISSING)
+                e->out[t].v[i * e->d + j] = (float)mode;
+    char **cats = rc == 0 ? calloc(dc.n ? dc.n : 1, sizeof *cats) : NULL;
+    if (rc == 0 && !cats)
+        rc = oom(e);
+    e->schema->cats[j] = cats;
+    for (size_t c = 0; rc == 0 && c < dc.n; c++) {
+        if (!(cats[c] = strdup(dc.keys[c])))
+            rc = oom(e);
+        e->schema->ncat[j] = c + 1;
+    }
+    dict_free(&dc);
+    return rc;
+}
+
+static int encode_column(encoder *e, size_t j, col_count *count)
+{
+    classify_column(e, j, count);
+    pann_kind kind;
+    int rc = decide_kind(e, j, count, &kind);
+    if (rc != 0)
+        return rc;
+    e->schema->kind[j] = kind;
+    if (kind == PANN_CATEGORICAL)
+        return encode_categorical(e, j);
+    encode_numeric(e, j);
+    return 0;
+}
+
+/* Leave out rows with a missing chosen cell (PANN_MISSING_DROP). */
+static size_t drop_rows(encoder *e, size_t t)
+{
+    pann_matrix *m = &e->out[t];
+    size_t kept = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!e->keep[t][i])
+            continue;
+        if (kept != i)
+            memmove(m->v + kept * m->d, m->v + i * m->d, m->d * sizeof *m->v);
+        m->row_id[kept++] = i;
+    }
+    size_t dropped = m->n - kept;
+    m->n = kept;
+    return dropped;
+}
+
+static void normalise_rows(pann_matrix *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        float *row = m->v + i * m->d;
+        double ss = 0;
+        for (size_t j = 0; j < m->d; j++)
+            ss += (double)row[j] * row[j];
+        if (ss > 0) {
+            double norm = sqrt(ss);
+            for (size_t j = 0; j < m->d; j++)
+                row[j] = (float)(row[j] / norm);
+        }
+    }
+}
+
+static int run_encoder(encoder *e, size_t *dropped)
+{
+    int rc = choose_columns(e);
+    if (rc == 0 && schema_alloc(e->schema, e->tables[0], e->idx[0], e->d) != 0)
+        rc = oom(e);
+    if (rc == 0)
+        rc = check_has_values(e);
+    if (rc == 0 && e->o->missing == PANN_MISSING_ERROR)
+        rc = check_missing(e);
+    if (rc == 0)
+        rc = alloc_scratch(e);
+    col_count *count = calloc(e->ntables, sizeof *count);
+    if (rc == 0 && !count)
+        rc = oom(e);
+    for (size_t j = 0; rc == 0 && j < e->d; j++)
+        rc = encode_column(e, j, count);
+    free(count);
+    size_t total = 0;
+    for (size_t t = 0; rc == 0 && t < e->ntables; t++) {
+        if (e->o->missing == PANN_MISSING_DROP)
+            total += drop_rows(e, t);
+        if (e->o->cosine)
+            normalise_rows(&e->out[t]);
+    }
+    if (dropped)
+        *dropped = total;
+    return rc;
+}
+
+int pann_encode(const pann_table *const *tables, size_t ntables,
+                const pann_encode_opts *o, pann_schema *schema,
+                pann_matrix *out, size_t *dropped, pann_error *err)
+{
+    memset(schema, 0, sizeof *schema);
+    for (size_t t = 0; t < ntables; t++)
+        memset(&out[t], 0, sizeof out[t]);
+    if (dropped)
+        *dropped = 0;
+    if (ntables == 0)
+        return pann_fail(err, PANN_EINPUT, "no table to encode");
+    encoder e = { .tables = tables, .ntables = ntables, .o = o,
+                  .schema = schema, .out = out, .err = err };
+    e.idx = calloc(ntables, sizeof *e.idx);
+    e.cls = calloc(ntables, sizeof *e.cls);
+    e.vals = calloc(ntables, sizeof *e.vals);
+    e.keep = calloc(ntables, sizeof *e.keep);
+    int rc = e.idx && e.cls && e.vals && e.keep ? run_encoder(&e, dropped) : oom(&e);
+    for (size_t t = 0; t < ntables; t++) {
+        free(e.idx ? e.idx[t] : NULL);
+        free(e.cls ? e.cls[t] : NULL);
+        free(e.vals ? e.vals[t] : NULL);
+        free(e.keep ? e.keep[t] : NULL);
+        if (rc != 0)
+            pann_matrix_free(&out[t]);
+    }
+    free(e.idx);
+    free(e.cls);
+    free(e.vals);
+    free(e.keep);
+    free(e.forced);
+    if (rc != 0)
+        pann_schema_free(schema);
+    return rc;
+}

@@ -1,0 +1,397 @@
+/* reader.c — reading a CSV/TSV table into a pann_table.  The whole input is
+ * kept in memory so that rows can be written out verbatim; libcsv unescapes
+ * the fields, which go to one arena.  libcsv knows nothing of lines, so the
+ * text is fed to it one line at a time: that is how every record gets its
+ * line number and its raw span, and how every error gets its FILE:LINE:FIELD.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "pann.h"
+
+void pann_read_opts_init(pann_read_opts *o)
+{
+    o->delim = ',';
+    o->header = true;
+}
+
+/* ---- growing arrays ---------------------------------------------------- */
+
+/* Make room for at least need elements of size elem in *p (capacity *cap),
+ * doubling so that appending n elements costs O(n) in total. */
+static int grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem)
+            return -1;
+        ncap *= 2;
+    }
+    void *q = realloc(*(void **)p, ncap * elem);
+    if (!q)
+        return -1;
+    *(void **)p = q;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- reading the input ------------------------------------------------- */
+
+static int read_fd(int fd, pann_table *t, size_t hint, pann_error *err)
+{
+    size_t cap = hint + 1, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
+    for (;;) {
+        if (len + 1 >= cap && grow(&buf, &cap, len + 2, 1) != 0) {
+            free(buf);
+            return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
+        }
+        ssize_t got = read(fd, buf + len, cap - 1 - len);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            free(buf);
+            if (e == EISDIR)
+                return pann_fail(err, PANN_ESYSTEM, "%s: is a directory", t->display);
+            return pann_fail(err, PANN_ESYSTEM, "%s: %s", t->display, strerror(e));
+        }
+        len += (size_t)got;
+    }
+    buf[len] = '\0';
+    t->text = buf;
+    t->text_len = len;
+    return 0;
+}
+
+static int slurp(pann_table *t, pann_error *err)
+{
+    bool is_stdin = strcmp(t->path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(t->path, O_RDONLY);
+    if (fd < 0)
+        return pann_fail(err, PANN_ESYSTEM, "%s: %s", t->display, strerror(errno));
+    struct stat st;
+    size_t hint = 0;
+    if (fstat(fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            if (!is_stdin)
+                close(fd);
+            return pann_fail(err, PANN_ESYSTEM, "%s: is a directory", t->display);
+        }
+        if (S_ISREG(st.st_mode) && st.st_size > 0)
+            hint = (size_t)st.st_size;
+    }
+    int rc = read_fd(fd, t, hint, err);
+    if (!is_stdin)
+        close(fd);
+    if (rc == 0 && t->text_len >= 3 && memcmp(t->text, "\xEF\xBB\xBF", 3) == 0) {
+        t->text_len -= 3;
+        memmove(t->text, t->text + 3, t->text_len + 1);
+    }
+    return rc;
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+/* libcsv trims "spaces" around unquoted fields and after a closing quote.
+ * The delimiter must never count as one (TSV), and a CR is treated as one so
+ * that CRLF files leave no CR in the last field while the raw span keeps it.
+ * Only LF ends a record. */
+static int blank_csv(unsigned char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static int blank_tsv(unsigned char c) { return c == ' ' || c == '\r'; }
+static int blank_ssv(unsigned char c) { return c == '\t' || c == '\r'; }
+static int is_lf(unsigned char c) { return c == '\n'; }
+
+typedef struct reader {
+    pann_table *t;
+    pann_error *err;
+    bool header;              /* the first record is still to be the header */
+    int (*blank)(unsigned char);
+    int status;               /* first error met inside a callback */
+    size_t line, line_start, line_end;  /* the line being fed */
+    bool in_record;
+    size_t rec_line, rec_start;
+    size_t field_line;        /* line where the next field starts */
+    size_t nfields;           /* fields seen in the current record */
+    size_t extra_line;        /* line of the first field past ncols */
+    bool have_ncols;
+    size_t ncells, cells_len; /* used parts of cell_off and cells */
+    size_t cap_off, cap_cells, cap_rows;
+} reader;
+
+static void oom(reader *r)
+{
+    if (!r->status)
+        r->status = pann_fail(r->err, PANN_ESYSTEM, "%s: out of memory",
+                              r->t->display);
+}
+
+static void store_field(reader *r, const char *s, size_t len)
+{
+    pann_table *t = r->t;
+    if (grow(&t->cells, &r->cap_cells, r->cells_len + len + 1, 1) != 0 ||
+        grow(&t->cell_off, &r->cap_off, r->ncells + 1, sizeof *t->cell_off) != 0) {
+        oom(r);
+        return;
+    }
+    if (len)
+        memcpy(t->cells + r->cells_len, s, len);
+    t->cells[r->cells_len + len] = '\0';
+    t->cell_off[r->ncells++] = r->cells_len;
+    r->cells_len += len + 1;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    reader *r = data;
+    if (r->status)
+        return;
+    if (!r->have_ncols || r->nfields < r->t->ncols)
+        store_field(r, s ? s : "", s ? len : 0);
+    else if (r->nfields == r->t->ncols)
+        r->extra_line = r->field_line;
+    r->nfields++;
+    r->field_line = r->line;
+}
+
+static int take_header(reader *r)
+{
+    pann_table *t = r->t;
+    t->colnames = calloc(t->ncols, sizeof *t->colnames);
+    if (!t->colnames)
+        return -1;
+    for (size_t j = 0; j < t->ncols; j++)
+        if (!(t->colnames[j] = strdup(t->cells + t->cell_off[j])))
+            return -1;
+    t->header_start = r->rec_start;
+    t->header_end = r->line_end;
+    r->ncells = 0;
+    r->cells_len = 0;
+    return 0;
+}
+
+static int number_columns(pann_table *t)
+{
+    t->colnames = calloc(t->ncols, sizeof *t->colnames);
+    if (!t->colnames)
+        return -1;
+    for (size_t j = 0; j < t->ncols; j++) {
+        char num[32];
+        snprintf(num, sizeof num, "%zu", j + 1);
+        if (!(t->colnames[j] = strdup(num)))
+            return -1;
+    }
+    return 0;
+}
+
+static int add_row(reader *r)
+{
+    pann_table *t = r->t;
+    if (t->nrows == r->cap_rows) {
+        size_t cap = r->cap_rows ? 2 * r->cap_rows : 1024;
+        size_t *start = realloc(t->row_start, cap * sizeof *start);
+        if (start)
+            t->row_start = start;
+        size_t *end = realloc(t->row_end, cap * sizeof *end);
+        if (end)
+            t->row_end = end;
+        size_t *line = realloc(t->row_line, cap * sizeof *line);
+        if (line)
+            t->row_line = line;
+        if (!start || !end || !line)
+            return -1;
+        r->cap_rows = cap;
+    }
+    t->row_start[t->nrows] = r->rec_start;
+    t->row_end[t->nrows] = r->line_end;
+    t->row_line[t->nrows] = r->rec_line;
+    t->nrows++;
+    return 0;
+}
+
+static void on_record(int c, void *data)
+{
+    (void)c;
+    reader *r = data;
+    pann_table *t = r->t;
+    r->in_record = false;
+    if (r->status)
+        return;
+    if (!r->have_ncols) {
+        t->ncols = r->nfields;
+        r->have_ncols = true;
+        if ((r->header ? take_header(r) : number_columns(t)) != 0) {
+            oom(r);
+            return;
+        }
+        if (r->header) {
+            r->header = false;
+            return;
+        }
+    } else if (r->nfields != t->ncols) {
+        bool extra = r->nfields > t->ncols;
+        r->status = pann_fail(r->err, PANN_EINPUT,
+                              "%s:%zu:%zu: expected %zu fields, found %zu",
+                              t->display, extra ? r->extra_line : r->line,
+                              (extra ? t->ncols : r->nfields) + 1,
+                              t->ncols, r->nfields);
+        return;
+    }
+    if (add_row(r) != 0)
+        oom(r);
+}
+
+static bool blank_line(const reader *r, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != '\n' && !r->blank((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static void parser_error(reader *r, struct csv_parser *p, const char *what)
+{
+    if (r->status)
+        return;
+    if (csv_error(p) == CSV_EPARSE)
+        r->status = pann_fail(r->err, PANN_EINPUT, "%s:%zu:%zu: %s",
+                              r->t->display, r->field_line, r->nfields + 1, what);
+    else
+        oom(r);
+}
+
+/* Feed one line (with its terminator) to libcsv; a NUL byte stops it. */
+static void feed_line(reader *r, struct csv_parser *p, const char *s, size_t len)
+{
+    if (!r->in_record && !blank_line(r, s, len)) {
+        r->in_record = true;
+        r->rec_line = r->field_line = r->line;
+        r->rec_start = r->line_start;
+        r->nfields = 0;
+    }
+    const char *nul = memchr(s, '\0', len);
+    size_t n = nul ? (size_t)(nul - s) : len;
+    if (csv_parse(p, s, n, on_field, on_record, r) != n)
+        parser_error(r, p, "malformed quoted field");
+    if (nul && !r->status)
+        r->status = pann_fail(r->err, PANN_EINPUT,
+                              "%s:%zu:%zu: NUL byte in input (binary file?)",
+                              r->t->display, r->line, r->nfields + 1);
+}
+
+static int parse_text(reader *r, struct csv_parser *p)
+{
+    pann_table *t = r->t;
+    size_t pos = 0;
+    r->line = 0;
+    while (pos < t->text_len && !r->status) {
+        const char *lf = memchr(t->text + pos, '\n', t->text_len - pos);
+        size_t end = lf ? (size_t)(lf - t->text) + 1 : t->text_len;
+        r->line++;
+        r->line_start = pos;
+        r->line_end = end;
+        feed_line(r, p, t->text + pos, end - pos);
+        pos = end;
+    }
+    if (!r->status && csv_fini(p, on_field, on_record, r) != 0)
+        parser_error(r, p, "unterminated quoted field");
+    if (!r->status && !r->have_ncols)
+        r->status = pann_fail(r->err, PANN_EINPUT, "%s:1:1: empty input",
+                              t->display);
+    return r->status;
+}
+
+static int parse_table(pann_table *t, const pann_read_opts *o, pann_error *err)
+{
+    reader r = { .t = t, .err = err, .header = o->header };
+    r.blank = o->delim == '\t' ? blank_tsv : o->delim == ' ' ? blank_ssv : blank_csv;
+    /* Unescaping never lengthens a field and every field but the last one
+     * gives up a delimiter or terminator for its NUL: the arena fits in
+     * text_len + 1, so it is allocated once. */
+    r.cap_cells = t->text_len + 1;
+    if (!(t->cells = malloc(r.cap_cells)))
+        return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
+    csv_set_delim(&p, (unsigned char)o->delim);
+    csv_set_space_func(&p, r.blank);
+    csv_set_term_func(&p, is_lf);
+    int rc = parse_text(&r, &p);
+    csv_free(&p);
+    return rc;
+}
+
+int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
+                    pann_error *err)
+{
+    pann_read_opts defaults;
+    if (!o) {
+        pann_read_opts_init(&defaults);
+        o = &defaults;
+    }
+    memset(t, 0, sizeof *t);
+    t->path = strdup(path);
+    t->display = strdup(strcmp(path, "-") == 0 ? "stdin" : path);
+    if (!t->path || !t->display) {
+        pann_table_free(t);
+        return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", path);
+    }
+    int rc = slurp(t, err);
+    if (rc == 0)
+        rc = parse_table(t, o, err);
+    if (rc != 0)
+        pann_table_free(t);
+    return rc;
+}
+
+void pann_table_free(pann_table *t)
+{
+    if (!t)
+        return;
+    if (t->colnames)
+        for (size_t j = 0; j < t->ncols; j++)
+            free(t->colnames[j]);
+    free(t->colnames);
+    free(t->path);
+    free(t->display);
+    free(t->text);
+    free(t->row_start);
+    free(t->row_end);
+    free(t->row_line);
+    free(t->cells);
+    free(t->cell_off);
+    memset(t, 0, sizeof *t);
+}
+
+int pann_table_write_row(const pann_table *t, size_t row, FILE *out)
+{
+    size_t start, end;
+    if (row == SIZE_MAX) {
+        start = t->header_start;
+        end = t->header_end;
+    } else {
+        start = t->row_start[row];
+        end = t->row_end[row];
+    }
+    if (end <= start)
+        return 0;
+    size_t len = end - start;
+    if (fwrite(t->text + start, 1, len, out) != len)
+        return -1;
+    if (t->text[end - 1] != '\n' && fputc('\n', out) == EOF)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,497 @@
+/* test_reader.c — unit tests of reader.c (tables from CSV/TSV text) and
+ * columns.c (column lists).  Inputs are written to temporary files so that
+ * the real reading path runs; expectations are written out by hand or
+ * rebuilt independently from the pieces the test itself assembled. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pann.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char tmp_path[64];
+
+static const char *write_temp(const char *text, size_t len)
+{
+    strcpy(tmp_path, "/tmp/pann-reader-XXXXXX");
+    int fd = mkstemp(tmp_path);
+    cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return tmp_path;
+}
+
+/* Read text (len bytes) as a table; returns the status, err filled. */
+static int read_text_opts(pann_table *t, const char *text, size_t len,
+                          const pann_read_opts *o, pann_error *err)
+{
+    const char *path = write_temp(text, len);
+    int rc = pann_table_read(t, path, o, err);
+    unlink(path);
+    return rc;
+}
+
+static int read_str(pann_table *t, const char *text, pann_error *err)
+{
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    return read_text_opts(t, text, strlen(text), &o, err);
+}
+
+static void read_ok(pann_table *t, const char *text)
+{
+    pann_error err = { 0 };
+    int rc = read_str(t, text, &err);
+    cr_assert_eq(rc, 0, "unexpected error: %s", err.msg);
+}
+
+/* The error message for text, with the temporary file name replaced by F. */
+static void expect_error(const char *text, size_t len, int status,
+                         const char *where_what)
+{
+    pann_table t;
+    pann_error err = { 0 };
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    int rc = read_text_opts(&t, text, len, &o, &err);
+    cr_assert_eq(rc, status, "status %d (%s)", rc, err.msg);
+    cr_assert_eq(err.status, status);
+    char want[1200];
+    snprintf(want, sizeof want, "%s:%s", tmp_path, where_what);
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_null(t.text, "a failed read leaves an empty table");
+}
+
+static void expect_cells(const pann_table *t, size_t row, const char *const *want)
+{
+    for (size_t j = 0; j < t->ncols; j++)
+        cr_assert_str_eq(pann_cell(t, row, j), want[j], "row %zu col %zu", row, j);
+}
+
+/* What pann_table_write_row writes, as a malloc'ed string. */
+static char *written_row(const pann_table *t, size_t row)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    cr_assert_not_null(fp);
+    cr_assert_eq(pann_table_write_row(t, row, fp), 0);
+    fclose(fp);
+    return buf;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+Test(reader, plain_table)
+{
+    pann_table t;
+    read_ok(&t, "name,age,score\nann,31,2.5\nbob,45,-1\n");
+    cr_assert_eq(t.nrows, 2);
+    cr_assert_eq(t.ncols, 3);
+    cr_assert_str_eq(t.colnames[0], "name");
+    cr_assert_str_eq(t.colnames[2], "score");
+    expect_cells(&t, 0, (const char *[]){ "ann", "31", "2.5" });
+    expect_cells(&t, 1, (const char *[]){ "bob", "45", "-1" });
+    cr_assert_eq(t.row_line[0], 2);
+    cr_assert_eq(t.row_line[1], 3);
+    cr_assert_str_eq(t.display, t.path);
+    pann_table_free(&t);
+}
+
+Test(reader, bom_is_removed)
+{
+    pann_table t;
+    const char *body = "a,b\n1,2\n";
+    char text[32];
+    snprintf(text, sizeof text, "\xEF\xBB\xBF%s", body);
+    read_ok(&t, text);
+    cr_assert_str_eq(t.colnames[0], "a");
+    cr_assert_eq(t.text_len, strlen(body));
+    cr_assert_eq(memcmp(t.text, body, t.text_len), 0);
+    char *header = written_row(&t, SIZE_MAX);
+    cr_assert_str_eq(header, "a,b\n");
+    free(header);
+    pann_table_free(&t);
+}
+
+Test(reader, crlf_lines)
+{
+    pann_table t;
+    read_ok(&t, "a,b\r\n1,\"x\"\r\n,3\r\n");
+    cr_assert_eq(t.nrows, 2);
+    cr_assert_str_eq(t.colnames[1], "b");
+    expect_cells(&t, 0, (const char *[]){ "1", "x" });
+    expect_cells(&t, 1, (const char *[]){ "", "3" });
+    char *row = written_row(&t, 1);
+    cr_assert_str_eq(row, ",3\r\n", "the raw row keeps its CR LF");
+    free(row);
+    pann_table_free(&t);
+}
+
+Test(reader, quoted_fields)
+{
+    pann_table t;
+    read_ok(&t, "id,text\n1,\"a, b\"\n2,\"say \"\"hi\"\"\"\n"
+                "3,\"two\nlines\"\n4,\"\"\n5,end\n");
+    cr_assert_eq(t.nrows, 5);
+    expect_cells(&t, 0, (const char *[]){ "1", "a, b" });
+    expect_cells(&t, 1, (const char *[]){ "2", "say \"hi\"" });
+    expect_cells(&t, 2, (const char *[]){ "3", "two\nlines" });
+    expect_cells(&t, 3, (const char *[]){ "4", "" });
+    expect_cells(&t, 4, (const char *[]){ "5", "end" });
+    cr_assert_eq(t.row_line[2], 4);
+    cr_assert_eq(t.row_line[3], 6, "a row after a two-line field starts on line 6");
+    char *row = written_row(&t, 2);
+    cr_assert_str_eq(row, "3,\"two\nlines\"\n");
+    free(row);
+    pann_table_free(&t);
+}
+
+Test(reader, tsv_keeps_empty_fields)
+{
+    pann_table t;
+    pann_error err = { 0 };
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    o.delim = '\t';
+    const char *text = "a\tb\tc\n\tx y\t\n1,5\t\"q\tr\"\t2\n";
+    cr_assert_eq(read_text_opts(&t, text, strlen(text), &o, &err), 0, "%s", err.msg);
+    cr_assert_eq(t.ncols, 3);
+    expect_cells(&t, 0, (const char *[]){ "", "x y", "" });
+    expect_cells(&t, 1, (const char *[]){ "1,5", "q\tr", "2" });
+    pann_table_free(&t);
+}
+
+Test(reader, no_header)
+{
+    pann_table t;
+    pann_error err = { 0 };
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    o.header = false;
+    const char *text = "1,2,3\n4,5,6\n";
+    cr_assert_eq(read_text_opts(&t, text, strlen(text), &o, &err), 0, "%s", err.msg);
+    cr_assert_eq(t.nrows, 2);
+    cr_assert_str_eq(t.colnames[0], "1");
+    cr_assert_str_eq(t.colnames[2], "3");
+    expect_cells(&t, 0, (const char *[]){ "1", "2", "3" });
+    cr_assert_eq(t.row_line[0], 1);
+    char *header = written_row(&t, SIZE_MAX);
+    cr_assert_str_eq(header, "", "no header line to write");
+    free(header);
+    pann_table_free(&t);
+}
+
+Test(reader, blank_lines_are_skipped)
+{
+    pann_table t;
+    read_ok(&t, "\na,b\n\n1,2\n  \n\r\n3,4\n\n");
+    cr_assert_eq(t.nrows, 2);
+    cr_assert_str_eq(t.colnames[0], "a");
+    cr_assert_eq(t.row_line[0], 4);
+    cr_assert_eq(t.row_line[1], 7);
+    expect_cells(&t, 1, (const char *[]){ "3", "4" });
+    pann_table_free(&t);
+}
+
+Test(reader, header_only_has_no_rows)
+{
+    pann_table t;
+    read_ok(&t, "a,b,c\n");
+    cr_assert_eq(t.nrows, 0);
+    cr_assert_eq(t.ncols, 3);
+    pann_table_free(&t);
+}
+
+Test(reader, empty_header_names_and_duplicates)
+{
+    pann_table t;
+    read_ok(&t, "x,,x\n1,2,3\n");
+    cr_assert_eq(t.ncols, 3);
+    cr_assert_str_eq(t.colnames[1], "");
+    cr_assert_str_eq(t.colnames[2], "x");
+    pann_table_free(&t);
+}
+
+Test(reader, last_line_without_terminator)
+{
+    pann_table t;
+    read_ok(&t, "a,b\n1,2\n3,\"4\"");
+    cr_assert_eq(t.nrows, 2);
+    expect_cells(&t, 1, (const char *[]){ "3", "4" });
+    char *row = written_row(&t, 1);
+    cr_assert_str_eq(row, "3,\"4\"\n", "a newline is added to the last row");
+    free(row);
+    pann_table_free(&t);
+}
+
+/* Rows built from random pieces (quotes, doubled quotes, embedded newlines,
+ * CRLF or LF): each raw span must be the row text the test assembled, and
+ * each cell the value it put in. */
+Test(reader, raw_spans_reproduce_rows)
+{
+    enum { ROWS = 300, COLS = 4 };
+    static const char *const raw[] = { "plain", "\"a,b\"", "\"q\"\"q\"", "\"l1\nl2\"",
+                                       "", "\"\"", "7.5", "\"crlf\r\nin\"" };
+    static const char *const value[] = { "plain", "a,b", "q\"q", "l1\nl2",
+                                         "", "", "7.5", "crlf\r\nin" };
+    const size_t kinds = sizeof raw / sizeof *raw;
+    char *text = malloc(ROWS * 200), *rows[ROWS];
+    size_t pick[ROWS][COLS], len = 0;
+    len += (size_t)sprintf(text, "c1,c2,c3,c4\n");
+    srand(7);
+    for (size_t i = 0; i < ROWS; i++) {
+        size_t start = len;
+        for (size_t j = 0; j < COLS; j++) {
+            pick[i][j] = (size_t)rand() % kinds;
+            len += (size_t)sprintf(text + len, "%s%s", j ? "," : "", raw[pick[i][j]]);
+        }
+        len += (size_t)sprintf(text + len, "%s", rand() % 2 ? "\r\n" : "\n");
+        rows[i] = strndup(text + start, len - start);
+    }
+    pann_table t;
+    read_ok(&t, text);
+    cr_assert_eq(t.nrows, ROWS);
+    for (size_t i = 0; i < ROWS; i++) {
+        cr_assert_eq(t.row_end[i] - t.row_start[i], strlen(rows[i]), "row %zu", i);
+        cr_assert_eq(memcmp(t.text + t.row_start[i], rows[i], strlen(rows[i])), 0);
+        for (size_t j = 0; j < COLS; j++)
+            cr_assert_str_eq(pann_cell(&t, i, j), value[pick[i][j]]);
+        free(rows[i]);
+    }
+    cr_assert_eq(t.header_end, strlen("c1,c2,c3,c4\n"));
+    cr_assert_eq(t.row_end[ROWS - 1], len);
+    pann_table_free(&t);
+    free(text);
+}
+
+Test(reader, large_field_and_many_rows)
+{
+    const size_t big = 10u << 20, rows = 200000;
+    char *text = malloc(big + rows * 16 + 64), *p = text;
+    p += sprintf(p, "k,v\n1,\"");
+    memset(p, 'z', big);
+    p += big;
+    p += sprintf(p, "\"\n");
+    for (size_t i = 0; i < rows; i++)
+        p += sprintf(p, "%zu,%zu\n", i, i * 3);
+    pann_table t;
+    pann_error err = { 0 };
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    cr_assert_eq(read_text_opts(&t, text, (size_t)(p - text), &o, &err), 0, "%s", err.msg);
+    cr_assert_eq(t.nrows, rows + 1);
+    cr_assert_eq(strlen(pann_cell(&t, 0, 1)), big);
+    for (size_t i = 0; i < rows; i += 9973) {
+        char want[32];
+        snprintf(want, sizeof want, "%zu", i * 3);
+        cr_assert_str_eq(pann_cell(&t, i + 1, 1), want);
+        cr_assert_eq(t.row_line[i + 1], i + 3);
+    }
+    pann_table_free(&t);
+    free(text);
+}
+
+/* ---- reading errors ---------------------------------------------------- */
+
+#define EXPECT_ERROR(text, status, msg) expect_error(text, sizeof(text) - 1, status, msg)
+
+Test(reader_errors, empty_input)
+{
+    EXPECT_ERROR("", 1, "1:1: empty input");
+    EXPECT_ERROR("\n \n\r\n", 1, "1:1: empty input");
+}
+
+Test(reader_errors, extra_field)
+{
+    EXPECT_ERROR("a,b\n1,2\n3,4,5\n", 1, "3:3: expected 2 fields, found 3");
+    EXPECT_ERROR("a,b\n1,2,3,4\n", 1, "2:3: expected 2 fields, found 4");
+    EXPECT_ERROR("a,b\n\"x\ny\",2,3\n", 1, "3:3: expected 2 fields, found 3");
+}
+
+Test(reader_errors, missing_field)
+{
+    EXPECT_ERROR("a,b,c\n1\n", 1, "2:2: expected 3 fields, found 1");
+    EXPECT_ERROR("a,b,c\n1,2,3\n\n4,5", 1, "4:3: expected 3 fields, found 2");
+}
+
+Test(reader_errors, malformed_quote)
+{
+    EXPECT_ERROR("a,b\n1,x\"y\n", 1, "2:2: malformed quoted field");
+    EXPECT_ERROR("a,b\n\"x\"y,2\n", 1, "2:1: malformed quoted field");
+    EXPECT_ERROR("a,b\n1,\"x\ny\"z\n", 1, "2:2: malformed quoted field");
+}
+
+Test(reader_errors, unterminated_quote)
+{
+    EXPECT_ERROR("a,b\n1,\"abc\n2,3\n", 1, "2:2: unterminated quoted field");
+    EXPECT_ERROR("a,b\n1,2\n\"x", 1, "3:1: unterminated quoted field");
+}
+
+Test(reader_errors, nul_byte)
+{
+    EXPECT_ERROR("a,b\n1,2\n3,x\0y\n", 1, "3:2: NUL byte in input (binary file?)");
+    EXPECT_ERROR("\0\n", 1, "1:1: NUL byte in input (binary file?)");
+}
+
+Test(reader_errors, unreadable_files)
+{
+    pann_table t;
+    pann_error err = { 0 };
+    const char *missing = "/nonexistent-dir-pann/x.csv";
+    cr_assert_eq(pann_table_read(&t, missing, NULL, &err), 2);
+    char want[256];
+    snprintf(want, sizeof want, "%s: %s", missing, strerror(ENOENT));
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_eq(pann_table_read(&t, "/tmp", NULL, &err), 2);
+    cr_assert_str_eq(err.msg, "/tmp: is a directory");
+}
+
+Test(reader_errors, null_error_is_allowed)
+{
+    pann_table t;
+    cr_assert_eq(pann_table_read(&t, "/nonexistent-dir-pann/x.csv", NULL, NULL), 2);
+    cr_assert_eq(pann_fail(NULL, 1, "x %d", 1), 1);
+}
+
+/* ---- column lists ------------------------------------------------------ */
+
+static void parse_ok(const pann_table *t, const char *list, size_t n,
+                     const size_t *want)
+{
+    size_t *idx, got;
+    pann_error err = { 0 };
+    cr_assert_eq(pann_columns_parse(t, list, &idx, &got, &err), 0, "%s: %s",
+                 list ? list : "(null)", err.msg);
+    cr_assert_eq(got, n, "list '%s'", list ? list : "(null)");
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(idx[i], want[i], "list '%s' item %zu", list ? list : "", i);
+    free(idx);
+}
+
+static void parse_fails(const pann_table *t, const char *list, const char *want)
+{
+    size_t *idx = NULL, got = 0;
+    pann_error err = { 0 };
+    cr_assert_eq(pann_columns_parse(t, list, &idx, &got, &err), 1, "list '%s'", list);
+    cr_assert_null(idx);
+    char full[1200];
+    snprintf(full, sizeof full, want, t->display);
+    cr_assert_str_eq(err.msg, full);
+}
+
+Test(columns, names_indices_ranges)
+{
+    pann_table t;
+    read_ok(&t, "id,age,2,bmi,x-y,w,v\n1,2,3,4,5,6,7\n");
+    parse_ok(&t, NULL, 7, (size_t[]){ 0, 1, 2, 3, 4, 5, 6 });
+    parse_ok(&t, "", 7, (size_t[]){ 0, 1, 2, 3, 4, 5, 6 });
+    parse_ok(&t, "bmi,age", 2, (size_t[]){ 3, 1 });
+    parse_ok(&t, "1,4-5", 3, (size_t[]){ 0, 3, 4 });
+    parse_ok(&t, "6-", 2, (size_t[]){ 5, 6 });
+    parse_ok(&t, "2", 1, (size_t[]){ 2 });          /* the column named 2 */
+    parse_ok(&t, "x-y, 1", 2, (size_t[]){ 4, 0 });  /* a name with a dash */
+    parse_ok(&t, "3-3", 1, (size_t[]){ 2 });
+    pann_table_free(&t);
+}
+
+Test(columns, list_errors)
+{
+    pann_table t;
+    read_ok(&t, "a,b,c,b\n1,2,3,4\n");
+    parse_fails(&t, "zz", "unknown column 'zz' in %s (columns: a, b, c, b)");
+    parse_fails(&t, "9", "column index 9 out of range 1-4 in %s");
+    parse_fails(&t, "0", "column index 0 out of range 1-4 in %s");
+    parse_fails(&t, "2-9", "column index 9 out of range 1-4 in %s");
+    parse_fails(&t, "b", "column name 'b' is ambiguous in %s (columns 2 and 4)");
+    parse_fails(&t, "a,,c", "empty item in column list 'a,,c'");
+    parse_fails(&t, "a,", "empty item in column list 'a,'");
+    parse_fails(&t, "a,1", "column 1 ('a') is chosen twice in 'a,1'");
+    parse_fails(&t, "1-3,2", "column 2 ('b') is chosen twice in '1-3,2'");
+    parse_fails(&t, "3-1", "column range '3-1' is backwards in %s");
+    pann_table_free(&t);
+}
+
+Test(columns, long_name_list_is_shortened)
+{
+    pann_table t;
+    read_ok(&t, "c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12\n"
+                "1,2,3,4,5,6,7,8,9,10,11,12\n");
+    parse_fails(&t, "nope", "unknown column 'nope' in %s "
+                "(columns: c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, ...)");
+    pann_table_free(&t);
+}
+
+Test(columns, match_by_name_and_position)
+{
+    pann_table ref, other, bad;
+    read_ok(&ref, "a,b,c\n1,2,3\n");
+    read_ok(&other, "c,x,a,b\n3,0,1,2\n");
+    size_t ref_idx[] = { 2, 0 }, got[2];
+    pann_error err = { 0 };
+    cr_assert_eq(pann_columns_match(&ref, ref_idx, 2, &other, got, &err), 0, "%s", err.msg);
+    cr_assert_eq(got[0], 0);
+    cr_assert_eq(got[1], 2);
+    read_ok(&bad, "a,x\n1,2\n");
+    cr_assert_eq(pann_columns_match(&ref, ref_idx, 2, &bad, got, &err), 1);
+    char want[600];
+    snprintf(want, sizeof want, "%s has no column 'c' (needed to compare with %s)",
+             bad.display, ref.display);
+    cr_assert_str_eq(err.msg, want);
+    pann_table_free(&ref);
+    pann_table_free(&other);
+    pann_table_free(&bad);
+}
+
+Test(columns, match_without_header)
+{
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    o.header = false;
+    pann_table ref, other;
+    pann_error err = { 0 };
+    cr_assert_eq(read_text_opts(&ref, "1,2,3\n", 6, &o, &err), 0);
+    cr_assert_eq(read_text_opts(&other, "4,5\n", 4, &o, &err), 0);
+    size_t idx[] = { 1, 2 }, got[2];
+    cr_assert_eq(pann_columns_match(&ref, idx, 1, &other, got, &err), 0);
+    cr_assert_eq(got[0], 1);
+    cr_assert_eq(pann_columns_match(&ref, idx, 2, &other, got, &err), 1);
+    char want[600];
+    snprintf(want, sizeof want, "%s has no column '3' (needed to compare with %s)",
+             other.display, ref.display);
+    cr_assert_str_eq(err.msg, want);
+    pann_table_free(&ref);
+    pann_table_free(&other);
+}
+
+Test(columns, match_ambiguous_name)
+{
+    pann_table ref, other;
+    read_ok(&ref, "a,b\n1,2\n");
+    read_ok(&other, "b,a,a\n1,2,3\n");
+    size_t idx[] = { 0 }, got[1];
+    pann_error err = { 0 };
+    cr_assert_eq(pann_columns_match(&ref, idx, 1, &other, got, &err), 1);
+    char want[600];
+    snprintf(want, sizeof want, "column name 'a' is ambiguous in %s (columns 2 and 3)",
+             other.display);
+    cr_assert_str_eq(err.msg, want);
+    pann_table_free(&ref);
+    pann_table_free(&other);
+}
+
+/* ---- error.c ------------------------------------------------------------ */
+
+Test(error, fail_formats_and_threads)
+{
+    pann_error err = { 0 };
+    cr_assert_eq(pann_fail(&err, 2, "%s:%d: %s", "f", 3, "bad"), 2);
+    cr_assert_eq(err.status, 2);
+    cr_assert_str_eq(err.msg, "f:3: bad");
+    cr_assert_eq(pann_threads(3), 3);
+    cr_assert_geq(pann_threads(0), 1);
+    cr_assert_gt(strlen(pann_version()), 0);
+}
