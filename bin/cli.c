@@ -158,6 +158,13 @@ bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
 
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
 {
+    cli_load_except(c, files, nfiles, NULL, NULL, data, NULL);
+}
+
+void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
+                     const char *except, const char *option, cli_data *data,
+                     size_t *except_col)
+{
     pann_error err = {0};
     memset(data, 0, sizeof *data);
     size_t stdin_count = 0;
@@ -174,9 +181,17 @@ void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *d
     }
     pann_encode_opts encode = c->encode;
     encode.cosine = c->metric == PANN_COSINE;
+    char *columns = NULL;
+    if (except) {   /* the header must be read before the list can be made */
+        if (pann_columns_except(&data->tables[0], c->encode.columns, except, option,
+                                except_col, &columns, &err) != 0)
+            cli_die(c, &err);
+        encode.columns = columns;
+    }
     size_t dropped = 0;
     if (pann_encode(tables, nfiles, &encode, &data->schema, data->mats, &dropped, &err) != 0)
         cli_die(c, &err);
+    free(columns);
     if (dropped)
         cli_note(c, "%zu row%s with missing values left out (--missing=drop)",
                  dropped, dropped == 1 ? "" : "s");

@@ -76,6 +76,12 @@ typedef struct cli_data {
     pann_metric metric;
 } cli_data;
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data);
+/* The same with column `except` of files[0] (a name or 1-based index) kept
+ * out of the distance columns, e.g. a label or a group given by `option`
+ * ("--label"); its 0-based index goes to *except_col. */
+void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
+                     const char *except, const char *option, cli_data *data,
+                     size_t *except_col);
 void cli_data_free(cli_data *data);
 
 /* Engine options from the common ones (seed, threads, progress). */

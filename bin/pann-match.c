@@ -11,7 +11,7 @@
 enum {
     OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP_FRACTION, OPT_DECAY,
     OPT_EPS, OPT_MODE, OPT_HISTORY, OPT_HISTORY_EVERY, OPT_FIT, OPT_FIT_SKIP,
-    OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES,
+    OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES, OPT_GROUP, OPT_BATCH,
 };
 
 static const char program_help[] =
@@ -44,6 +44,12 @@ static const char program_help[] =
 "                         dimension; no history)\n"
 "      --leaves=N         tree strategy: leaves of 128 rows visited per group of\n"
 "                         8 query rows (default 8; 0 = until proven, exact)\n"
+"      --group=COL        search each row only among the REFERENCE rows with\n"
+"                         the same value of COL (one table per category); COL\n"
+"                         never enters the distance\n"
+"      --batch=N          with --group: split categories of more than N\n"
+"                         reference rows into batches searched separately\n"
+"                         (the article suggests 5000; default: no split)\n"
 "\n"
 "Which number to trust: the estimate of the exact mean (with its 95 %\n"
 "interval) is unbiased at any stage of the search; the fit's a is not an\n"
@@ -58,6 +64,8 @@ typedef struct match_opts {
     bool estimate_given;
     bool tree;
     size_t leaves;
+    const char *group;
+    size_t batch;
 } match_opts;
 
 static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
@@ -77,6 +85,8 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         { "estimate", required_argument, NULL, OPT_ESTIMATE },
         { "strategy", required_argument, NULL, OPT_STRATEGY },
         { "leaves", required_argument, NULL, OPT_LEAVES },
+        { "group", required_argument, NULL, OPT_GROUP },
+        { "batch", required_argument, NULL, OPT_BATCH },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &mo->engine;
@@ -125,6 +135,8 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         case OPT_LEAVES:
             mo->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
             break;
+        case OPT_GROUP: mo->group = optarg; break;
+        case OPT_BATCH: mo->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -135,10 +147,65 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
                         nfiles == 1 ? "" : "s");
     if (c->exact && (mo->history_path || mo->fit || mo->iterations_given || e->max_seconds > 0))
         cli_usage_error(c, "--exact has no history, fit or budget; drop those options");
+    if (mo->batch && !mo->group)
+        cli_usage_error(c, "--batch needs --group");
+    if (mo->group && (mo->history_path || mo->fit))
+        cli_usage_error(c, "--group searches each category separately: no --history or --fit");
     if (mo->tree && (c->exact || mo->history_path || mo->fit || mo->iterations_given
                      || e->max_seconds > 0 || e->decay != 0.0))
         cli_usage_error(c, "--strategy=tree takes --leaves as its budget, and has no history, "
                         "fit, temperature or --exact");
+}
+
+static int search_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                        const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
+{
+    (void)ctx;
+    return pann_exact_run(S, T, m, o, r, err);
+}
+
+static int search_anytime(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                          const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
+{
+    (void)ctx;
+    return pann_engine_run(S, T, m, o, r, err);
+}
+
+static int search_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                       const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
+{
+    return pann_tree_run(S, T, m, o, *(const size_t *)ctx, r, err);
+}
+
+/* --group: the group column of each file, then one search per batch. */
+static int grouped_search(const cli *c, const match_opts *mo, const cli_data *data,
+                          size_t group_col, const pann_matrix *S, const pann_matrix *T,
+                          pann_result *r, pann_error *err)
+{
+    const pann_table *tt = &data->tables[0];
+    const pann_table *ts = data->nfiles == 2 ? &data->tables[1] : tt;
+    size_t s_col = group_col;
+    int rc = data->nfiles == 2 ? pann_columns_match(tt, &group_col, 1, ts, &s_col, err) : 0;
+    pann_groups groups;
+    if (!rc)
+        rc = pann_groups_build(ts, S, s_col, tt, T, group_col, &groups, err);
+    if (rc)
+        return rc;
+    pann_search_fn fn = c->exact ? search_exact : mo->tree ? search_tree : search_anytime;
+    pann_group_stats st;
+    rc = pann_group_search(S, T, &groups, data->nfiles == 1, mo->batch, &data->metric,
+                           &mo->engine, fn, (void *)&mo->leaves, r, &st, err);
+    if (!rc) {
+        cli_note(c, "--group=%s: %zu categories, %zu searches; %llu pairs within batches, "
+                 "%.3g%% of the %.0f pairs of an ungrouped search%s", mo->group, st.groups,
+                 st.batches, (unsigned long long)st.pairs, 100.0 * st.pairs / st.all_pairs,
+                 st.all_pairs, c->exact && mo->batch ? "; exact within each batch" : "");
+        if (st.rows_without_reference)
+            cli_note(c, "warning: %zu query rows have a category absent from the reference: "
+                     "empty neighbour", st.rows_without_reference);
+    }
+    pann_groups_free(&groups);
+    return rc;
 }
 
 static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,
@@ -237,7 +304,7 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
     if (mo->fit)
         report_fit(c, mo, r);
     if (c->exact || r->nproven == r->n || (mo->estimate_given && mo->estimate_rows == 0)
-        || assigned == 0)
+        || assigned == 0 || mo->group)   /* the estimator searches all of T */
         return;
     pann_estimate est;
     pann_error err = {0};
@@ -262,7 +329,8 @@ int main(int argc, char **argv)
     if (nfiles == 2)
         files[1] = argv[optind];
     cli_data data;
-    cli_load(&c, files, nfiles, &data);
+    size_t group_col = 0;
+    cli_load_except(&c, files, nfiles, mo.group, "--group", &data, &group_col);
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
 
     pann_engine_opts common;
@@ -280,7 +348,8 @@ int main(int argc, char **argv)
 
     pann_result r;
     pann_error err = {0};
-    int rc = c.exact ? pann_exact_run(S, T, &data.metric, e, &r, &err)
+    int rc = mo.group ? grouped_search(&c, &mo, &data, group_col, S, T, &r, &err)
+           : c.exact ? pann_exact_run(S, T, &data.metric, e, &r, &err)
            : mo.tree ? pann_tree_run(S, T, &data.metric, e, mo.leaves, &r, &err)
                      : pann_engine_run(S, T, &data.metric, e, &r, &err);
     if (e->progress)

@@ -94,6 +94,14 @@ int pann_columns_match(const pann_table *ref, const size_t *ref_idx, size_t n,
                        const pann_table *other, size_t *other_idx,
                        pann_error *err);
 
+/* The column LIST for distances: `columns` (NULL or "" = all) without the
+ * column `except` (a name or 1-based index, e.g. a label or a group), whose
+ * 0-based index goes to *except_col.  A `columns` naming it is an error;
+ * messages name `option`.  *list is malloc'ed. */
+int pann_columns_except(const pann_table *t, const char *columns, const char *except,
+                        const char *option, size_t *except_col, char **list,
+                        pann_error *err);
+
 /* ---- encoding (encode.c) ------------------------------------------------ */
 
 typedef enum { PANN_NUMERIC = 0, PANN_CATEGORICAL = 1 } pann_kind;
@@ -320,6 +328,48 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
 int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                   const pann_engine_opts *o, size_t max_leaves, pann_result *r,
                   pann_error *err);
+
+/* ---- one table per category (group.c) ---------------------------------- */
+
+/* Category codes of a group column in the two tables (sorted names). */
+typedef struct pann_groups {
+    size_t ngroups;
+    char **names;            /* by code */
+    uint32_t *s_code;        /* code of each row of S (matrix rows) */
+    uint32_t *t_code;        /* code of each row of T */
+} pann_groups;
+
+/* Codes of column s_col of ts for the rows of S (S->row_id gives their
+ * table rows) and of column t_col of tt for the rows of T. */
+int pann_groups_build(const pann_table *ts, const pann_matrix *S, size_t s_col,
+                      const pann_table *tt, const pann_matrix *T, size_t t_col,
+                      pann_groups *g, pann_error *err);
+void pann_groups_free(pann_groups *g);
+
+typedef struct pann_group_stats {
+    size_t groups;                 /* categories with query rows */
+    size_t batches;                /* searches run */
+    size_t rows_without_reference; /* query rows whose category has none */
+    uint64_t pairs;                /* query x reference pairs within batches */
+    double all_pairs;              /* n * m of an ungrouped search */
+} pann_group_stats;
+
+/* A search on one batch: pann_exact_run, pann_engine_run or a wrapper. */
+typedef int (*pann_search_fn)(const pann_matrix *S, const pann_matrix *T,
+                              const pann_metric *m, const pann_engine_opts *o,
+                              void *ctx, pann_result *r, pann_error *err);
+
+/* Search each query row only among the reference rows of its category,
+ * categories with more than `batch` reference rows (0 = no limit) being
+ * split into batches searched separately.  same: S and T are the same rows
+ * (self excluded; a batch is a run of the category's rows).  Otherwise the
+ * category's query rows are dealt round robin to its batches.  A budget in
+ * o->max_iterations is shared in proportion to rows; history is off.  A
+ * query row whose category has no reference row gets PANN_NONE. */
+int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                      bool same, size_t batch, const pann_metric *m,
+                      const pann_engine_opts *o, pann_search_fn search, void *ctx,
+                      pann_result *r, pann_group_stats *st, pann_error *err);
 
 /* ---- power-law fit (fit.c) --------------------------------------------- */
 

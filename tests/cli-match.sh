@@ -80,6 +80,38 @@ tail -n +2 "$TMPD/j1.csv" | cut -d, -f3 >"$TMPD/any.d"
 tail -n +2 "$TMPD/exact.csv" | cut -d, -f3 >"$TMPD/ex.d"
 check "anytime distance >= exact distance on every row" sh -c "paste -d, '$TMPD/any.d' '$TMPD/ex.d' | awk -F, '\$1 < \$2 - 1e-6 { bad++ } END { exit bad > 0 }'"
 
+# --group: an awk brute force restricted to the query's category (column 1),
+# the group column left out of the distance; ties to the lowest row.
+group_brute() { # group_brute SELF QUERY REFERENCE
+    awk -F, -v self="$1" '
+        FNR == 1 { file++; next }
+        file == 1 { nr++; g[nr] = $1; x[nr] = $2; y[nr] = $3; next }
+        { nq++; best = ""; bi = ""
+          for (i = 1; i <= nr; i++) {
+              if (g[i] != $1 || (self && i == nq)) continue
+              d = ($2 > x[i] ? $2 - x[i] : x[i] - $2) + ($3 > y[i] ? $3 - y[i] : y[i] - $3)
+              if (best == "" || d < best) { best = d; bi = i } }
+          printf "%d,%s,%s\n", nq, bi, best }' "$3" "$2"
+}
+G="$M/grouped.csv"
+GQ="$M/grouped-query.csv"
+pann-match -q --exact --group=kind "$G" | tail -n +2 | cut -d, -f1-3 >"$TMPD/g.csv"
+group_brute 1 "$G" "$G" >"$TMPD/gb.csv"
+check "--group --exact equals a brute force within each category (one file)" cmp -s "$TMPD/g.csv" "$TMPD/gb.csv"
+run pann-match --exact --group=kind "$GQ" "$G"
+printf '%s\n' "$out" | tail -n +2 | cut -d, -f1-3 >"$TMPD/g2.csv"
+group_brute 0 "$GQ" "$G" | sed 's/,,$/,,/' >"$TMPD/gb2.csv"
+check "--group --exact equals a brute force within each category (two files)" cmp -s "$TMPD/g2.csv" "$TMPD/gb2.csv"
+check "--group: a category absent from the reference is reported" sh -c "printf '%s' \"\$1\" | grep -q '5 query rows have a category absent'" _ "$err"
+pann-match -q --exact --group=kind --batch=1000 "$G" | tail -n +2 | cut -d, -f1-3 >"$TMPD/g3.csv"
+check "--batch larger than every category changes nothing" cmp -s "$TMPD/g3.csv" "$TMPD/gb.csv"
+run pann-match --exact --group=kind --batch=5 "$G"
+check "--batch=5 reports the searches and the share of pairs" sh -c "printf '%s' \"\$1\" | grep -q '3 categories, 12 searches; 300 pairs within batches, 8.33%'" _ "$err"
+check "--batch: every neighbour is in the same category" sh -c "printf '%s\n' \"\$1\" | tail -n +2 | awk -F, 'NR == FNR { if (FNR > 1) g[FNR - 1] = \$1; next } \$2 != \"\" && g[\$1] != g[\$2] { bad++ } END { exit bad > 0 }' '$G' -" _ "$out"
+expect_fail 1 "^pann-match: --batch needs --group" "--batch without --group" pann-match --batch=5 "$G"
+expect_fail 1 "^pann-match: .*unknown column 'nope'" "--group names an unknown column" pann-match --group=nope "$G"
+expect_fail 1 "^pann-match: --columns: .*includes the --group column" "--columns naming the group column" pann-match --group=kind -c kind,x "$G"
+
 run pann-match -q --iterations=10000 --history="$TMPD/h.csv" --fit "$S" "$T"
 check "--history has the documented header" test "$(head -n 1 "$TMPD/h.csv")" = "step,iteration,swaps,mean_best,mean_current"
 check "--history: a line per epoch (100 proposals) up to 10,000" test "$(tail -n +2 "$TMPD/h.csv" | wc -l)" -eq 100
