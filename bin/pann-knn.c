@@ -225,39 +225,47 @@ static void report_accuracy(const cli *c, const knn_opts *ko, const pann_labels 
     free(counts);
 }
 
-static void classify(const cli *c, const knn_opts *ko, const cli_data *data, size_t label_col,
-                     const pann_matrix *S, const pann_matrix *T, const pann_knn_result *r)
+/* Class codes of TRAIN and QUERY, read before the search so that a bad
+ * label stops the program before any work. */
+static void read_labels(const cli *c, const cli_data *data, size_t label_col,
+                        const pann_matrix *S, const pann_matrix *T, pann_labels *l,
+                        bool *has_actual)
 {
     const pann_table *tt = &data->tables[0];
     const pann_table *qt = data->nfiles == 2 ? &data->tables[1] : tt;
     size_t qcol = data->nfiles == 2 ? pann_knn_query_label(tt, label_col, qt) : label_col;
-    pann_labels l;
     pann_error err = {0};
-    if (pann_labels_build(tt, T, label_col, qt, S, qcol, &l, &err) != 0)
+    if (pann_labels_build(tt, T, label_col, qt, S, qcol, l, &err) != 0)
         cli_die(c, &err);
+    *has_actual = qcol != SIZE_MAX;
+    if (!*has_actual)
+        cli_note(c, "%s has no column '%s': no actual class, no accuracy", qt->display,
+                 tt->colnames[label_col]);
+}
+
+static void classify(const cli *c, const knn_opts *ko, const pann_labels *l, bool has_actual,
+                     const pann_matrix *S, const pann_knn_result *r)
+{
+    pann_error err = {0};
     uint32_t *pred = malloc((S->n ? S->n : 1) * sizeof *pred);
     if (!pred)
         fail_memory(c);
-    if (pann_knn_vote(r, l.train, ko->weighted, pred, &err) != 0)
+    if (pann_knn_vote(r, l->train, ko->weighted, pred, &err) != 0)
         cli_die(c, &err);
     pann_output out;
     cli_output_open(c, &out);
     fputs("query,predicted,actual\n", out.fp);
     for (size_t q = 0; q < S->n; q++) {
         fprintf(out.fp, "%zu,", S->row_id[q] + 1);
-        pann_csv_field(out.fp, pred[q] == PANN_NONE ? "" : l.names[pred[q]]);
+        pann_csv_field(out.fp, pred[q] == PANN_NONE ? "" : l->names[pred[q]]);
         fputc(',', out.fp);
-        pann_csv_field(out.fp, l.query[q] == PANN_NONE ? "" : l.names[l.query[q]]);
+        pann_csv_field(out.fp, l->query[q] == PANN_NONE ? "" : l->names[l->query[q]]);
         fputc('\n', out.fp);
     }
     cli_output_commit(c, &out);
-    if (qcol == SIZE_MAX)
-        cli_note(c, "%s has no column '%s': no actual class, no accuracy", qt->display,
-                 tt->colnames[label_col]);
-    else
-        report_accuracy(c, ko, &l, pred, S->n);
+    if (has_actual)
+        report_accuracy(c, ko, l, pred, S->n);
     free(pred);
-    pann_labels_free(&l);
 }
 
 static void cluster(const cli *c, const knn_opts *ko, const pann_matrix *T,
@@ -336,6 +344,11 @@ int main(int argc, char **argv)
                         ko.k, data.tables[0].display, candidates, candidates == 1 ? "" : "s",
                         nfiles == 1 ? " (a row is not its own neighbour)" : "");
 
+    pann_labels labels = {0};
+    bool has_actual = false;
+    if (ko.label)
+        read_labels(&c, &data, label_col, S, T, &labels, &has_actual);
+
     pann_engine_opts common;
     cli_engine_opts(&c, &common);
     pann_engine_opts *e = &ko.engine;
@@ -357,12 +370,13 @@ int main(int argc, char **argv)
         cli_die(&c, &err);
     summarise(&c, &data, S, T, &r);
     if (ko.label)
-        classify(&c, &ko, &data, label_col, S, T, &r);
+        classify(&c, &ko, &labels, has_actual, S, &r);
     else if (ko.cluster)
         cluster(&c, &ko, T, &r);
     else
         write_neighbours(&c, S, T, &r);
     pann_knn_result_free(&r);
+    pann_labels_free(&labels);
     cli_data_free(&data);
     return 0;
 }
