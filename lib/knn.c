@@ -123,6 +123,8 @@ typedef struct knn_engine {
     float *cmp;                  /* n*k comparison values */
     uint32_t *filled;            /* entries held per query (<= k) */
     uint32_t *tried;             /* position in the query's stream */
+    pann_perm *perm;             /* each query's stream, keyed once: the
+                                    keys cost more hashing than a draw */
 } knn_engine;
 
 typedef struct outcome {
@@ -138,14 +140,13 @@ typedef struct sel_key {
  * when the stream runs out. */
 static void propose(knn_engine *e, size_t q, uint32_t want, outcome *res)
 {
-    pann_perm perm;
-    pann_perm_init(&perm, e->m, e->o->seed, q);
+    const pann_perm *perm = &e->perm[q];
     float *cmp = e->cmp + q * e->k;
     uint32_t *nn = e->nn + q * e->k;
     const float *query = pann_row(e->S, q);
     memset(res, 0, sizeof *res);
     while (res->evaluated < want && e->tried[q] < e->m) {
-        uint32_t cand = (uint32_t)pann_perm_at(&perm, e->tried[q]++);
+        uint32_t cand = (uint32_t)pann_perm_at(perm, e->tried[q]++);
         res->steps++;
         if (e->o->self_exclude && cand == q)
             continue;
@@ -278,8 +279,11 @@ static void report_progress(const knn_engine *e, const run_state *st)
 /* The article's initialisation, one admissible candidate per copy. */
 static void first_pass(knn_engine *e, run_state *st, uint32_t *rows)
 {
-    for (size_t q = 0; q < e->n; q++)
+#pragma omp parallel for schedule(static) num_threads(st->threads) if (e->n >= 256)
+    for (size_t q = 0; q < e->n; q++) {
         rows[q] = (uint32_t)q;
+        pann_perm_init(&e->perm[q], e->m, e->o->seed, q);
+    }
     for (size_t pos = 0; pos < e->n; pos += CHUNK_MAX) {
         size_t len = e->n - pos < CHUNK_MAX ? e->n - pos : CHUNK_MAX;
         process_chunk(e, st->r, rows + pos, len, (uint32_t)e->k, st->outcomes, st->threads);
@@ -349,9 +353,10 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
     e.cmp = rc ? NULL : malloc(n1 * k * sizeof *e.cmp);
     e.filled = calloc(n1, sizeof *e.filled);
     e.tried = calloc(n1, sizeof *e.tried);
+    e.perm = malloc(n1 * sizeof *e.perm);
     uint32_t *active = malloc(n1 * sizeof *active);
     st.outcomes = malloc(CHUNK_MAX * sizeof *st.outcomes);
-    if (!rc && (!e.nn || !e.cmp || !e.filled || !e.tried || !active || !st.outcomes))
+    if (!rc && (!e.nn || !e.cmp || !e.filled || !e.tried || !e.perm || !active || !st.outcomes))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", e.n, k);
     if (!rc) {
         first_pass(&e, &st, active);
@@ -364,6 +369,7 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
     free(e.cmp);
     free(e.filled);
     free(e.tried);
+    free(e.perm);
     free(active);
     free(st.outcomes);
     if (rc)
