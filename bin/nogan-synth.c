@@ -158,6 +158,7 @@ int main(int argc, char **argv)
     if (!a.rows_given)
         a.synth.rows = t.nrows;
     a.synth.seed = c.seed;
+    a.synth.header = c.read.header;
 
     pann_output out;
     cli_output_open(&c, &out);

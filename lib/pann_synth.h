@@ -76,13 +76,14 @@ typedef struct pann_synth_opts {
     double sd;               /* Gaussian: sd as a fraction of the bin width
                                 (default 0.25), truncated to the bin */
     uint64_t seed;
+    bool header;             /* write the header line (default true) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
 } pann_synth_opts;
 
 void pann_synth_opts_init(pann_synth_opts *o);
 
-/* Write the header (the chosen columns' names) and the synthetic rows to
+/* Write the header (the chosen columns' names, unless o->header is false) and the synthetic rows to
  * out, separated by delim.  Counts per box: a multinomial draw of o->rows
  * on the real proportions (GSL), or the real counts; the rows' order is
  * shuffled; each numeric value uniform (or truncated Gaussian around the

@@ -276,8 +276,10 @@ void pann_plot_bars(pann_plot *p, const double *edges, const double *heights, si
 void pann_plot_legend(pann_plot *p, const char *label, const char *color)
 {
     double x = p->right - 190, y = p->top + 10 + 18 * (double)p->nlegend++;
-    fprintf(p->fp, "<g class=\"legend\" font-size=\"12\"><rect x=\"%.2f\" y=\"%.2f\" width=\"12\" "
-            "height=\"12\" fill=\"%s\"/>", x, y, color);
+    /* a pale backing keeps the text readable over the data */
+    fprintf(p->fp, "<g class=\"legend\" font-size=\"12\"><rect x=\"%.2f\" y=\"%.2f\" width=\"186\" "
+            "height=\"18\" fill=\"white\" fill-opacity=\"0.8\"/><rect x=\"%.2f\" y=\"%.2f\" "
+            "width=\"12\" height=\"12\" fill=\"%s\"/>", x - 3, y - 3, x, y, color);
     pann_plot_text(p, x + 18, y + 10, "start", label);
     fputs("</g>\n", p->fp);
 }

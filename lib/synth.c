@@ -311,6 +311,7 @@ void pann_synth_opts_init(pann_synth_opts *o)
     o->draw = PANN_SYNTH_UNIFORM;
     o->sd = 0.25;
     o->seed = 1;
+    o->header = true;
 }
 
 /* A value in bin [lo, hi) (closed when last): uniform, or Gaussian around
@@ -467,12 +468,8 @@ int pann_synth_generate(const pann_synth_model *m, const pann_synth_opts *o,
         gsl_rng_free(rng);
         return rc;
     }
-    for (size_t j = 0; j < m->d; j++) {
-        if (j)
-            fputc(delim, out);
-        write_field(out, m->names[j], delim);
-    }
-    fputc('\n', out);
+    for (size_t j = 0; o->header && j < m->d; j++)
+        write_field(out, m->names[j], delim), fputc(j + 1 < m->d ? delim : '\n', out);
     for (size_t i = 0; i < total; i++) {
         write_row(out, rng, m, o, m->keys + (size_t)rows[i] * m->d, delim);
         if (o->progress && (i & 0xffff) == 0)

@@ -84,6 +84,10 @@ check "-o writes the file" cmp -s "$TMPD/j1.csv" "$TMPD/o.csv"
 nogan-synth -q -d '\t' --rows=50 "$SD/tabs.tsv" >"$TMPD/t.tsv"
 check "TSV in, TSV out, categories with blanks kept" test "$(head -n 1 "$TMPD/t.tsv")" = "$(printf 'x\ty\tname')" \
     -a "$(tail -n +2 "$TMPD/t.tsv" | cut -f3 | grep -cv -e '^one two$' -e '^three$' -e '^four$')" -eq 0
+tail -n +2 "$SD/tabs.tsv" | nogan-synth -q -d tab --no-header --rows=30 - >"$TMPD/nh.tsv"
+check "--no-header: no header written, 30 rows of 3 fields" \
+    test "$(wc -l <"$TMPD/nh.tsv")" -eq 30 -a "$(awk -F'\t' 'NF != 3' "$TMPD/nh.tsv" | wc -l)" -eq 0 \
+    -a -z "$(cut -f3 "$TMPD/nh.tsv" | grep -v -e '^one two$' -e '^three$' -e '^four$')"
 nogan-synth -q --rows=4000 --bins=2 "$SD/missing.csv" >"$TMPD/m.csv"
 share=$(tail -n +2 "$TMPD/m.csv" | awk -F, '$2 == "NA" { na++ } END { printf "%.3f", na / NR }')
 check "missing cells form their own bin, written as NA ($share of rows, real 3/8)" \
