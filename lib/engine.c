@@ -29,6 +29,7 @@
 #include <omp.h>
 #endif
 #include "pann.h"
+#include "internal.h"
 
 /* Large chunks: each parallel region ends with OpenMP threads spinning for a
  * while, which costs a loaded machine dearly if regions are many. */
@@ -347,8 +348,8 @@ done:
     return rc;
 }
 
-static int check_inputs(const pann_matrix *S, const pann_matrix *T,
-                        const pann_metric *m, const pann_engine_opts *o, pann_error *err)
+int pann_check_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                      pann_error *err)
 {
     if (S->d != T->d || S->d != m->d)
         return pann_fail(err, PANN_EINPUT, "the two tables have %zu and %zu columns", S->d, T->d);
@@ -356,6 +357,31 @@ static int check_inputs(const pann_matrix *S, const pann_matrix *T,
         return pann_fail(err, PANN_EINPUT, "the reference table has no rows");
     if (T->n >= PANN_NONE)
         return pann_fail(err, PANN_EINPUT, "the reference table has too many rows (%zu)", T->n);
+    return 0;
+}
+
+int pann_result_alloc(pann_result *r, size_t n, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->nn = malloc((n ? n : 1) * sizeof *r->nn);
+    r->dist = malloc((n ? n : 1) * sizeof *r->dist);
+    r->proven = calloc(n ? n : 1, 1);
+    if (!r->nn || !r->dist || !r->proven)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
+    for (size_t k = 0; k < n; k++) {
+        r->nn[k] = PANN_NONE;
+        r->dist[k] = NAN;
+    }
+    return 0;
+}
+
+static int check_inputs(const pann_matrix *S, const pann_matrix *T,
+                        const pann_metric *m, const pann_engine_opts *o, pann_error *err)
+{
+    int rc = pann_check_search(S, T, m, err);
+    if (rc)
+        return rc;
     if (o->self_exclude && S->n != T->n)
         return pann_fail(err, PANN_EINPUT, "self exclusion needs the same table on both sides");
     if (!(o->top_fraction > 0.0 && o->top_fraction <= 1.0))
@@ -373,11 +399,8 @@ static int alloc_state(engine *e, pann_result *r, pann_error *err)
     e->tried = calloc(n, sizeof *e->tried);
     e->cur_cmp = malloc(n * sizeof *e->cur_cmp);
     e->best_cmp = malloc(n * sizeof *e->best_cmp);
-    r->nn = malloc(n * sizeof *r->nn);
-    r->dist = malloc(n * sizeof *r->dist);
-    r->proven = malloc(n ? n : 1);
-    if (!e->cur_nn || !e->best_nn || !e->tried || !e->cur_cmp || !e->best_cmp
-        || !r->nn || !r->dist || !r->proven)
+    if (pann_result_alloc(r, n, err) || !e->cur_nn || !e->best_nn || !e->tried
+        || !e->cur_cmp || !e->best_cmp)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     for (size_t k = 0; k < n; k++) {
         e->cur_nn[k] = e->best_nn[k] = PANN_NONE;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include "pann.h"
 #include "kdtree.h"
+#include "internal.h"
 
 #define TILE_BLOCKS 64          /* 1024 rows of T per tile */
 #define TASK_QUERIES 64         /* queries a thread takes at a time */
@@ -373,80 +374,42 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
     return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 
-int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
-                   const pann_metric *m, const pann_engine_opts *o,
-                   pann_result *r, pann_error *err)
+
+static double seconds_since(const struct timespec *start)
 {
-    memset(r, 0, sizeof *r);
-    if (S->d != T->d || S->d != m->d)
-        return pann_fail(err, PANN_EINPUT, "the two tables have %zu and %zu columns", S->d, T->d);
-    if (T->n == 0)
-        return pann_fail(err, PANN_EINPUT, "the reference table has no rows");
-    if (T->n >= PANN_NONE)
-        return pann_fail(err, PANN_EINPUT, "the reference table has too many rows (%zu)", T->n);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (now.tv_nsec - start->tv_nsec);
+}
+
+/* Both entry points: allocate the answers, search, convert the comparison
+ * values to distances.  The brute force proves every row; the tree proves
+ * the rows whose search was not cut by the leaf budget. */
+static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                      const pann_engine_opts *o, bool tree, size_t max_leaves,
+                      pann_result *r, pann_error *err)
+{
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    int rc = pann_check_search(S, T, m, err);
+    if (rc)
+        return rc;
     size_t n = S->n;
-    r->n = n;
-    r->nn = malloc((n ? n : 1) * sizeof *r->nn);
-    r->dist = malloc((n ? n : 1) * sizeof *r->dist);
-    r->proven = malloc(n ? n : 1);
     float *best = malloc((n ? n : 1) * sizeof *best);
-    if (!r->nn || !r->dist || !r->proven || !best) {
+    if (!best || pann_result_alloc(r, n, err)) {
         free(best);
         pann_result_free(r);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     }
-    for (size_t k = 0; k < n; k++) {
-        r->nn[k] = PANN_NONE;
+    for (size_t k = 0; k < n; k++)
         best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
-    }
-    int rc = use_tree(S, T, m, o) ? tree_search(S, T, m, o, 0, r->nn, best, r->proven,
-                                                &r->iterations, err)
-                                  : brute_search(S, T, m, o, r->nn, best, err);
-    if (rc) {
-        free(best);
-        pann_result_free(r);
-        return rc;
-    }
-    for (size_t k = 0; k < n; k++) {
-        r->dist[k] = r->nn[k] == PANN_NONE ? NAN : (float)pann_cmp_to_dist(m, best[k]);
-        r->proven[k] = 1;
-    }
-    free(best);
-    r->nproven = n;
-    if (!r->iterations)   /* brute force: every pair */
-        r->iterations = (uint64_t)n * T->n;
-    r->steps = r->iterations;
-    return 0;
-}
-
-int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                  const pann_engine_opts *o, size_t max_leaves, pann_result *r,
-                  pann_error *err)
-{
-    memset(r, 0, sizeof *r);
-    if (S->d != T->d || S->d != m->d || m->d == 0 || m->d > 64)
-        return pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns on both sides");
-    if (T->n == 0 || T->n >= PANN_NONE)
-        return pann_fail(err, PANN_EINPUT, "the reference table has %zu rows", T->n);
-    if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
-        return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
-    struct timespec started, ended;
-    clock_gettime(CLOCK_MONOTONIC, &started);
-    size_t n = S->n;
-    r->n = n;
-    r->nn = malloc((n ? n : 1) * sizeof *r->nn);
-    r->dist = malloc((n ? n : 1) * sizeof *r->dist);
-    r->proven = calloc(n ? n : 1, 1);
-    float *best = malloc((n ? n : 1) * sizeof *best);
-    int rc = 0;
-    if (!r->nn || !r->dist || !r->proven || !best)
-        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
-    for (size_t k = 0; !rc && k < n; k++) {
-        r->nn[k] = PANN_NONE;
-        best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
-    }
-    if (!rc)
+    if (tree) {
         rc = tree_search(S, T, m, o, max_leaves, r->nn, best, r->proven, &r->iterations, err);
+    } else {
+        rc = brute_search(S, T, m, o, r->nn, best, err);
+        memset(r->proven, 1, n);
+        r->iterations = (uint64_t)n * T->n;
+    }
     if (rc) {
         free(best);
         pann_result_free(r);
@@ -456,9 +419,27 @@ int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric 
         r->dist[k] = r->nn[k] == PANN_NONE ? NAN : (float)pann_cmp_to_dist(m, best[k]);
         r->nproven += r->proven[k];
     }
-    r->steps = r->iterations;
     free(best);
-    clock_gettime(CLOCK_MONOTONIC, &ended);
-    r->seconds = (double)(ended.tv_sec - started.tv_sec) + 1e-9 * (ended.tv_nsec - started.tv_nsec);
+    r->steps = r->iterations;
+    r->seconds = seconds_since(&started);
     return 0;
+}
+
+int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
+                   const pann_metric *m, const pann_engine_opts *o,
+                   pann_result *r, pann_error *err)
+{
+    return run_search(S, T, m, o, use_tree(S, T, m, o), 0, r, err);
+}
+
+int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                  const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                  pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (m->d == 0 || m->d > 64)
+        return pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns, not %zu", m->d);
+    if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
+        return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
+    return run_search(S, T, m, o, true, max_leaves, r, err);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "internal.h"
 
 void pann_groups_free(pann_groups *g)
 {
@@ -224,24 +225,13 @@ int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_gro
                       const pann_engine_opts *o, pann_search_fn search, void *ctx,
                       pann_result *r, pann_group_stats *st, pann_error *err)
 {
-    memset(r, 0, sizeof *r);
     memset(st, 0, sizeof *st);
-    size_t n = S->n;
-    r->n = n;
-    r->nn = malloc((n ? n : 1) * sizeof *r->nn);
-    r->dist = malloc((n ? n : 1) * sizeof *r->dist);
-    r->proven = calloc(n ? n : 1, 1);
     uint32_t *s_members = NULL, *t_members = NULL;
     size_t *s_start = NULL, *t_start = NULL;
-    int rc = 0;
-    if (!r->nn || !r->dist || !r->proven
-        || group_lists(g->s_code, S->n, g->ngroups, &s_members, &s_start)
-        || group_lists(g->t_code, T->n, g->ngroups, &t_members, &t_start))
+    int rc = pann_result_alloc(r, S->n, err);
+    if (!rc && (group_lists(g->s_code, S->n, g->ngroups, &s_members, &s_start)
+                || group_lists(g->t_code, T->n, g->ngroups, &t_members, &t_start)))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (groups)");
-    for (size_t k = 0; !rc && k < n; k++) {
-        r->nn[k] = PANN_NONE;
-        r->dist[k] = NAN;
-    }
     batch_job job = { S, T, m, o, search, ctx, r, st };
     for (size_t grp = 0; !rc && grp < g->ngroups; grp++) {
         size_t ns = s_start[grp + 1] - s_start[grp], nt = t_start[grp + 1] - t_start[grp];
