@@ -47,14 +47,15 @@ count_results() {
 }
 
 main_job() {
-    S=datasets/gauss2d-S.csv T=datasets/gauss2d-T.csv
-    echo "== The article's example: for each of 200 points of S, its nearest of 200 points of T (L1)"
-    echo "== Anytime search, 10,000 proposals (25% of brute force), with the article's power-law fit:"
-    bin/pann-match --iterations=10000 --fit --history=gauss2d-history.csv -o gauss2d-matches.csv "$S" "$T"
-    echo "== Exact search, for comparison:"
-    bin/pann-match --exact -o gauss2d-exact.csv "$S" "$T"
-    echo "== Matches in gauss2d-matches.csv (first lines below), convergence in gauss2d-history.csv"
-    head -n 4 gauss2d-matches.csv
+    echo "== Make synthetic data from a real table, refine it, evaluate it and draw it"
+    echo "   (examples/evaluate.mk on datasets/eval-health.csv; see README)"
+    make -s -f examples/evaluate.mk BIN="$PWD/bin" OUT=eval-out >eval-out.log 2>&1 ||
+        { cat eval-out.log; exit 1; }
+    sed -n '/^| measure/,/^$/p' eval-out/report.md
+    echo "== The report with its figures: eval-out/report.md (SVG figures beside it)"
+    echo "== The article's own example (200 x 200 points), anytime search with the power-law fit:"
+    bin/pann-match --iterations=10000 --fit -o gauss2d-matches.csv \
+        datasets/gauss2d-S.csv datasets/gauss2d-T.csv
 }
 
 install_missing
