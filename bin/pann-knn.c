@@ -50,19 +50,18 @@ static const char program_help[] =
 typedef struct knn_opts {
     size_t k;
     const char *label, *report;
-    bool weighted, cluster, mutual, iterations_given;
+    bool weighted, cluster, mutual, iterations_given, budget_given;
     pann_engine_opts engine;
 } knn_opts;
 
 static void check_combinations(const cli *c, const knn_opts *ko, int nfiles)
 {
-    const pann_engine_opts *e = &ko->engine;
     if (nfiles < 1 || nfiles > 2)
         cli_usage_error(c, "expected TRAIN [QUERY], got %d file%s", nfiles,
                         nfiles == 1 ? "" : "s");
     if (ko->k == 0)
         cli_usage_error(c, "-k: the number of neighbours K is required");
-    if (c->exact && (ko->iterations_given || e->max_seconds > 0 || e->top_fraction != 0.5))
+    if (c->exact && ko->budget_given)
         cli_usage_error(c, "--exact has no budget; drop --iterations, --time, --top-fraction");
     if (!ko->label && (ko->weighted || ko->report))
         cli_usage_error(c, "--weights and --report need --label");
@@ -107,11 +106,15 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
         case OPT_MUTUAL: ko->mutual = true; break;
         case OPT_ITERATIONS:
             e->max_iterations = cli_parse_count(c, "--iterations", optarg, 0, UINT64_MAX);
-            ko->iterations_given = true;
+            ko->iterations_given = ko->budget_given = true;
             break;
-        case OPT_TIME: e->max_seconds = cli_parse_real(c, "--time", optarg, 1e-6, 1e9); break;
+        case OPT_TIME:
+            e->max_seconds = cli_parse_real(c, "--time", optarg, 1e-6, 1e9);
+            ko->budget_given = true;
+            break;
         case OPT_TOP_FRACTION:
             e->top_fraction = cli_parse_real(c, "--top-fraction", optarg, 1e-9, 1.0);
+            ko->budget_given = true;
             break;
         default:
             cli_usage_error(c, "unexpected option");

@@ -16,6 +16,7 @@
  * are folded serially in position order, so -j does not change the output.
  */
 #include <config.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,7 +509,8 @@ static int column_item(const pann_table *t, size_t j, char *buf, size_t size,
     for (size_t i = 0; i < t->ncols; i++)
         same_name += strcmp(t->colnames[i], name) == 0;
     size_t len = strlen(name);
-    bool plain = len > 0 && !strchr(name, ',') && name[0] != ' ' && name[len - 1] != ' ';
+    bool plain = len > 0 && !strchr(name, ',') && !isspace((unsigned char)name[0])
+                 && !isspace((unsigned char)name[len - 1]);
     if (same_name == 1 && plain && len < size) {
         snprintf(buf, size, "%s", name);
         return 0;

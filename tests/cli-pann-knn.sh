@@ -70,8 +70,9 @@ check "partial search: no row proven, 5 distinct neighbours, never itself" sh -c
     test \$(tail -n +2 '$TMPD/j1.csv' | cut -d, -f1,3 | sort -u | wc -l) -eq 1500"
 pann-knn -q -k 5 --top-fraction=1 --iterations=3000 "$TRAIN" >"$TMPD/tf.csv"
 check "--top-fraction changes which rows are searched" sh -c "! cmp -s '$TMPD/j1.csv' '$TMPD/tf.csv'"
-run pann-knn -k 3 --time=30 "$K/ties.csv"
-check "--time with enough time gives the exact lists" test "$rc" -eq 0
+pann-knn -q -k 3 --time=60 "$K/ties.csv" >"$TMPD/timed.csv"
+pann-knn -q -k 3 --exact "$K/ties.csv" >"$TMPD/exact3.csv"
+check "--time with time to spare: the default budget, exact lists" cmp -s "$TMPD/timed.csv" "$TMPD/exact3.csv"
 
 pann-knn -q -k 3 --exact -o "$TMPD/o.csv" "$K/ties.csv"
 pann-knn -q -k 3 --exact "$K/ties.csv" >"$TMPD/stdout.csv"
@@ -170,6 +171,9 @@ expect_fail 1 "-k: 61 neighbours asked, but .* has 60 candidate rows" \
 expect_fail 1 "expected TRAIN \[QUERY\], got 0 files" "no file" pann-knn -k 1
 expect_fail 1 "expected TRAIN \[QUERY\], got 3 files" "three files" pann-knn -k 1 a b c
 expect_fail 1 "--exact has no budget" "--exact with --iterations" pann-knn -k 1 --exact --iterations=5 "$K/ties.csv"
+expect_fail 1 "--exact has no budget" "--exact with --time" pann-knn -k 1 --exact --time=5 "$K/ties.csv"
+expect_fail 1 "--exact has no budget" "--exact with --top-fraction" pann-knn -k 1 --exact --top-fraction=0.5 "$K/ties.csv"
+expect_fail 1 "--time: '0' is not a number" "bad --time" pann-knn -k 1 --time=0 "$K/ties.csv"
 expect_fail 1 "--weights and --report need --label" "--weights without --label" pann-knn -k 1 --weights=distance "$K/ties.csv"
 expect_fail 1 "--weights: 'votes' is not uniform or distance" "bad --weights" pann-knn -k 1 --label=c --weights=votes "$K/ties.csv"
 expect_fail 1 "--mutual needs --cluster" "--mutual without --cluster" pann-knn -k 1 --mutual "$K/ties.csv"
