@@ -23,7 +23,8 @@
 #include <time.h>
 #include "pann.h"
 
-#define CHUNK_MAX 8192          /* queries per parallel chunk of an epoch */
+#define CHUNK_MAX 65536         /* queries per parallel chunk of an epoch: few
+                                   barriers, which a loaded machine makes slow */
 #define TILE_BLOCKS 64          /* exact: 1024 rows of T per tile */
 #define TASK_QUERIES 64         /* exact: queries a thread takes at a time */
 
