@@ -8,6 +8,7 @@
  */
 #include <config.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -156,6 +157,63 @@ bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
     return false;
 }
 
+/* Column j's span over every file (1 for a category: a 0/1 mismatch) and
+ * where its largest magnitude is, as file t and matrix row i. */
+static double column_span(const cli_data *data, size_t j, size_t *at_t, size_t *at_i)
+{
+    double lo = INFINITY, hi = -INFINITY, big = -1;
+    for (size_t t = 0; t < data->nfiles; t++) {
+        const pann_matrix *m = &data->mats[t];
+        for (size_t i = 0; i < m->n; i++) {
+            double v = m->v[i * m->d + j];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+            if (fabs(v) > big) {
+                big = fabs(v);
+                *at_t = t;
+                *at_i = i;
+            }
+        }
+    }
+    if (data->schema.kind[j] != PANN_NUMERIC)
+        return 1;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* Distances are summed (L1) or summed in squares (L2) in float: values that
+ * are each representable can still add up past FLT_MAX, and an infinite
+ * distance would be a silently wrong result.  The largest comparison value
+ * is bounded by the columns' spans; past a quarter of FLT_MAX (room for
+ * rounding) the largest value of the worst column is named. */
+static void check_distance_range(const cli *c, const cli_data *data)
+{
+    if (c->metric == PANN_COSINE)
+        return;
+    double total = 0, worst = -1;
+    size_t worst_t = 0, worst_i = 0, worst_j = 0;
+    for (size_t j = 0; j < data->schema.d; j++) {
+        size_t t = 0, i = 0;
+        double span = column_span(data, j, &t, &i);
+        double term = c->metric == PANN_L2 ? span * span : span;
+        total += term;
+        if (term > worst) {
+            worst = term;
+            worst_t = t, worst_i = i, worst_j = j;
+        }
+    }
+    if (total <= FLT_MAX / 4)
+        return;
+    const pann_table *tb = &data->tables[worst_t];
+    size_t row = data->mats[worst_t].row_id[worst_i], col = 0;
+    while (col + 1 < tb->ncols && strcmp(tb->colnames[col], data->schema.names[worst_j]) != 0)
+        col++;
+    fprintf(stderr, "%s: %s:%zu:%zu: value '%s' is too large: %s distances would "
+            "overflow single precision (try --scale=std or --scale=range)\n", c->prog,
+            tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
+            c->metric == PANN_L2 ? "L2" : "L1");
+    exit(PANN_EINPUT);
+}
+
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
 {
     cli_load_except(c, files, nfiles, NULL, NULL, data, NULL);
@@ -197,6 +255,7 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
                  dropped, dropped == 1 ? "" : "s");
     if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0)
         cli_die(c, &err);
+    check_distance_range(c, data);
 }
 
 void cli_data_free(cli_data *data)
@@ -225,16 +284,16 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 {
     progress_state *p = ctx;
     double now = wall_seconds();
-    if (now - p->last < 0.25)
+    if (now - p->last < 0.25 && !(total && done == total))   /* the end always shows */
         return;
     p->last = now;
     double rate = done / (now - p->started + 1e-9);
-    if (total)
-        fprintf(stderr, "\r%s: %llu/%llu proposals, %.3g/s, %.0f s left   ", p->c->prog,
-                (unsigned long long)done, (unsigned long long)total, rate,
-                total > done ? (total - done) / rate : 0.0);
+    if (total)   /* rows for exact searches, proposals for the anytime one */
+        fprintf(stderr, "\r%s: %llu/%llu done (%.0f%%), %.3g/s, %.0f s left   ", p->c->prog,
+                (unsigned long long)done, (unsigned long long)total, 100.0 * done / total,
+                rate, total > done ? (total - done) / rate : 0.0);
     else
-        fprintf(stderr, "\r%s: %llu proposals, %.3g/s   ", p->c->prog,
+        fprintf(stderr, "\r%s: %llu done, %.3g/s   ", p->c->prog,
                 (unsigned long long)done, rate);
 }
 

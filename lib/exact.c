@@ -20,6 +20,9 @@
 #include "pann.h"
 #include "kdtree.h"
 #include "internal.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define TILE_BLOCKS 64          /* 1024 rows of T per tile */
 #define TASK_QUERIES 64         /* queries a thread takes at a time */
@@ -78,6 +81,21 @@ static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hi
             apply_hits(x->o, x->eps_cmp, hits, nh, qrows, NULL, x->nn, x->best);
         }
     }
+}
+
+/* Rows done so far, reported by one thread only (callbacks need not be
+ * thread-safe). */
+static void report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, size_t total)
+{
+    uint64_t now;
+#pragma omp atomic capture
+    now = *done += rows;
+#ifdef _OPENMP
+    if (omp_get_thread_num() != 0)
+        return;
+#endif
+    if (o->progress)
+        o->progress(o->progress_ctx, now, total);
 }
 
 /* ---- the tree search ---------------------------------------------------- */
@@ -291,7 +309,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
     size_t ngroups = (S->n + PANN_QBATCH - 1) / PANN_QBATCH;
     int out_of_memory = 0;
-    uint64_t total = 0;
+    uint64_t total = 0, rows_done = 0;
 #pragma omp parallel num_threads(pann_threads(o->threads)) reduction(+:total)
     {
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
@@ -304,6 +322,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
                 for (size_t q = 0; q < nq; q++)
                     proven[order[first + q]] = complete;
             }
+            report_rows(o, &rows_done, nq, S->n);
         }
         if (!vals) {
 #pragma omp atomic write
@@ -314,6 +333,8 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     free(order);
     kd_free(&ix);
     *evaluations = total;
+    if (o->progress && !out_of_memory)
+        o->progress(o->progress_ctx, S->n, S->n);
     return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 
@@ -355,6 +376,7 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
     exact_ctx x = { S, &blocks, m, o, pann_dist_to_cmp(m, o->eps), nn, best };
     size_t ntasks = (S->n + TASK_QUERIES - 1) / TASK_QUERIES;
     int out_of_memory = 0;
+    uint64_t rows_done = 0;
 #pragma omp parallel num_threads(pann_threads(o->threads))
     {
         pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
@@ -363,6 +385,7 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
             size_t q_end = (task + 1) * TASK_QUERIES < S->n ? (task + 1) * TASK_QUERIES : S->n;
             if (vals)
                 exact_task(&x, task * TASK_QUERIES, q_end, vals);
+            report_rows(o, &rows_done, q_end - task * TASK_QUERIES, S->n);
         }
         if (!vals) {
 #pragma omp atomic write
@@ -371,6 +394,8 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
         free(vals);
     }
     pann_blocks_free(&blocks);
+    if (o->progress && !out_of_memory)   /* the end, whichever thread got there */
+        o->progress(o->progress_ctx, S->n, S->n);
     return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 

@@ -119,6 +119,10 @@ check "--history: mean_best never rises after the first pass" sh -c "tail -n +4 
 run pann-match --iterations=10000 --fit "$S" "$T"
 check "summary reports the fit and the estimate" sh -c "printf '%s' \"\$1\" | grep -q 'fit a + b\*t^c' && printf '%s' \"\$1\" | grep -q 'estimated exact mean'" _ "$err"
 check "summary reports the seed" sh -c "printf '%s' \"\$1\" | grep -q 'seed 1'" _ "$err"
+run pann-match --exact --progress "$S" "$T"
+check "--progress: a progress line on stderr even when it is not a terminal" sh -c "printf '%s' \"\$1\" | tr '\\r' '\\n' | grep -q '200/200 done (100%)'" _ "$err"
+run pann-match --iterations=1000 --progress "$S" "$T"
+check "--progress: the anytime search reports proposals" sh -c "printf '%s' \"\$1\" | tr '\\r' '\\n' | grep -q '1000/1000 done'" _ "$err"
 run pann-match -q "$S" "$T"
 check "-q prints nothing on stderr" test -z "$err" -a "$rc" -eq 0
 
