@@ -67,56 +67,59 @@ static size_t filter_generic(const float *base, size_t nblk, size_t d, const uns
 
 #define Q8 PANN_QBATCH
 
-__attribute__((target("avx512f")))
-static inline void update512(__m512 acc[Q8], __m512 col, const float *const *queries, size_t j,
-                             bool is_cat, pann_metric_kind kind)
+/* Q queries (a compile-time constant after inlining: 1, 2, 4 or 8), so
+ * that pruned queries cost nothing and the accumulators stay in registers. */
+__attribute__((target("avx512f"), always_inline))
+static inline void update512(__m512 *acc, __m512 col, const float *const *queries, size_t j,
+                             bool is_cat, pann_metric_kind kind, const int Q)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     if (is_cat) {
 #pragma GCC unroll 8
-        for (int q = 0; q < Q8; q++) {
+        for (int q = 0; q < Q; q++) {
             __mmask16 differ = _mm512_cmp_ps_mask(_mm512_set1_ps(queries[q][j]), col, _CMP_NEQ_UQ);
             acc[q] = _mm512_mask_add_ps(acc[q], differ, acc[q], one);
         }
     } else if (kind == PANN_L1) {
 #pragma GCC unroll 8
-        for (int q = 0; q < Q8; q++) {
+        for (int q = 0; q < Q; q++) {
             __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
             acc[q] = _mm512_add_ps(acc[q], _mm512_abs_ps(diff));
         }
     } else if (kind == PANN_L2) {
 #pragma GCC unroll 8
-        for (int q = 0; q < Q8; q++) {
+        for (int q = 0; q < Q; q++) {
             __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
             acc[q] = _mm512_add_ps(acc[q], _mm512_mul_ps(diff, diff));
         }
     } else {
 #pragma GCC unroll 8
-        for (int q = 0; q < Q8; q++)
+        for (int q = 0; q < Q; q++)
             acc[q] = _mm512_add_ps(acc[q], _mm512_mul_ps(_mm512_set1_ps(queries[q][j]), col));
     }
 }
 
-__attribute__((target("avx512f")))
-static size_t filter_avx512(const float *base, size_t nblk, size_t d, const unsigned char *cat,
-                            pann_metric_kind kind, const float *const *queries,
-                            const float *bound, bool max_mode, pann_hit *hits,
-                            size_t first_slot, size_t nq)
+__attribute__((target("avx512f"), always_inline))
+static inline size_t filter512_q(const float *base, size_t nblk, size_t d,
+                                 const unsigned char *cat, pann_metric_kind kind,
+                                 const float *const *queries, const float *bound, bool max_mode,
+                                 pann_hit *hits, size_t first_slot, size_t nq, const int Q)
 {
     size_t nh = 0;
     const __m512 one = _mm512_set1_ps(1.0f);
     for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES) {
         __m512 acc[Q8];
 #pragma GCC unroll 8
-        for (int q = 0; q < Q8; q++)
+        for (int q = 0; q < Q; q++)
             acc[q] = _mm512_setzero_ps();
         if (!cat && kind == PANN_L1) {      /* the common case, without branches */
             for (size_t j = 0; j < d; j++)
-                update512(acc, _mm512_load_ps(base + j * PANN_LANES), queries, j, false, PANN_L1);
+                update512(acc, _mm512_load_ps(base + j * PANN_LANES), queries, j, false,
+                          PANN_L1, Q);
         } else {
             for (size_t j = 0; j < d; j++)
                 update512(acc, _mm512_load_ps(base + j * PANN_LANES), queries, j,
-                          cat && cat[j], kind);
+                          cat && cat[j], kind, Q);
         }
         for (size_t q = 0; q < nq; q++) {
             __m512 v = kind == PANN_COSINE ? _mm512_sub_ps(one, acc[q]) : acc[q];
@@ -135,6 +138,21 @@ static size_t filter_avx512(const float *base, size_t nblk, size_t d, const unsi
         }
     }
     return nh;
+}
+
+__attribute__((target("avx512f")))
+static size_t filter_avx512(const float *base, size_t nblk, size_t d, const unsigned char *cat,
+                            pann_metric_kind kind, const float *const *queries,
+                            const float *bound, bool max_mode, pann_hit *hits,
+                            size_t first_slot, size_t nq)
+{
+    if (nq <= 1)
+        return filter512_q(base, nblk, d, cat, kind, queries, bound, max_mode, hits, first_slot, nq, 1);
+    if (nq <= 2)
+        return filter512_q(base, nblk, d, cat, kind, queries, bound, max_mode, hits, first_slot, nq, 2);
+    if (nq <= 4)
+        return filter512_q(base, nblk, d, cat, kind, queries, bound, max_mode, hits, first_slot, nq, 4);
+    return filter512_q(base, nblk, d, cat, kind, queries, bound, max_mode, hits, first_slot, nq, 8);
 }
 
 /* ---- AVX2: each 16-lane block as two halves of eight lanes --------------- */

@@ -385,7 +385,7 @@ Test(distance, filter_kernels_match_pair_kernel)
         tested++;
         for (int kind = 0; kind < 3; kind++)
             for (int mode = 0; mode < 2; mode++)
-                for (size_t nq = 1; nq <= 8; nq += 7) {
+                for (size_t nq = 1; nq <= 8; nq++) {
                     pann_metric m = metric_of(kind, 11, kind == PANN_COSINE ? NULL : cat);
                     float bound[8];
                     for (size_t q = 0; q < nq; q++)   /* a bound in the middle of the values */
