@@ -741,17 +741,37 @@ static uint64_t propose(const pann_sparse *S, const pann_sparse *T, pann_sparse_
     return 0;
 }
 
-static const double *rank_key;
-static int cmp_rank(const void *pa, const void *pb)
+/* (key, row) order of the ranking: worst K-th similarity first. */
+static inline bool ranks_before(const double *key, uint32_t a, uint32_t b)
 {
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    if (rank_key[a] != rank_key[b]) return rank_key[a] < rank_key[b] ? -1 : 1;
-    return a < b ? -1 : a > b;
+    return key[a] < key[b] || (key[a] == key[b] && a < b);
 }
 
-/* Queries still searching, worst K-th similarity first (ties: lower row). */
+/* Move the `take` first queries in (key, row) order to order[0..take), in
+ * no particular order among themselves (each proposal is independent, so
+ * the order inside an epoch does not matter): quickselect, O(live). */
+static void select_first(uint32_t *order, size_t live, size_t take, const double *key)
+{
+    size_t lo = 0, hi = live;                  /* the boundary is in [lo, hi) */
+    while (hi - lo > 1) {
+        uint32_t pivot = order[lo + (hi - lo) / 2];
+        size_t lt = lo, i = lo, gt = hi;       /* three-way partition */
+        while (i < gt) {
+            uint32_t x = order[i];
+            if (ranks_before(key, x, pivot)) { order[i++] = order[lt]; order[lt++] = x; }
+            else if (ranks_before(key, pivot, x)) { order[i] = order[--gt]; order[gt] = x; }
+            else i++;
+        }
+        if (take < lt) hi = lt;
+        else if (take > gt) lo = gt;
+        else return;
+    }
+}
+
+/* Queries still searching; the first `take` of them, worst K-th similarity
+ * first (ties: lower row), end up in order[0..take). */
 static size_t rank_queries(const pann_sparse *T, size_t k, anytime_state *st,
-                           const pann_sparse_result *r)
+                           const pann_sparse_result *r, double fraction, size_t *take)
 {
     size_t live = 0;
     for (size_t q = 0; q < r->n; q++)
@@ -759,8 +779,11 @@ static size_t rank_queries(const pann_sparse *T, size_t k, anytime_state *st,
             st->key[q] = st->len[q] < k ? -HUGE_VAL : r->sim[q * k + k - 1];
             st->order[live++] = (uint32_t)q;
         }
-    rank_key = st->key;                       /* single-threaded here */
-    qsort(st->order, live, sizeof *st->order, cmp_rank);
+    *take = (size_t)ceil(fraction * (double)live);
+    if (*take == 0 && live)
+        *take = 1;
+    if (*take < live)
+        select_first(st->order, live, *take, st->key);
     return live;
 }
 
@@ -780,16 +803,13 @@ static void anytime_loop(const pann_sparse *S, const pann_sparse *T, pann_sparse
     int nthreads = pann_threads(o->threads);
     uint64_t budget = o->max_iterations;
     for (;;) {
-        size_t live = rank_queries(T, k, st, r);
+        size_t take, live = rank_queries(T, k, st, r, o->top_fraction, &take);
         if (live == 0 || (budget && r->iterations >= budget))
             break;
         if (o->max_seconds > 0 && now_seconds() - started > o->max_seconds) {
             r->stopped_by_time = true;
             break;
         }
-        size_t take = (size_t)ceil(o->top_fraction * (double)live);
-        if (take == 0)
-            take = 1;
         if (budget && take > budget - r->iterations)
             take = (size_t)(budget - r->iterations);
         uint64_t done = 0;
