@@ -39,8 +39,35 @@ static const char common_help[] =
 "  -h, --help             this help;  -V, --version  the version\n"
 "Exit status: 0 success, 1 bad usage or bad input, 2 system or I/O error.\n";
 
+/* getopt's own message for an unknown option starts with argv[0] (under
+ * libtool a path into .libs) and the program would add a second line, so
+ * the programs' getopt stays quiet and cli_option names the option itself.
+ * The arguments are needed for that: glibc hands them to constructors. */
+static int saved_argc;
+static char **saved_argv;
+#ifdef __GLIBC__
+__attribute__((constructor)) static void save_args(int argc, char **argv)
+{
+    saved_argc = argc;
+    saved_argv = argv;
+}
+#endif
+
+static void unknown_option(const cli *c)
+{
+    /* optopt holds a short option's letter, or a long option's code */
+    if (optopt > ' ' && optopt < 0x7f)
+        cli_usage_error(c, "-%c: unknown option or missing value", optopt);
+    if (saved_argv && optind >= 1 && optind <= saved_argc &&
+        strncmp(saved_argv[optind - 1], "--", 2) == 0)
+        cli_usage_error(c, "%s: unknown option, or a value missing or not expected",
+                        saved_argv[optind - 1]);
+    cli_usage_error(c, "unknown option, or a value missing or not expected");
+}
+
 void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale)
 {
+    opterr = 0;
     memset(c, 0, sizeof *c);
     c->prog = prog;
     c->usage = usage;
@@ -150,9 +177,7 @@ bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
     case 'V':
         printf("%s (pann) %s\n", c->prog, pann_version());
         exit(0);
-    case '?': /* getopt_long has printed what is wrong */
-        fprintf(stderr, "%s: see '%s --help'\n", c->prog, c->prog);
-        exit(PANN_EINPUT);
+    case '?': unknown_option(c);
     }
     return false;
 }

@@ -443,22 +443,28 @@ static void numeric_stats(encoder *e, size_t j)
     const unsigned char *cls = e->cls[0];
     const double *v = e->vals[0];
     size_t n = e->tables[0]->nrows, m = 0;
-    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    /* A running mean and squares of deviations relative to the largest
+     * one: a plain sum of squares overflows from about 1e154 on, and the
+     * fallback scale of 1 would then silently push every value out of range. */
+    double mean = 0, lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++)
         if (cls[i] == CELL_NUMBER) {
-            sum += v[i];
+            m++;
+            mean += v[i] / (double)m - mean / (double)m;
             lo = v[i] < lo ? v[i] : lo;
             hi = v[i] > hi ? v[i] : hi;
-            m++;
         }
-    double mean = sum / (double)m, ss = 0;
+    double big = 0, ss = 0;
     for (size_t i = 0; i < n; i++)
+        if (cls[i] == CELL_NUMBER && fabs(v[i] - mean) > big)
+            big = fabs(v[i] - mean);
+    for (size_t i = 0; i < n && big > 0; i++)
         if (cls[i] == CELL_NUMBER)
-            ss += (v[i] - mean) * (v[i] - mean);
+            ss += ((v[i] - mean) / big) * ((v[i] - mean) / big);
     double center = 0, scale = 1;
     if (e->o->scale == PANN_SCALE_STD) {
         center = mean;
-        scale = m > 1 ? sqrt(ss / (double)(m - 1)) : 0;
+        scale = m > 1 ? big * sqrt(ss / (double)(m - 1)) : 0;
     } else if (e->o->scale == PANN_SCALE_RANGE) {
         center = lo;
         scale = hi - lo;
@@ -470,7 +476,10 @@ static void numeric_stats(encoder *e, size_t j)
     e->schema->impute[j] = (mean - center) / scale;
 }
 
-static void encode_numeric(encoder *e, size_t j)
+/* A finite double can still leave float's range once encoded (1e300, or a
+ * mean that overflows): an infinite coordinate would make every distance
+ * inf or NaN, a silently wrong number, so such a value is an input error. */
+static int encode_numeric(encoder *e, size_t j)
 {
     numeric_stats(e, j);
     double center = e->schema->center[j], scale = e->schema->scale[j];
@@ -478,10 +487,20 @@ static void encode_numeric(encoder *e, size_t j)
     for (size_t t = 0; t < e->ntables; t++) {
         float *col = e->out[t].v + j;
         const size_t d = e->d;
-        for (size_t i = 0; i < e->tables[t]->nrows; i++)
+        for (size_t i = 0; i < e->tables[t]->nrows; i++) {
             col[i * d] = e->cls[t][i] == CELL_MISSING
                          ? impute : (float)((e->vals[t][i] - center) / scale);
+            if (isfinite(col[i * d]))
+                continue;
+            char what[512];
+            snprintf(what, sizeof what, "value '%s' is out of range once scaled "
+                     "and encoded in single precision (column '%s')",
+                     e->cls[t][i] == CELL_MISSING ? "(imputed)"
+                     : pann_cell(e->tables[t], i, e->idx[t][j]), e->schema->names[j]);
+            return fail_at(e, t, i, j, what);
+        }
     }
+    return 0;
 }
 
 /* Codes in order of first appearance, the reference first. */
@@ -540,8 +559,7 @@ static int encode_column(encoder *e, size_t j, col_count *count)
     e->schema->kind[j] = kind;
     if (kind == PANN_CATEGORICAL)
         return encode_categorical(e, j);
-    encode_numeric(e, j);
-    return 0;
+    return encode_numeric(e, j);
 }
 
 /* Leave out rows with a missing chosen cell (PANN_MISSING_DROP). */
