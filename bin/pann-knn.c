@@ -123,44 +123,6 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
     check_combinations(c, ko, argc - optind);
 }
 
-/* cli_load, with the label column taken out of the distance columns (the
- * header must be read before the column list can be written). */
-static void load_inputs(const cli *c, const knn_opts *ko, const char *const *files,
-                        size_t nfiles, cli_data *data, size_t *label_col)
-{
-    if (!ko->label) {
-        cli_load(c, files, nfiles, data);
-        return;
-    }
-    pann_error err = {0};
-    memset(data, 0, sizeof *data);
-    if (nfiles == 2 && strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
-        cli_usage_error(c, "standard input ('-') can be read only once");
-    data->nfiles = nfiles;
-    const pann_table *tables[2];
-    for (size_t i = 0; i < nfiles; i++) {
-        if (pann_table_read(&data->tables[i], files[i], &c->read, &err) != 0)
-            cli_die(c, &err);
-        tables[i] = &data->tables[i];
-    }
-    char *columns;
-    if (pann_knn_feature_columns(&data->tables[0], c->encode.columns, ko->label, label_col,
-                                 &columns, &err) != 0)
-        cli_die(c, &err);
-    pann_encode_opts encode = c->encode;
-    encode.columns = columns;
-    encode.cosine = c->metric == PANN_COSINE;
-    size_t dropped = 0;
-    if (pann_encode(tables, nfiles, &encode, &data->schema, data->mats, &dropped, &err) != 0)
-        cli_die(c, &err);
-    free(columns);
-    if (dropped)
-        cli_note(c, "%zu row%s with missing values left out (--missing=drop)",
-                 dropped, dropped == 1 ? "" : "s");
-    if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0)
-        cli_die(c, &err);
-}
-
 static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,
                              const pann_knn_result *r)
 {
@@ -338,7 +300,7 @@ int main(int argc, char **argv)
     size_t nfiles = (size_t)(argc - optind), label_col = SIZE_MAX;
     const char *files[2] = { argv[optind], nfiles == 2 ? argv[optind + 1] : NULL };
     cli_data data;
-    load_inputs(&c, &ko, files, nfiles, &data, &label_col);
+    cli_load_except(&c, files, nfiles, ko.label, "--label", &data, &label_col);
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
 
     size_t candidates = T->n - (nfiles == 1 && T->n > 0);

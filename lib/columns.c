@@ -263,10 +263,11 @@ int pann_columns_except(const pann_table *t, const char *columns, const char *ex
                        t->display);
     if (!rc)
         rc = pann_columns_parse(t, columns, &idx, &n, err);
+    const char *what = strncmp(option, "--", 2) == 0 ? option + 2 : option;   /* "label" */
     for (size_t i = 0; !rc && columns && *columns && i < n; i++)
         if (idx[i] == ex[0])
             rc = pann_fail(err, PANN_EINPUT, "--columns: '%s' includes the %s column '%s', "
-                           "which never enters the distance", columns, option,
+                           "which never enters the distance", columns, what,
                            t->colnames[ex[0]]);
     size_t cap = 1, used = 0;
     char *out = NULL;
@@ -284,7 +285,7 @@ int pann_columns_except(const pann_table *t, const char *columns, const char *ex
     }
     if (!rc && used == 0)
         rc = pann_fail(err, PANN_EINPUT, "%s has no column besides the %s column '%s' to "
-                       "measure distances on", t->display, option, t->colnames[ex[0]]);
+                       "measure distances on", t->display, what, t->colnames[ex[0]]);
     if (!rc) {
         *except_col = ex[0];
         *list = out;

@@ -51,10 +51,6 @@ typedef struct engine {
     float eps_cmp;
 } engine;
 
-typedef struct sel_key {
-    float badness;
-    uint32_t row;
-} sel_key;
 
 void pann_engine_opts_init(pann_engine_opts *o)
 {
@@ -145,7 +141,7 @@ static void propose(engine *e, size_t k, uint64_t t, bool keep_drawing, outcome 
     res->exhausted = e->tried[k] >= e->m;
 }
 
-static int cmp_key(const sel_key *a, const sel_key *b)
+static int cmp_key(const pann_sel_key *a, const pann_sel_key *b)
 {   /* a total order: more to gain first, then the lower row */
     if (a->badness != b->badness)
         return a->badness > b->badness ? -1 : 1;
@@ -154,7 +150,7 @@ static int cmp_key(const sel_key *a, const sel_key *b)
 
 /* Rearrange keys so that the first k are the k smallest in cmp_key order
  * (quickselect; the set is unique because the order is total). */
-static void select_top(sel_key *keys, size_t count, size_t k)
+void pann_select_top(pann_sel_key *keys, size_t count, size_t k)
 {
     size_t lo = 0, hi = count;
     while (k > lo && k < hi) {
@@ -162,12 +158,12 @@ static void select_top(sel_key *keys, size_t count, size_t k)
                                   two-element partition that cannot shrink */
             for (size_t i = lo + 1; i < hi; i++)
                 for (size_t j = i; j > lo && cmp_key(&keys[j], &keys[j - 1]) < 0; j--) {
-                    sel_key tmp = keys[j]; keys[j] = keys[j - 1]; keys[j - 1] = tmp;
+                    pann_sel_key tmp = keys[j]; keys[j] = keys[j - 1]; keys[j - 1] = tmp;
                 }
             return;
         }
-        sel_key a = keys[lo], b = keys[lo + (hi - lo) / 2], c = keys[hi - 1];
-        sel_key pivot = cmp_key(&a, &b) < 0
+        pann_sel_key a = keys[lo], b = keys[lo + (hi - lo) / 2], c = keys[hi - 1];
+        pann_sel_key pivot = cmp_key(&a, &b) < 0
             ? (cmp_key(&b, &c) < 0 ? b : (cmp_key(&a, &c) < 0 ? c : a))
             : (cmp_key(&a, &c) < 0 ? a : (cmp_key(&b, &c) < 0 ? c : b));
         size_t i = lo, j = hi - 1;
@@ -175,7 +171,7 @@ static void select_top(sel_key *keys, size_t count, size_t k)
             while (cmp_key(&keys[i], &pivot) < 0) i++;
             while (cmp_key(&keys[j], &pivot) > 0) j--;
             if (i >= j) break;
-            sel_key tmp = keys[i]; keys[i] = keys[j]; keys[j] = tmp;
+            pann_sel_key tmp = keys[i]; keys[i] = keys[j]; keys[j] = tmp;
             i++; j--;
         }
         if (k <= j) hi = j + 1;
@@ -245,7 +241,7 @@ static void process_chunk(engine *e, run_state *st, const uint32_t *rows, size_t
 /* The rows of this epoch: the top fraction of active rows by badness, in
  * row order.  active[] is kept in row order. */
 static size_t select_epoch(const engine *e, const uint32_t *active, size_t nactive,
-                           sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
+                           pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
 {
     size_t take = (size_t)ceil(e->o->top_fraction * (double)nactive);
     if (take < 1) take = 1;
@@ -255,8 +251,8 @@ static size_t select_epoch(const engine *e, const uint32_t *active, size_t nacti
         return nactive;
     }
     for (size_t i = 0; i < nactive; i++)
-        keys[i] = (sel_key){ badness(e, active[i]), active[i] };
-    select_top(keys, nactive, take);
+        keys[i] = (pann_sel_key){ badness(e, active[i]), active[i] };
+    pann_select_top(keys, nactive, take);
     for (size_t i = 0; i < take; i++)
         chosen[keys[i].row] = 1;
     size_t count = 0;
@@ -321,7 +317,7 @@ static int search_epochs(engine *e, run_state *st, uint32_t *active, size_t nact
                          outcome *outcomes, int threads, pann_error *err)
 {
     size_t n = e->n;
-    sel_key *keys = malloc(n * sizeof *keys);
+    pann_sel_key *keys = malloc(n * sizeof *keys);
     unsigned char *chosen = calloc(n, 1);
     uint32_t *epoch_rows = malloc(n * sizeof *epoch_rows);
     int rc = 0;

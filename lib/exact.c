@@ -108,9 +108,31 @@ typedef struct tree_ctx {
     float eps_cmp;
     float abs_margin;        /* rounding allowance of bounds vs distances */
     size_t max_leaves;       /* per group of queries; 0 = no limit (exact) */
+    size_t k;                /* 1: nn/best per row; > 1: lists of k (min mode) */
     uint32_t *nn;
     float *best;
+    uint32_t *filled;        /* k > 1: entries held in each row's list */
 } tree_ctx;
+
+/* What a candidate must beat for row: its answer, or its list's last. */
+static inline float row_bound(const tree_ctx *x, size_t row)
+{
+    if (x->k == 1)
+        return x->best[row];
+    return x->filled[row] == x->k ? x->best[row * x->k + x->k - 1] : INFINITY;
+}
+
+static void apply_list_hits(const tree_ctx *x, const pann_hit *hits, size_t nh,
+                            const uint32_t *qrows, const uint32_t *slot_row)
+{
+    for (size_t i = 0; i < nh; i++) {
+        uint32_t row = qrows[hits[i].query], cand = slot_row[hits[i].slot];
+        if (cand == PANN_NONE || (x->o->self_exclude && cand == row))
+            continue;
+        pann_list_insert(x->best + row * x->k, x->nn + row * x->k, &x->filled[row], x->k,
+                         hits[i].value, cand);
+    }
+}
 
 typedef struct group {
     size_t nq;
@@ -172,10 +194,11 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, pann_hit *hit
         const float *row = pann_row(x->S, g->rows[q]);
         float box = box_bound(x->metric, x->o->mode == PANN_MAX, row, row,
                               ix->lo + node_id * d, ix->hi + node_id * d);
-        if (!hopeless(x, box, x->best[g->rows[q]])) {
+        float limit = row_bound(x, g->rows[q]);
+        if (!hopeless(x, box, limit)) {
             queries[nq] = row;
             qrows[nq] = g->rows[q];
-            bound[nq++] = x->best[g->rows[q]];
+            bound[nq++] = limit;
         }
     }
     if (nq == 0)
@@ -184,14 +207,17 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, pann_hit *hit
     size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
                                   ix->leaf_nblocks[node->leaf], queries, nq, bound,
                                   x->o->mode, hits);
-    apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+    if (x->k == 1)
+        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+    else
+        apply_list_hits(x, hits, nh, qrows, ix->slot_row);
 }
 
 static float group_worst(const tree_ctx *x, const group *g)
 {
     float worst = x->o->mode == PANN_MIN ? -INFINITY : INFINITY;
     for (size_t q = 0; q < g->nq; q++) {
-        float b = x->best[g->rows[q]];
+        float b = row_bound(x, g->rows[q]);
         if (x->o->mode == PANN_MIN ? b > worst : b < worst)
             worst = b;
     }
@@ -288,8 +314,9 @@ static bool search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
 }
 
 static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, size_t max_leaves, uint32_t *nn, float *best,
-                       unsigned char *proven, uint64_t *evaluations, pann_error *err)
+                       const pann_engine_opts *o, size_t max_leaves, size_t k, uint32_t *nn,
+                       float *best, uint32_t *filled, unsigned char *proven,
+                       uint64_t *evaluations, pann_error *err)
 {
     kd_index ix;
     int rc = kd_build(&ix, T, err);
@@ -303,7 +330,8 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     float scale = coordinate_scale(S, T), d = (float)m->d;
     float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
                      : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
-    tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin, max_leaves, nn, best };
+    tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin, max_leaves, k, nn,
+                   best, filled };
     size_t max_blocks = 1;
     for (size_t l = 0; l < ix.nleaves; l++)
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
@@ -319,7 +347,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
             size_t nq = S->n - first < PANN_QBATCH ? S->n - first : PANN_QBATCH;
             if (vals) {
                 bool complete = search_group(&x, order + first, nq, vals, &total);
-                for (size_t q = 0; q < nq; q++)
+                for (size_t q = 0; proven && q < nq; q++)
                     proven[order[first + q]] = complete;
             }
             report_rows(o, &rows_done, nq, S->n);
@@ -352,7 +380,7 @@ static bool has_zero_row(const pann_matrix *a)
 
 /* The tree pays in low and moderate dimension; cosine bounds hold only on
  * unit rows (a zero row has distance 1 to everything). */
-static bool use_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+bool pann_tree_suits(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                      const pann_engine_opts *o)
 {
     if (o->exact_method == PANN_EXACT_BRUTE)
@@ -429,7 +457,8 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_met
     for (size_t k = 0; k < n; k++)
         best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
     if (tree) {
-        rc = tree_search(S, T, m, o, max_leaves, r->nn, best, r->proven, &r->iterations, err);
+        rc = tree_search(S, T, m, o, max_leaves, 1, r->nn, best, NULL, r->proven,
+                         &r->iterations, err);
     } else {
         rc = brute_search(S, T, m, o, r->nn, best, err);
         memset(r->proven, 1, n);
@@ -454,7 +483,7 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
                    const pann_metric *m, const pann_engine_opts *o,
                    pann_result *r, pann_error *err)
 {
-    return run_search(S, T, m, o, use_tree(S, T, m, o), 0, r, err);
+    return run_search(S, T, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
 }
 
 int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
@@ -467,4 +496,14 @@ int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric 
     if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
         return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
     return run_search(S, T, m, o, true, max_leaves, r, err);
+}
+
+int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                  const pann_engine_opts *o, size_t k, uint32_t *nn, float *cmp,
+                  uint32_t *filled, uint64_t *evaluations, pann_error *err)
+{
+    pann_engine_opts min_mode = *o;
+    min_mode.mode = PANN_MIN;
+    min_mode.use_eps = false;
+    return tree_search(S, T, m, &min_mode, 0, k, nn, cmp, filled, NULL, evaluations, err);
 }

@@ -2,6 +2,7 @@
 #ifndef PANN_INTERNAL_H
 #define PANN_INTERNAL_H
 
+#include <math.h>
 #include "pann.h"
 
 /* The checks every search makes: same columns, a usable reference. */
@@ -9,5 +10,56 @@ int pann_check_search(const pann_matrix *S, const pann_matrix *T, const pann_met
                       pann_error *err);
 /* A zeroed result for n rows: no neighbour, NaN distances, nothing proven. */
 int pann_result_alloc(pann_result *r, size_t n, pann_error *err);
+
+/* ---- the sorted list of a query's K nearest rows (knn.c, exact.c) ----- */
+
+/* (c, row) before (c2, row2): the total order of brute force. */
+static inline bool pann_key_less(float c, uint32_t row, float c2, uint32_t row2)
+{
+    return c < c2 || (c == c2 && row < row2);
+}
+
+/* Insert (c, row) into the list of `*filled` entries (capacity k) when it
+ * belongs to the k smallest; false when it does not. */
+static inline bool pann_list_insert(float *cmp, uint32_t *nn, uint32_t *filled, size_t k,
+                                    float c, uint32_t row)
+{
+    if (c != c)
+        c = INFINITY;          /* a NaN ranks last, never breaks the order */
+    size_t pos = *filled;
+    if (pos == k) {
+        if (!pann_key_less(c, row, cmp[k - 1], nn[k - 1]))
+            return false;
+        pos = k - 1;
+    } else {
+        (*filled)++;
+    }
+    for (; pos > 0 && pann_key_less(c, row, cmp[pos - 1], nn[pos - 1]); pos--) {
+        cmp[pos] = cmp[pos - 1];
+        nn[pos] = nn[pos - 1];
+    }
+    cmp[pos] = c;
+    nn[pos] = row;
+    return true;
+}
+
+/* The rows an epoch processes: keys ordered by badness (larger first), then
+ * row; pann_select_top moves the k first in that order to keys[0..k). */
+typedef struct pann_sel_key {
+    float badness;
+    uint32_t row;
+} pann_sel_key;
+void pann_select_top(pann_sel_key *keys, size_t count, size_t k);
+
+/* Whether the k-d tree search pays on these matrices (exact.c). */
+bool pann_tree_suits(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                     const pann_engine_opts *o);
+
+/* Exact K nearest rows by the k-d tree, min mode, no eps: lists of k
+ * entries per row of S in nn/cmp (n*k), filled[] entries each (zeroed by
+ * the caller), self excluded when o->self_exclude. */
+int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                  const pann_engine_opts *o, size_t k, uint32_t *nn, float *cmp,
+                  uint32_t *filled, uint64_t *evaluations, pann_error *err);
 
 #endif

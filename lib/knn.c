@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include "pann.h"
+#include "internal.h"
 
 #define CHUNK_MAX 65536         /* queries per parallel chunk of an epoch: few
                                    barriers, which a loaded machine makes slow */
@@ -41,38 +42,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* ---- the sorted list of a query's K copies ---------------------------- */
-
-/* (c, row) before (c2, row2): the total order of brute force. */
-static inline bool key_less(float c, uint32_t row, float c2, uint32_t row2)
-{
-    return c < c2 || (c == c2 && row < row2);
-}
-
-/* Insert (c, row) into the list of `*filled` entries (capacity k) when it
- * belongs to the k smallest; false when it does not. */
-static inline bool list_insert(float *cmp, uint32_t *nn, uint32_t *filled, size_t k,
-                               float c, uint32_t row)
-{
-    if (c != c)
-        c = INFINITY;          /* a NaN ranks last, never breaks the order */
-    size_t pos = *filled;
-    if (pos == k) {
-        if (!key_less(c, row, cmp[k - 1], nn[k - 1]))
-            return false;
-        pos = k - 1;
-    } else {
-        (*filled)++;
-    }
-    for (; pos > 0 && key_less(c, row, cmp[pos - 1], nn[pos - 1]); pos--) {
-        cmp[pos] = cmp[pos - 1];
-        nn[pos] = nn[pos - 1];
-    }
-    cmp[pos] = c;
-    nn[pos] = row;
-    return true;
 }
 
 static int check_inputs(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
@@ -133,10 +102,6 @@ typedef struct outcome {
     uint32_t steps, evaluated, inserted;
 } outcome;
 
-typedef struct sel_key {
-    float badness;
-    uint32_t row;
-} sel_key;
 
 /* Proposals for query q: `want` evaluated candidates (self skipped), fewer
  * when the stream runs out. */
@@ -154,7 +119,7 @@ static void propose(knn_engine *e, size_t q, uint32_t want, outcome *res)
             continue;
         float c = pann_cmp(e->metric, query, pann_row(e->T, cand));
         res->evaluated++;
-        res->inserted += list_insert(cmp, nn, &e->filled[q], e->k, c, cand);
+        res->inserted += pann_list_insert(cmp, nn, &e->filled[q], e->k, c, cand);
     }
 }
 
@@ -173,43 +138,6 @@ static void process_chunk(knn_engine *e, pann_knn_result *r, const uint32_t *row
     }
 }
 
-static int cmp_key(const sel_key *a, const sel_key *b)
-{   /* a total order: the worst copy farthest first, then the lower row */
-    if (a->badness != b->badness)
-        return a->badness > b->badness ? -1 : 1;
-    return a->row < b->row ? -1 : (a->row > b->row);
-}
-
-/* Rearrange keys so that the first k are the k smallest in cmp_key order
- * (quickselect, as in engine.c; the set is unique as the order is total). */
-static void select_top(sel_key *keys, size_t count, size_t k)
-{
-    size_t lo = 0, hi = count;
-    while (k > lo && k < hi) {
-        if (hi - lo <= 16) {
-            for (size_t i = lo + 1; i < hi; i++)
-                for (size_t j = i; j > lo && cmp_key(&keys[j], &keys[j - 1]) < 0; j--) {
-                    sel_key tmp = keys[j]; keys[j] = keys[j - 1]; keys[j - 1] = tmp;
-                }
-            return;
-        }
-        sel_key a = keys[lo], b = keys[lo + (hi - lo) / 2], c = keys[hi - 1];
-        sel_key pivot = cmp_key(&a, &b) < 0
-            ? (cmp_key(&b, &c) < 0 ? b : (cmp_key(&a, &c) < 0 ? c : a))
-            : (cmp_key(&a, &c) < 0 ? a : (cmp_key(&b, &c) < 0 ? c : b));
-        size_t i = lo, j = hi - 1;
-        for (;;) {
-            while (cmp_key(&keys[i], &pivot) < 0) i++;
-            while (cmp_key(&keys[j], &pivot) > 0) j--;
-            if (i >= j) break;
-            sel_key tmp = keys[i]; keys[i] = keys[j]; keys[j] = tmp;
-            i++; j--;
-        }
-        if (k <= j) hi = j + 1;
-        else lo = j + 1;
-    }
-}
-
 /* How far the query's worst copy is: what it has to gain. */
 static float badness(const knn_engine *e, size_t q)
 {
@@ -222,7 +150,7 @@ static float badness(const knn_engine *e, size_t q)
 /* The queries of this epoch, in row order: the top fraction of the active
  * ones (kept in row order) by badness. */
 static size_t select_epoch(const knn_engine *e, const uint32_t *active, size_t nactive,
-                           sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
+                           pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
 {
     size_t take = (size_t)ceil(e->o->top_fraction * (double)nactive);
     if (take < 1) take = 1;
@@ -231,8 +159,8 @@ static size_t select_epoch(const knn_engine *e, const uint32_t *active, size_t n
         return nactive;
     }
     for (size_t i = 0; i < nactive; i++)
-        keys[i] = (sel_key){ badness(e, active[i]), active[i] };
-    select_top(keys, nactive, take);
+        keys[i] = (pann_sel_key){ badness(e, active[i]), active[i] };
+    pann_select_top(keys, nactive, take);
     for (size_t i = 0; i < take; i++)
         chosen[keys[i].row] = 1;
     size_t count = 0;
@@ -296,7 +224,7 @@ static void first_pass(knn_engine *e, run_state *st, uint32_t *rows)
 static int search_epochs(knn_engine *e, run_state *st, uint32_t *active, size_t nactive,
                          pann_error *err)
 {
-    sel_key *keys = malloc((e->n ? e->n : 1) * sizeof *keys);
+    pann_sel_key *keys = malloc((e->n ? e->n : 1) * sizeof *keys);
     unsigned char *chosen = calloc(e->n ? e->n : 1, 1);
     uint32_t *epoch_rows = malloc((e->n ? e->n : 1) * sizeof *epoch_rows);
     int rc = 0;
@@ -392,46 +320,38 @@ typedef struct exact_ctx {
     uint32_t *filled;
 } exact_ctx;
 
-/* Fold one tile's values for queries q0.. into their lists.  Rows come in
- * increasing order, so an equal value never displaces a held row. */
-static void fold_tile(const exact_ctx *x, size_t q0, size_t nq, size_t first_row,
-                      size_t nrows, const float *vals, size_t stride)
+/* The K-th best value so far: what a candidate must beat. */
+static float list_bound(const exact_ctx *x, size_t row)
 {
-    const size_t k = x->k;
-    for (size_t q = 0; q < nq; q++) {
-        size_t row = q0 + q;
-        float *cmp = x->cmp + row * k;
-        uint32_t *nn = x->nn + row * k;
-        uint32_t *filled = &x->filled[row];
-        const float *v = vals + q * stride;
-        float worst = *filled == k ? cmp[k - 1] : INFINITY;
-        for (size_t i = 0; i < nrows; i++) {
-            if (v[i] >= worst && *filled == k)
-                continue;       /* the common case: not among the K best */
-            size_t cand = first_row + i;
-            if (x->self_exclude && cand == row)
-                continue;
-            if (list_insert(cmp, nn, filled, k, v[i], (uint32_t)cand) && *filled == k)
-                worst = cmp[k - 1];
-        }
-    }
+    return x->filled[row] == x->k ? x->cmp[row * x->k + x->k - 1] : INFINITY;
 }
 
-static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, float *vals)
+static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hit *hits)
 {
     const pann_blocks *b = x->blocks;
+    const size_t k = x->k;
     for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
         size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
-        size_t first_row = tile * PANN_LANES;
-        size_t nrows = b->n - first_row < nblk * PANN_LANES ? b->n - first_row
-                                                            : nblk * PANN_LANES;
         for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
             size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
             const float *queries[PANN_QBATCH];
-            for (size_t q = 0; q < nq; q++)
+            float bound[PANN_QBATCH];
+            for (size_t q = 0; q < nq; q++) {
                 queries[q] = pann_row(x->S, q0 + q);
-            pann_block_cmp(x->metric, b, tile, nblk, queries, nq, vals);
-            fold_tile(x, q0, nq, first_row, nrows, vals, nblk * PANN_LANES);
+                bound[q] = list_bound(x, q0 + q);
+            }
+            /* only values within each list's current last come back; rows
+             * come in increasing order, so ties keep the lower row */
+            size_t nh = pann_block_filter(x->metric, b, tile, nblk, queries, nq, bound,
+                                          PANN_MIN, hits);
+            for (size_t h = 0; h < nh; h++) {
+                size_t row = q0 + hits[h].query;
+                uint32_t cand = hits[h].slot;
+                if (x->self_exclude && cand == row)
+                    continue;
+                pann_list_insert(x->cmp + row * k, x->nn + row * k, &x->filled[row], k,
+                                 hits[h].value, cand);
+            }
         }
     }
 }
@@ -443,7 +363,7 @@ static int exact_parallel(const exact_ctx *x, size_t n, int threads, pann_error 
     int out_of_memory = 0;
 #pragma omp parallel num_threads(threads)
     {
-        float *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
+        pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
 #pragma omp for schedule(dynamic, 1)
         for (size_t task = 0; task < ntasks; task++) {
             size_t q_end = (task + 1) * TASK_QUERIES < n ? (task + 1) * TASK_QUERIES : n;
@@ -470,18 +390,22 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
         return rc;
     double started = now_seconds();
     size_t n = S->n;
-    pann_blocks blocks;
-    if ((rc = pann_blocks_build(&blocks, T, err)))
-        return rc;
     float *cmp = NULL;
     uint32_t *filled = calloc(n ? n : 1, sizeof *filled);
     rc = alloc_result(r, n, k, err);
     if (!rc && (!(cmp = malloc((n ? n : 1) * k * sizeof *cmp)) || !filled))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", n, k);
-    exact_ctx x = { S, &blocks, m, o->self_exclude, k, r->nn, cmp, filled };
-    if (!rc)
-        rc = exact_parallel(&x, n, pann_threads(o->threads), err);
-    pann_blocks_free(&blocks);
+    uint64_t evaluations = (uint64_t)n * T->n;
+    if (!rc && pann_tree_suits(S, T, m, &checked)) {
+        rc = pann_tree_knn(S, T, m, o, k, r->nn, cmp, filled, &evaluations, err);
+    } else if (!rc) {   /* high dimension: the blocked brute force */
+        pann_blocks blocks;
+        if (!(rc = pann_blocks_build(&blocks, T, err))) {
+            exact_ctx x = { S, &blocks, m, o->self_exclude, k, r->nn, cmp, filled };
+            rc = exact_parallel(&x, n, pann_threads(o->threads), err);
+            pann_blocks_free(&blocks);
+        }
+    }
     for (size_t at = 0; !rc && at < n * k; at++)
         r->dist[at] = (float)pann_cmp_to_dist(m, cmp[at]);
     free(cmp);
@@ -492,79 +416,17 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
     }
     memset(r->proven, 1, n);
     r->nproven = n;
-    r->iterations = r->steps = (uint64_t)n * T->n;
+    r->iterations = r->steps = evaluations;
     r->seconds = now_seconds() - started;
     return 0;
 }
 
 /* ---- classification ------------------------------------------------------ */
 
-/* How to write column j in a LIST so that pann_columns_parse finds exactly
- * it: its name when that is unambiguous, else its 1-based index when no
- * column is named like that number. */
-static int column_item(const pann_table *t, size_t j, char *buf, size_t size,
-                       pann_error *err)
-{
-    const char *name = t->colnames[j];
-    size_t same_name = 0;
-    for (size_t i = 0; i < t->ncols; i++)
-        same_name += strcmp(t->colnames[i], name) == 0;
-    size_t len = strlen(name);
-    bool plain = len > 0 && !strchr(name, ',') && !isspace((unsigned char)name[0])
-                 && !isspace((unsigned char)name[len - 1]);
-    if (same_name == 1 && plain && len < size) {
-        snprintf(buf, size, "%s", name);
-        return 0;
-    }
-    snprintf(buf, size, "%zu", j + 1);
-    for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->colnames[i], buf) == 0)
-            return pann_fail(err, PANN_EINPUT, "column %zu ('%s') of %s cannot be named in a "
-                             "column list; rename it", j + 1, name, t->display);
-    return 0;
-}
-
 int pann_knn_feature_columns(const pann_table *t, const char *columns, const char *label,
                              size_t *label_col, char **list, pann_error *err)
 {
-    *list = NULL;
-    size_t *lab = NULL, nlab = 0, *idx = NULL, n = 0;
-    int rc = pann_columns_parse(t, label, &lab, &nlab, err);
-    if (!rc && nlab != 1)
-        rc = pann_fail(err, PANN_EINPUT, "--label: '%s' must name one column of %s", label,
-                       t->display);
-    if (!rc)
-        rc = pann_columns_parse(t, columns, &idx, &n, err);
-    for (size_t i = 0; !rc && columns && *columns && i < n; i++)
-        if (idx[i] == lab[0])
-            rc = pann_fail(err, PANN_EINPUT, "--columns: '%s' includes the label column '%s'; "
-                           "the label never enters the distance", columns, t->colnames[lab[0]]);
-    size_t cap = 1, used = 0;
-    char *out = NULL;
-    for (size_t i = 0; !rc && i < n; i++)
-        cap += strlen(t->colnames[idx[i]]) + 24;
-    if (!rc && !(out = malloc(cap)))
-        rc = pann_fail(err, PANN_ESYSTEM, "out of memory");
-    for (size_t i = 0; !rc && i < n; i++) {
-        if (idx[i] == lab[0])
-            continue;
-        char item[4096];
-        rc = column_item(t, idx[i], item, sizeof item, err);
-        if (!rc)
-            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? "," : "", item);
-    }
-    if (!rc && used == 0)
-        rc = pann_fail(err, PANN_EINPUT, "%s has no column besides the label '%s' to measure "
-                       "distances on", t->display, t->colnames[lab[0]]);
-    if (!rc) {
-        *label_col = lab[0];
-        *list = out;
-    } else {
-        free(out);
-    }
-    free(lab);
-    free(idx);
-    return rc;
+    return pann_columns_except(t, columns, label, "--label", label_col, list, err);
 }
 
 size_t pann_knn_query_label(const pann_table *train, size_t label_col, const pann_table *query)
