@@ -241,12 +241,12 @@ static void check_distance_range(const cli *c, const cli_data *data)
 
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
 {
-    cli_load_except(c, files, nfiles, NULL, NULL, data, NULL);
+    cli_load_except(c, files, nfiles, NULL, NULL, 0, data, NULL);
 }
 
 void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
-                     const char *except, const char *option, cli_data *data,
-                     size_t *except_col)
+                     const char *const *except, const char *const *options, size_t nexcept,
+                     cli_data *data, size_t *except_cols)
 {
     pann_error err = {0};
     memset(data, 0, sizeof *data);
@@ -265,11 +265,24 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
     pann_encode_opts encode = c->encode;
     encode.cosine = c->metric == PANN_COSINE;
     char *columns = NULL;
-    if (except) {   /* the header must be read before the list can be made */
-        if (pann_columns_except(&data->tables[0], c->encode.columns, except, option,
-                                except_col, &columns, &err) != 0)
+    const char *given[8], *given_options[8];
+    size_t ngiven = 0, cols[8];
+    for (size_t i = 0; i < nexcept && ngiven < 8; i++) {
+        if (except_cols)
+            except_cols[i] = SIZE_MAX;
+        if (except[i]) {
+            given[ngiven] = except[i];
+            given_options[ngiven++] = options[i];
+        }
+    }
+    if (ngiven) {   /* the header must be read before the list can be made */
+        if (pann_columns_except(&data->tables[0], c->encode.columns, given, given_options,
+                                ngiven, cols, &columns, &err) != 0)
             cli_die(c, &err);
         encode.columns = columns;
+        for (size_t i = 0, j = 0; i < nexcept; i++)
+            if (except[i])
+                except_cols[i] = cols[j++];
     }
     size_t dropped = 0;
     if (pann_encode(tables, nfiles, &encode, &data->schema, data->mats, &dropped, &err) != 0)

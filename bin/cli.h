@@ -76,12 +76,13 @@ typedef struct cli_data {
     pann_metric metric;
 } cli_data;
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data);
-/* The same with column `except` of files[0] (a name or 1-based index) kept
- * out of the distance columns, e.g. a label or a group given by `option`
- * ("--label"); its 0-based index goes to *except_col. */
+/* The same with the columns except[] of files[0] (names or 1-based
+ * indices: a label, a group, given by options[] such as "--label") kept
+ * out of the distance columns; their 0-based indices go to except_cols[].
+ * An except[] entry that is NULL is skipped. */
 void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
-                     const char *except, const char *option, cli_data *data,
-                     size_t *except_col);
+                     const char *const *except, const char *const *options, size_t nexcept,
+                     cli_data *data, size_t *except_cols);
 void cli_data_free(cli_data *data);
 
 /* Engine options from the common ones (seed, threads, progress). */

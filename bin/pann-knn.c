@@ -11,7 +11,7 @@
 
 enum {
     OPT_LABEL = CLI_OPT_FIRST_PROGRAM, OPT_WEIGHTS, OPT_REPORT, OPT_CLUSTER, OPT_MUTUAL,
-    OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION,
+    OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION, OPT_GROUP, OPT_BATCH,
 };
 
 static const char program_help[] =
@@ -45,11 +45,17 @@ static const char program_help[] =
 "                         candidate is tried, which is exact\n"
 "      --time=SECONDS     stop after this long\n"
 "      --top-fraction=F   share of rows, worst K-th distance first, given a\n"
-"                         proposal each epoch (default 0.5)\n";
+"                         proposal each epoch (default 0.5)\n"
+"\n"
+"One table per category:\n"
+"      --group=COL        neighbours only among the TRAIN rows with the same\n"
+"                         COL; COL never enters the distance\n"
+"      --batch=N          with --group: categories of more than N TRAIN rows\n"
+"                         are split into batches searched separately\n";
 
 typedef struct knn_opts {
-    size_t k;
-    const char *label, *report;
+    size_t k, batch;
+    const char *label, *report, *group;
     bool weighted, cluster, mutual, iterations_given, budget_given;
     pann_engine_opts engine;
 } knn_opts;
@@ -71,6 +77,8 @@ static void check_combinations(const cli *c, const knn_opts *ko, int nfiles)
         cli_usage_error(c, "--cluster and --label exclude each other");
     if (ko->cluster && nfiles != 1)
         cli_usage_error(c, "--cluster clusters TRAIN alone; drop QUERY");
+    if (ko->batch && !ko->group)
+        cli_usage_error(c, "--batch needs --group");
 }
 
 static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
@@ -86,6 +94,8 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
         { "iterations", required_argument, NULL, OPT_ITERATIONS },
         { "time", required_argument, NULL, OPT_TIME },
         { "top-fraction", required_argument, NULL, OPT_TOP_FRACTION },
+        { "group", required_argument, NULL, OPT_GROUP },
+        { "batch", required_argument, NULL, OPT_BATCH },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &ko->engine;
@@ -116,6 +126,8 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
             e->top_fraction = cli_parse_real(c, "--top-fraction", optarg, 1e-9, 1.0);
             ko->budget_given = true;
             break;
+        case OPT_GROUP: ko->group = optarg; break;
+        case OPT_BATCH: ko->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -289,6 +301,32 @@ static void summarise(const cli *c, const cli_data *data, const pann_matrix *S,
                  r->stopped_by_time ? ", stopped by --time" : "");
 }
 
+/* --group: the group column of each file, then one search per batch. */
+static int grouped_search(const cli *c, const knn_opts *ko, const cli_data *data,
+                          size_t group_col, const pann_matrix *S, const pann_matrix *T,
+                          pann_knn_result *r, pann_error *err)
+{
+    const pann_table *tt = &data->tables[0];
+    const pann_table *qt = data->nfiles == 2 ? &data->tables[1] : tt;
+    size_t q_col = group_col;
+    int rc = data->nfiles == 2 ? pann_columns_match(tt, &group_col, 1, qt, &q_col, err) : 0;
+    pann_groups groups;
+    if (!rc)
+        rc = pann_groups_build(qt, S, q_col, tt, T, group_col, &groups, err);
+    if (rc)
+        return rc;
+    pann_group_stats st;
+    rc = pann_knn_group(S, T, &groups, data->nfiles == 1, ko->batch, &data->metric, ko->k,
+                        c->exact, &ko->engine, r, &st, err);
+    if (!rc)
+        cli_note(c, "--group=%s: %zu categories, %zu searches; %llu pairs within batches, "
+                 "%.3g%% of the %.0f pairs of an ungrouped search", ko->group, st.groups,
+                 st.batches, (unsigned long long)st.pairs, 100.0 * st.pairs / st.all_pairs,
+                 st.all_pairs);
+    pann_groups_free(&groups);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -297,10 +335,12 @@ int main(int argc, char **argv)
     pann_engine_opts_init(&ko.engine);
     parse_args(argc, argv, &c, &ko);
 
-    size_t nfiles = (size_t)(argc - optind), label_col = SIZE_MAX;
+    size_t nfiles = (size_t)(argc - optind), excluded[2];
     const char *files[2] = { argv[optind], nfiles == 2 ? argv[optind + 1] : NULL };
+    const char *except[2] = { ko.label, ko.group }, *options[2] = { "--label", "--group" };
     cli_data data;
-    cli_load_except(&c, files, nfiles, ko.label, "--label", &data, &label_col);
+    cli_load_except(&c, files, nfiles, except, options, 2, &data, excluded);
+    size_t label_col = excluded[0];
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
 
     size_t candidates = T->n - (nfiles == 1 && T->n > 0);
@@ -327,7 +367,8 @@ int main(int argc, char **argv)
 
     pann_knn_result r;
     pann_error err = {0};
-    int rc = c.exact ? pann_knn_exact(S, T, &data.metric, ko.k, e, &r, &err)
+    int rc = ko.group ? grouped_search(&c, &ko, &data, excluded[1], S, T, &r, &err)
+           : c.exact ? pann_knn_exact(S, T, &data.metric, ko.k, e, &r, &err)
                      : pann_knn_run(S, T, &data.metric, ko.k, e, &r, &err);
     if (e->progress)
         fputc('\n', stderr);

@@ -330,7 +330,8 @@ int main(int argc, char **argv)
         files[1] = argv[optind];
     cli_data data;
     size_t group_col = 0;
-    cli_load_except(&c, files, nfiles, mo.group, "--group", &data, &group_col);
+    const char *option = "--group";
+    cli_load_except(&c, files, nfiles, &mo.group, &option, 1, &data, &group_col);
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
 
     pann_engine_opts common;

@@ -252,23 +252,47 @@ static int list_item(const pann_table *t, size_t j, char *buf, size_t size, pann
     return 0;
 }
 
-int pann_columns_except(const pann_table *t, const char *columns, const char *except,
-                        const char *option, size_t *except_col, char **list, pann_error *err)
+/* Column j of t is one of the excluded ones: its index in ex, or -1. */
+static ptrdiff_t excluded_as(const size_t *ex, size_t nexcept, size_t j)
+{
+    for (size_t e = 0; e < nexcept; e++)
+        if (ex[e] == j)
+            return (ptrdiff_t)e;
+    return -1;
+}
+
+/* "--label" -> "label", for messages */
+static const char *option_word(const char *option)
+{
+    return strncmp(option, "--", 2) == 0 ? option + 2 : option;
+}
+
+int pann_columns_except(const pann_table *t, const char *columns,
+                        const char *const *except, const char *const *options,
+                        size_t nexcept, size_t *except_cols, char **list, pann_error *err)
 {
     *list = NULL;
-    size_t *ex = NULL, nex = 0, *idx = NULL, n = 0;
-    int rc = pann_columns_parse(t, except, &ex, &nex, err);
-    if (!rc && nex != 1)
-        rc = pann_fail(err, PANN_EINPUT, "%s: '%s' must name one column of %s", option, except,
-                       t->display);
+    size_t *idx = NULL, n = 0, ex[8];
+    int rc = nexcept > 8 ? pann_fail(err, PANN_EINPUT, "too many excluded columns") : 0;
+    for (size_t e = 0; !rc && e < nexcept; e++) {
+        size_t *one = NULL, none = 0;
+        rc = pann_columns_parse(t, except[e], &one, &none, err);
+        if (!rc && none != 1)
+            rc = pann_fail(err, PANN_EINPUT, "%s: '%s' must name one column of %s", options[e],
+                           except[e], t->display);
+        if (!rc)
+            ex[e] = one[0];
+        free(one);
+    }
     if (!rc)
         rc = pann_columns_parse(t, columns, &idx, &n, err);
-    const char *what = strncmp(option, "--", 2) == 0 ? option + 2 : option;   /* "label" */
-    for (size_t i = 0; !rc && columns && *columns && i < n; i++)
-        if (idx[i] == ex[0])
+    for (size_t i = 0; !rc && columns && *columns && i < n; i++) {
+        ptrdiff_t e = excluded_as(ex, nexcept, idx[i]);
+        if (e >= 0)
             rc = pann_fail(err, PANN_EINPUT, "--columns: '%s' includes the %s column '%s', "
-                           "which never enters the distance", columns, what,
-                           t->colnames[ex[0]]);
+                           "which never enters the distance", columns, option_word(options[e]),
+                           t->colnames[idx[i]]);
+    }
     size_t cap = 1, used = 0;
     char *out = NULL;
     for (size_t i = 0; !rc && i < n; i++)
@@ -276,7 +300,7 @@ int pann_columns_except(const pann_table *t, const char *columns, const char *ex
     if (!rc && !(out = malloc(cap)))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
-        if (idx[i] == ex[0])
+        if (excluded_as(ex, nexcept, idx[i]) >= 0)
             continue;
         char item[4096];
         rc = list_item(t, idx[i], item, sizeof item, err);
@@ -285,14 +309,14 @@ int pann_columns_except(const pann_table *t, const char *columns, const char *ex
     }
     if (!rc && used == 0)
         rc = pann_fail(err, PANN_EINPUT, "%s has no column besides the %s column '%s' to "
-                       "measure distances on", t->display, what, t->colnames[ex[0]]);
+                       "measure distances on", t->display, option_word(options[0]),
+                       t->colnames[ex[0]]);
     if (!rc) {
-        *except_col = ex[0];
+        memcpy(except_cols, ex, nexcept * sizeof *ex);
         *list = out;
     } else {
         free(out);
     }
-    free(ex);
     free(idx);
     return rc;
 }

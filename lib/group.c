@@ -138,15 +138,13 @@ static int group_lists(const uint32_t *code, size_t n, size_t ngroups, uint32_t 
 
 typedef struct batch_job {
     const pann_matrix *S, *T;
-    const pann_metric *m;
     const pann_engine_opts *o;
-    pann_search_fn search;
+    pann_batch_fn run;
     void *ctx;
-    pann_result *r;
     pann_group_stats *st;
 } batch_job;
 
-/* Search one batch and write its answers into the whole result. */
+/* Copy one batch's rows and hand it to the caller's search. */
 static int run_batch(const batch_job *job, const uint32_t *s_rows, size_t ns,
                      const uint32_t *t_rows, size_t nt, bool same, pann_error *err)
 {
@@ -158,7 +156,6 @@ static int run_batch(const batch_job *job, const uint32_t *s_rows, size_t ns,
         pann_matrix_free(&Sb);
         return rc;
     }
-    const pann_matrix *T_batch = same ? &Sb : &Tb;
     pann_engine_opts o = *job->o;
     o.self_exclude = same;
     o.history_every = 0;
@@ -166,23 +163,10 @@ static int run_batch(const batch_job *job, const uint32_t *s_rows, size_t ns,
     if (o.max_iterations)   /* the same budget per row as ungrouped */
         o.max_iterations = (uint64_t)ceil((double)o.max_iterations * (double)ns
                                           / (double)job->S->n);
-    pann_result rb;
-    rc = job->search(&Sb, T_batch, job->m, &o, job->ctx, &rb, err);
+    rc = job->run(&Sb, same ? &Sb : &Tb, &o, job->ctx, err);
     if (!rc) {
-        for (size_t i = 0; i < ns; i++) {
-            size_t k = Sb.row_id[i];
-            job->r->nn[k] = rb.nn[i] == PANN_NONE ? PANN_NONE : (uint32_t)T_batch->row_id[rb.nn[i]];
-            job->r->dist[k] = rb.dist[i];
-            job->r->proven[k] = rb.proven[i];
-        }
-        job->r->iterations += rb.iterations;
-        job->r->steps += rb.steps;
-        job->r->swaps += rb.swaps;
-        job->r->nproven += rb.nproven;
-        job->r->seconds += rb.seconds;
         job->st->pairs += (uint64_t)ns * nt;
         job->st->batches++;
-        pann_result_free(&rb);
     }
     pann_matrix_free(&Sb);
     if (!same)
@@ -220,19 +204,18 @@ static int run_group(const batch_job *job, const uint32_t *s_rows, size_t ns,
     return rc;
 }
 
-int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
-                      bool same, size_t batch, const pann_metric *m,
-                      const pann_engine_opts *o, pann_search_fn search, void *ctx,
-                      pann_result *r, pann_group_stats *st, pann_error *err)
+int pann_group_batches(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                       bool same, size_t batch, const pann_engine_opts *o,
+                       pann_batch_fn run, void *ctx, pann_group_stats *st, pann_error *err)
 {
     memset(st, 0, sizeof *st);
     uint32_t *s_members = NULL, *t_members = NULL;
     size_t *s_start = NULL, *t_start = NULL;
-    int rc = pann_result_alloc(r, S->n, err);
-    if (!rc && (group_lists(g->s_code, S->n, g->ngroups, &s_members, &s_start)
-                || group_lists(g->t_code, T->n, g->ngroups, &t_members, &t_start)))
+    int rc = 0;
+    if (group_lists(g->s_code, S->n, g->ngroups, &s_members, &s_start)
+        || group_lists(g->t_code, T->n, g->ngroups, &t_members, &t_start))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (groups)");
-    batch_job job = { S, T, m, o, search, ctx, r, st };
+    batch_job job = { S, T, o, run, ctx, st };
     for (size_t grp = 0; !rc && grp < g->ngroups; grp++) {
         size_t ns = s_start[grp + 1] - s_start[grp], nt = t_start[grp + 1] - t_start[grp];
         if (ns == 0)
@@ -250,6 +233,50 @@ int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_gro
     free(t_members);
     free(s_start);
     free(t_start);
+    return rc;
+}
+
+/* 1-NN per batch: run the search, write its answers into the whole result. */
+typedef struct nn_batches {
+    const pann_metric *m;
+    pann_search_fn search;
+    void *ctx;
+    pann_result *r;
+} nn_batches;
+
+static int nn_batch(const pann_matrix *Sb, const pann_matrix *Tb, const pann_engine_opts *o,
+                    void *ctx, pann_error *err)
+{
+    nn_batches *job = ctx;
+    pann_result rb;
+    int rc = job->search(Sb, Tb, job->m, o, job->ctx, &rb, err);
+    if (rc)
+        return rc;
+    pann_result *r = job->r;
+    for (size_t i = 0; i < Sb->n; i++) {
+        size_t k = Sb->row_id[i];
+        r->nn[k] = rb.nn[i] == PANN_NONE ? PANN_NONE : (uint32_t)Tb->row_id[rb.nn[i]];
+        r->dist[k] = rb.dist[i];
+        r->proven[k] = rb.proven[i];
+    }
+    r->iterations += rb.iterations;
+    r->steps += rb.steps;
+    r->swaps += rb.swaps;
+    r->nproven += rb.nproven;
+    r->seconds += rb.seconds;
+    pann_result_free(&rb);
+    return 0;
+}
+
+int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                      bool same, size_t batch, const pann_metric *m,
+                      const pann_engine_opts *o, pann_search_fn search, void *ctx,
+                      pann_result *r, pann_group_stats *st, pann_error *err)
+{
+    int rc = pann_result_alloc(r, S->n, err);
+    nn_batches job = { m, search, ctx, r };
+    if (!rc)
+        rc = pann_group_batches(S, T, g, same, batch, o, nn_batch, &job, st, err);
     if (rc)
         pann_result_free(r);
     return rc;

@@ -426,7 +426,8 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
 int pann_knn_feature_columns(const pann_table *t, const char *columns, const char *label,
                              size_t *label_col, char **list, pann_error *err)
 {
-    return pann_columns_except(t, columns, label, "--label", label_col, list, err);
+    const char *option = "--label";
+    return pann_columns_except(t, columns, &label, &option, 1, label_col, list, err);
 }
 
 size_t pann_knn_query_label(const pann_table *train, size_t label_col, const pann_table *query)
@@ -642,4 +643,71 @@ int pann_knn_cluster(const pann_knn_result *r, bool mutual, uint32_t *cluster,
     *nclusters = count;
     free(parent);
     return 0;
+}
+
+/* ---- one table per category ---------------------------------------------- */
+
+typedef struct knn_batches {
+    const pann_metric *m;
+    const pann_groups *g;
+    size_t k;
+    bool exact;
+    pann_knn_result *r;
+} knn_batches;
+
+/* K lists of one batch, written into the whole result. */
+static int knn_batch(const pann_matrix *Sb, const pann_matrix *Tb, const pann_engine_opts *o,
+                     void *ctx, pann_error *err)
+{
+    knn_batches *job = ctx;
+    size_t k = job->k, candidates = Tb->n - (o->self_exclude && Tb->n > 0);
+    if (candidates < k)
+        return pann_fail(err, PANN_EINPUT, "--group: category '%s' has %zu candidate rows%s, "
+                         "fewer than K = %zu", job->g->names[job->g->s_code[Sb->row_id[0]]],
+                         candidates, o->self_exclude ? " besides a row itself" : "", k);
+    pann_knn_result rb;
+    int rc = job->exact ? pann_knn_exact(Sb, Tb, job->m, k, o, &rb, err)
+                        : pann_knn_run(Sb, Tb, job->m, k, o, &rb, err);
+    if (rc)
+        return rc;
+    pann_knn_result *r = job->r;
+    for (size_t i = 0; i < Sb->n; i++) {
+        size_t q = Sb->row_id[i];
+        for (size_t j = 0; j < k; j++) {
+            r->nn[q * k + j] = (uint32_t)Tb->row_id[rb.nn[i * k + j]];
+            r->dist[q * k + j] = rb.dist[i * k + j];
+        }
+        r->proven[q] = rb.proven[i];
+    }
+    r->nproven += rb.nproven;
+    r->iterations += rb.iterations;
+    r->steps += rb.steps;
+    r->swaps += rb.swaps;
+    r->seconds += rb.seconds;
+    pann_knn_result_free(&rb);
+    return 0;
+}
+
+int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                   bool same, size_t batch, const pann_metric *m, size_t k, bool exact,
+                   const pann_engine_opts *o, pann_knn_result *r, pann_group_stats *st,
+                   pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = alloc_result(r, S->n, k, err);
+    if (!rc) {
+        memset(r->proven, 0, S->n ? S->n : 1);
+        for (size_t at = 0; at < S->n * k; at++) {
+            r->nn[at] = PANN_NONE;
+            r->dist[at] = NAN;
+        }
+        knn_batches job = { m, g, k, exact, r };
+        rc = pann_group_batches(S, T, g, same, batch, o, knn_batch, &job, st, err);
+    }
+    if (!rc && st->rows_without_reference)
+        rc = pann_fail(err, PANN_EINPUT, "--group: %zu query rows have a category absent from "
+                       "the training rows", st->rows_without_reference);
+    if (rc)
+        pann_knn_result_free(r);
+    return rc;
 }

@@ -80,6 +80,31 @@ static inline const char *pann_cell(const pann_table *t, size_t row, size_t col)
  * lacks a terminator gets "\n".  Returns 0 or -1 on a write error. */
 int pann_table_write_row(const pann_table *t, size_t row, FILE *out);
 
+/* Reading a table in chunks of rows, for inputs too large to hold: each
+ * chunk is a pann_table with the header names and span (the header line
+ * heads every chunk's text, so it can be written out) and up to max_rows
+ * rows (0 = no limit), or fewer once its text reaches max_bytes (0 = no
+ * limit; a chunk always ends on a whole record).  Rows keep the file's line
+ * numbers, so every error is located as by pann_table_read.  The chunk
+ * points into the reader's buffers: valid until the next call, never freed
+ * by the caller.  A chunk of 0 rows means the end of the input (the first
+ * call still gives the header).  stdin is "-". */
+typedef struct pann_reader pann_reader;
+int pann_reader_open(pann_reader **r, const char *path, const pann_read_opts *o,
+                     pann_error *err);
+/* The same on an open stream; path names it in messages ("-" = stdin). */
+int pann_reader_open_file(pann_reader **r, FILE *fp, bool close_fp, const char *path,
+                          const pann_read_opts *o, pann_error *err);
+int pann_reader_next(pann_reader *r, size_t max_rows, size_t max_bytes,
+                     pann_table *chunk, pann_error *err);
+void pann_reader_close(pann_reader *r);
+/* A regular file can be read again from the start: pann_reader_rewind.  A
+ * pipe must first be spooled (before the first pann_reader_next) to an
+ * unlinked temporary file in $TMPDIR or /tmp, which costs disk, not memory. */
+bool pann_reader_seekable(const pann_reader *r);
+int pann_reader_spool(pann_reader *r, pann_error *err);
+int pann_reader_rewind(pann_reader *r, pann_error *err);
+
 /* ---- column selection (columns.c) -------------------------------------- */
 
 /* Parse LIST ("age,bmi", "1,3-5", "2-" for 2 to the last; NULL or "" = all
@@ -95,12 +120,13 @@ int pann_columns_match(const pann_table *ref, const size_t *ref_idx, size_t n,
                        pann_error *err);
 
 /* The column LIST for distances: `columns` (NULL or "" = all) without the
- * column `except` (a name or 1-based index, e.g. a label or a group), whose
- * 0-based index goes to *except_col.  A `columns` naming it is an error;
- * messages name `option`.  *list is malloc'ed. */
-int pann_columns_except(const pann_table *t, const char *columns, const char *except,
-                        const char *option, size_t *except_col, char **list,
-                        pann_error *err);
+ * nexcept (at most 8) columns except[] (names or 1-based indices, e.g. a
+ * label and a group), whose 0-based indices go to except_cols[].  A
+ * `columns` naming one of them is an error; messages name the option of
+ * options[].  *list is malloc'ed. */
+int pann_columns_except(const pann_table *t, const char *columns,
+                        const char *const *except, const char *const *options,
+                        size_t nexcept, size_t *except_cols, char **list, pann_error *err);
 
 /* ---- encoding (encode.c) ------------------------------------------------ */
 
@@ -157,6 +183,16 @@ static inline const float *pann_row(const pann_matrix *m, size_t i)
 int pann_encode(const pann_table *const *tables, size_t ntables,
                 const pann_encode_opts *o, pann_schema *schema,
                 pann_matrix *out, size_t *dropped, pann_error *err);
+/* Encode t with a schema made before (pann_encode on the reference): the
+ * same kinds, scaling, imputed values and category codes; cols are t's
+ * columns in schema order (pann_columns_match).  A category the schema
+ * lacks gets a code of its own, a mismatch with every reference category;
+ * a value that is not a number in a numeric column is an error located in
+ * t; missing values follow o->missing (rows left out are counted in
+ * *dropped; out->row_id gives the table rows kept); o->cosine normalises. */
+int pann_encode_with_schema(const pann_schema *s, const pann_table *t, const size_t *cols,
+                            const pann_encode_opts *o, pann_matrix *out, size_t *dropped,
+                            pann_error *err);
 void pann_schema_free(pann_schema *s);
 void pann_matrix_free(pann_matrix *m);
 /* Allocate an n*d matrix (zeroed, row_id = identity). */
@@ -358,6 +394,20 @@ typedef struct pann_group_stats {
 typedef int (*pann_search_fn)(const pann_matrix *S, const pann_matrix *T,
                               const pann_metric *m, const pann_engine_opts *o,
                               void *ctx, pann_result *r, pann_error *err);
+
+/* A search on one batch whose row_id[i] are rows of the whole S and T. */
+typedef int (*pann_batch_fn)(const pann_matrix *Sb, const pann_matrix *Tb,
+                             const pann_engine_opts *o, void *ctx, pann_error *err);
+
+/* Call run on every batch: the query rows of each category with its
+ * reference rows, categories with more than `batch` reference rows (0 = no
+ * limit) split into batches.  same: S and T are the same rows (a batch is a
+ * run of the category's rows, self excluded); otherwise the category's
+ * query rows are dealt round robin to its batches.  A budget in
+ * o->max_iterations is shared in proportion to rows; history is off. */
+int pann_group_batches(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                       bool same, size_t batch, const pann_engine_opts *o,
+                       pann_batch_fn run, void *ctx, pann_group_stats *st, pann_error *err);
 
 /* Search each query row only among the reference rows of its category,
  * categories with more than `batch` reference rows (0 = no limit) being

@@ -191,3 +191,25 @@ expect_fail 1 "can be read only once" "stdin twice" pann-knn -k 1 --label=c - - 
 expect_fail 2 "nope.csv" "unreadable TRAIN: exit 2" pann-knn -k 1 "$TMPD/nope.csv"
 expect_fail 1 "missing value|missing" "missing value in a distance column" \
     pann-knn -k 1 "$K/missing-label.csv" -c x,species
+
+# --group: the same as running each category's rows on their own, with the
+# row numbers mapped back (the group column left out of the distance).
+G="$top_srcdir/tests/data/match/grouped.csv"
+pann-knn -q -k 2 --exact --group=kind "$G" | tail -n +2 | sort -t, -k1,1n -k2,2n >"$TMPD/grouped.csv"
+: >"$TMPD/separate.csv"
+for kind in a b c; do
+    awk -F, -v k="$kind" 'NR == 1 { print "x,y"; next } $1 == k { print $2 "," $3 }' "$G" >"$TMPD/part.csv"
+    awk -F, -v k="$kind" 'NR > 1 && $1 == k { print NR - 1 }' "$G" >"$TMPD/rows.txt"
+    pann-knn -q -k 2 --exact "$TMPD/part.csv" | tail -n +2 |
+        awk -F, 'NR == FNR { row[FNR] = $1; next } { print row[$1] "," $2 "," row[$3] "," $4 "," $5 }' \
+            "$TMPD/rows.txt" - >>"$TMPD/separate.csv"
+done
+sort -t, -k1,1n -k2,2n "$TMPD/separate.csv" >"$TMPD/separate.sorted"
+check "--group equals a separate search per category" cmp -s "$TMPD/grouped.csv" "$TMPD/separate.sorted"
+run pann-knn -k 2 --exact --group=kind --batch=5 "$G"
+check "--batch: neighbours stay in their category and batch count is reported" sh -c "printf '%s' \"\$1\" | grep -q '3 categories, 12 searches'" _ "$err"
+expect_fail 1 "^pann-knn: --batch needs --group" "--batch without --group" pann-knn -k 1 --batch=5 "$G"
+expect_fail 1 "^pann-knn: --group: category 'a' has 19 candidate rows besides a row itself, fewer than K = 20" \
+    "--group: a category smaller than K" pann-knn -k 20 --exact --group=kind "$G"
+expect_fail 1 "^pann-knn: --columns: .*includes the group column 'kind'" "--columns naming the group column" \
+    pann-knn -k 1 --group=kind -c kind,x "$G"
