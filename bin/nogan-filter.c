@@ -2,8 +2,10 @@
  * enough and not a near copy (article, section 2.2), writing them verbatim;
  * the dropped rows with the reason, and a report with the thresholds and
  * the distance-to-closest-record (DCR) statistics.  Option parsing and
- * output only: the decisions are made by pann_filter_run (lib/filter.c). */
+ * output only: REAL is loaded whole, SYNTH is streamed in chunks and
+ * decided by pann_filter_stream (lib/filter.c). */
 #include <config.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 enum {
     OPT_MAX_DIST = CLI_OPT_FIRST_PROGRAM, OPT_MAX_QUANTILE, OPT_QUANTILE, OPT_KEEP,
     OPT_MIN_DIST, OPT_MIN_QUANTILE, OPT_DROP_COPIES, OPT_REJECTED, OPT_REPORT,
-    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE,
+    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE, OPT_CHUNK_ROWS,
 };
 
 static const char program_help[] =
@@ -40,7 +42,9 @@ static const char program_help[] =
 "      --report=FILE      the report as CSV (key,value) or JSON (.json)\n"
 "      --report-format=F  csv or json, whatever FILE's extension\n"
 "      --dcr-sample=N     synthetic rows for the DCR median when not all\n"
-"                         distances are exact (default 10000; 0 = all)\n";
+"                         distances are exact (default 10000; 0 = all)\n"
+"      --chunk-rows=N     rows of SYNTH read at a time (default 65536; 0 =\n"
+"                         the whole file); the output does not depend on it\n";
 
 typedef enum { REPORT_CSV, REPORT_JSON } report_format;
 
@@ -49,6 +53,7 @@ typedef struct filter_cli {
     int max_rules, min_rules;
     const char *rejected_path, *report_path;
     int report_format;            /* -1: from the file name */
+    size_t chunk_rows;
 } filter_cli;
 
 static void set_max(const cli *c, filter_cli *fc, pann_max_rule rule, double value)
@@ -100,6 +105,11 @@ static void program_option(cli *c, filter_cli *fc, int opt, const char *arg)
     case OPT_DCR_SAMPLE:
         fc->f.dcr_sample = cli_parse_count(c, "--dcr-sample", arg, 0, SIZE_MAX);
         break;
+    case OPT_CHUNK_ROWS:
+        fc->chunk_rows = cli_parse_count(c, "--chunk-rows", arg, 0, SIZE_MAX);
+        if (fc->chunk_rows == 0)
+            fc->chunk_rows = SIZE_MAX;
+        break;
     default:
         cli_usage_error(c, "unexpected option");
     }
@@ -120,6 +130,7 @@ static void parse_args(int argc, char **argv, cli *c, filter_cli *fc)
         { "report", required_argument, NULL, OPT_REPORT },
         { "report-format", required_argument, NULL, OPT_REPORT_FORMAT },
         { "dcr-sample", required_argument, NULL, OPT_DCR_SAMPLE },
+        { "chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS },
         { NULL, 0, NULL, 0 },
     };
     int opt;
@@ -137,13 +148,6 @@ static void parse_args(int argc, char **argv, cli *c, filter_cli *fc)
 }
 
 /* ---- output ------------------------------------------------------------- */
-
-static void die_write(const cli *c, const char *what)
-{
-    pann_error err = { PANN_ESYSTEM, "" };
-    snprintf(err.msg, sizeof err.msg, "write error on %s", what);
-    cli_die(c, &err);
-}
 
 /* Row text (header for SIZE_MAX) with ",reason,distance" put before its own
  * terminator (CRLF, LF, or none at the end of the file). */
@@ -169,48 +173,103 @@ static const char *reason_name(int decision)
     return decision == PANN_FILTER_NEAR_COPY ? "near_copy" : "too_far";
 }
 
-/* Table row -> matrix row (SIZE_MAX: left out for a missing value). */
-static size_t *row_to_matrix(const pann_table *t, const pann_matrix *S)
+/* Distances are summed in float: as cli_load checks for whole files, the
+ * columns' spans over REAL and a chunk (every distance is between a row of
+ * each) must not add up past a quarter of FLT_MAX. */
+typedef struct range_check {
+    const cli *c;
+    const pann_schema *schema;
+    double *lo, *hi;             /* REAL's encoded range per column */
+} range_check;
+
+/* Where the rows go: the kept ones to the output, the others (with the
+ * reason and distance) to --rejected. */
+typedef struct sink {
+    const cli *c;
+    pann_output out, rej;
+    range_check rg;
+} sink;
+
+static int emit_row(void *ctx, const pann_table *t, size_t row, int decision, float dist,
+                    pann_error *err)
 {
-    size_t *map = malloc((t->nrows ? t->nrows : 1) * sizeof *map);
-    if (!map)
-        return NULL;
-    for (size_t i = 0; i < t->nrows; i++)
-        map[i] = SIZE_MAX;
-    for (size_t k = 0; k < S->n; k++)
-        map[S->row_id[k]] = k;
-    return map;
+    sink *sk = ctx;
+    const char *out_name = sk->c->output ? sk->c->output : "stdout";
+    int rc = 0;
+    if (row == SIZE_MAX) {
+        if (t->header_end <= t->header_start)
+            return 0;
+        if (pann_table_write_row(t, SIZE_MAX, sk->out.fp) != 0)
+            rc = -1;
+        else if (sk->rej.fp)
+            write_annotated(sk->rej.fp, t, SIZE_MAX, sk->c->read.delim, "reason", "distance");
+    } else if (decision == PANN_FILTER_KEEP) {
+        rc = pann_table_write_row(t, row, sk->out.fp);
+    } else if (sk->rej.fp) {
+        char text[32] = "";
+        if (decision >= 0)
+            snprintf(text, sizeof text, "%.9g", dist);
+        write_annotated(sk->rej.fp, t, row, sk->c->read.delim,
+                        decision < 0 ? "missing" : reason_name(decision), text);
+    }
+    return rc ? pann_fail(err, PANN_ESYSTEM, "write error on %s", out_name) : 0;
 }
 
-static void write_outputs(const cli *c, const filter_cli *fc, const pann_table *t,
-                          const size_t *map, const pann_filter_result *r)
+static int check_chunk(void *ctx, const pann_table *t, const pann_matrix *S, pann_error *err)
 {
-    pann_output out, rej = { 0 };
-    pann_error err = { 0 };
-    cli_output_open(c, &out);
-    if (fc->rejected_path && pann_output_open(&rej, fc->rejected_path, &err) != 0)
-        cli_die(c, &err);
-    bool header = t->header_end > t->header_start;
-    if (header && pann_table_write_row(t, SIZE_MAX, out.fp) != 0)
-        die_write(c, c->output ? c->output : "stdout");
-    if (rej.fp && header)
-        write_annotated(rej.fp, t, SIZE_MAX, c->read.delim, "reason", "distance");
-    for (size_t i = 0; i < t->nrows; i++) {
-        size_t k = map[i];
-        if (k != SIZE_MAX && r->decision[k] == PANN_FILTER_KEEP) {
-            if (pann_table_write_row(t, i, out.fp) != 0)
-                die_write(c, c->output ? c->output : "stdout");
-        } else if (rej.fp) {
-            char dist[32] = "";
-            if (k != SIZE_MAX)
-                snprintf(dist, sizeof dist, "%.9g", r->dist[k]);
-            write_annotated(rej.fp, t, i, c->read.delim,
-                            k == SIZE_MAX ? "missing" : reason_name(r->decision[k]), dist);
+    const range_check *rg = &((const sink *)ctx)->rg;
+    if (rg->c->metric == PANN_COSINE)
+        return 0;
+    double total = 0, worst = -1;
+    size_t worst_j = 0;
+    for (size_t j = 0; j < S->d; j++) {
+        double lo = rg->lo[j], hi = rg->hi[j];
+        for (size_t i = 0; i < S->n; i++) {
+            double v = S->v[i * S->d + j];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        double span = rg->schema->kind[j] != PANN_NUMERIC ? 1 : hi > lo ? hi - lo : 0;
+        double term = rg->c->metric == PANN_L2 ? span * span : span;
+        total += term;
+        if (term > worst)
+            worst = term, worst_j = j;
+    }
+    if (total <= FLT_MAX / 4)
+        return 0;
+    size_t at = 0, col = 0;
+    for (size_t i = 1; i < S->n; i++)
+        if (fabs(S->v[i * S->d + worst_j]) > fabs(S->v[at * S->d + worst_j]))
+            at = i;
+    while (col + 1 < t->ncols && strcmp(t->colnames[col], rg->schema->names[worst_j]) != 0)
+        col++;
+    size_t row = S->n ? S->row_id[at] : 0;
+    return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large: %s distances "
+                     "would overflow single precision (try --scale=std or --scale=range)",
+                     t->display, t->row_line[row], col + 1, pann_cell(t, row, col),
+                     rg->c->metric == PANN_L2 ? "L2" : "L1");
+}
+
+static void range_init(range_check *rg, const cli *c, const cli_data *data)
+{
+    const pann_matrix *R = &data->mats[0];
+    rg->c = c;
+    rg->schema = &data->schema;
+    rg->lo = malloc((R->d ? R->d : 1) * sizeof *rg->lo);
+    rg->hi = malloc((R->d ? R->d : 1) * sizeof *rg->hi);
+    if (!rg->lo || !rg->hi) {
+        pann_error oom = { PANN_ESYSTEM, "out of memory" };
+        cli_die(c, &oom);
+    }
+    for (size_t j = 0; j < R->d; j++) {
+        rg->lo[j] = INFINITY;
+        rg->hi[j] = -INFINITY;
+        for (size_t i = 0; i < R->n; i++) {
+            double v = R->v[i * R->d + j];
+            rg->lo[j] = v < rg->lo[j] ? v : rg->lo[j];
+            rg->hi[j] = v > rg->hi[j] ? v : rg->hi[j];
         }
     }
-    if (rej.fp && pann_output_commit(&rej, &err) != 0)
-        cli_die(c, &err);
-    cli_output_commit(c, &out);
 }
 
 /* ---- report ------------------------------------------------------------- */
@@ -292,11 +351,10 @@ static const char *min_rule_text(const pann_filter_opts *f, char *buf, size_t le
 }
 
 static void build_report(const cli *c, const filter_cli *fc, const cli_data *data,
-                         const pann_filter_result *r, report *rp)
+                         size_t read, const pann_filter_result *r, report *rp)
 {
     const pann_filter_opts *f = &fc->f;
     char buf[160];
-    size_t read = data->tables[1].nrows;
     double ratio = r->median_synth / r->median_real;
     static const char *scales[] = { "none", "std", "range" };
     add(rp, "rows_read", false, "%zu", read);
@@ -369,11 +427,10 @@ static void write_report(const cli *c, const filter_cli *fc, const report *rp)
 }
 
 static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
-                      const pann_filter_result *r)
+                      size_t read, const pann_filter_result *r)
 {
     const pann_filter_opts *f = &fc->f;
     char buf[160];
-    size_t read = data->tables[1].nrows;
     double ratio = r->median_synth / r->median_real;
     cli_note(c, "%zu synthetic rows read, %zu real rows, %zu columns, metric %s",
              read, data->mats[0].n, data->schema.d, pann_metric_name(c->metric));
@@ -408,32 +465,56 @@ int main(int argc, char **argv)
     fc.f.threads = c.threads;
 
     const char *files[2] = { argv[optind], argv[optind + 1] };
+    if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
+        cli_usage_error(&c, "standard input ('-') can be read only once");
     cli_data data;
-    cli_load(&c, files, 2, &data);
+    cli_load(&c, files, 1, &data);     /* REAL alone: SYNTH is streamed */
     pann_filter_result r;
     pann_error err = { 0 };
-    if (pann_filter_run(&data.mats[0], &data.mats[1], &data.metric, &fc.f, &r, &err) != 0) {
+    if (pann_filter_check(&data.mats[0], &data.metric, &fc.f, &err) != 0) {
         if (err.status == PANN_EINPUT)   /* not located in a file: name REAL */
             fprintf(stderr, "%s: %s: %s\n", c.prog, data.tables[0].display, err.msg), exit(1);
         cli_die(&c, &err);
     }
+    size_t *ref_cols, d;
+    if (pann_columns_parse(&data.tables[0], c.encode.columns, &ref_cols, &d, &err) != 0)
+        cli_die(&c, &err);
+    sink sk = { .c = &c };
+    range_init(&sk.rg, &c, &data);
+    cli_output_open(&c, &sk.out);
+    if (fc.rejected_path && pann_output_open(&sk.rej, fc.rejected_path, &err) != 0)
+        cli_die(&c, &err);
+    pann_encode_opts encode = c.encode;
+    encode.cosine = c.metric == PANN_COSINE;
+    pann_filter_input in = { .path = files[1], .read = &c.read, .encode = &encode,
+                             .ref = &data.tables[0], .ref_cols = ref_cols,
+                             .schema = &data.schema, .chunk_rows = fc.chunk_rows,
+                             .chunk_bytes = 64u << 20, .check = check_chunk, .emit = emit_row,
+                             .ctx = &sk };
+    size_t read = 0, dropped = 0;
+    int rc = pann_filter_stream(&data.mats[0], &data.metric, &fc.f, &in, &r, &read,
+                                &dropped, &err);
+    if (rc != 0)
+        cli_die(&c, &err);
+    if (sk.rej.fp && pann_output_commit(&sk.rej, &err) != 0)
+        cli_die(&c, &err);
+    cli_output_commit(&c, &sk.out);
+    if (dropped)
+        cli_note(&c, "%zu row%s of %s with missing values left out (--missing=drop)",
+                 dropped, dropped == 1 ? "" : "s", files[1]);
     if (!isnan(r.min_dist) && !isnan(r.max_dist) && r.min_dist > r.max_dist)
         cli_note(&c, "warning: the minimum distance %.6g is above the maximum %.6g: "
                  "every row is dropped", r.min_dist, r.max_dist);
-    size_t *map = row_to_matrix(&data.tables[1], &data.mats[1]);
-    if (!map) {
-        pann_error oom = { PANN_ESYSTEM, "out of memory" };
-        cli_die(&c, &oom);
-    }
-    write_outputs(&c, &fc, &data.tables[1], map, &r);
     if (fc.report_path) {
         report rp = { .n = 0 };
-        build_report(&c, &fc, &data, &r, &rp);
+        build_report(&c, &fc, &data, read, &r, &rp);
         write_report(&c, &fc, &rp);
     } else {
-        summarise(&c, &fc, &data, &r);
+        summarise(&c, &fc, &data, read, &r);
     }
-    free(map);
+    free(ref_cols);
+    free(sk.rg.lo);
+    free(sk.rg.hi);
     pann_filter_result_free(&r);
     cli_data_free(&data);
     return 0;

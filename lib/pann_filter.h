@@ -69,6 +69,46 @@ int pann_filter_run(const pann_matrix *R, const pann_matrix *S,
                     pann_filter_result *r, pann_error *err);
 void pann_filter_result_free(pann_filter_result *r);
 
+/* The same decisions with the synthetic rows read from a file in chunks
+ * (pann_reader_*), encoded with the real table's schema
+ * (pann_encode_with_schema): memory holds R, one chunk and a few bytes per
+ * synthetic row, whatever the file's size.  --quantile and --keep, and a
+ * DCR sample of rows kept early, need a second pass over the file; a pipe
+ * is then spooled to a temporary file. */
+#define PANN_FILTER_CHUNK_ROWS 65536
+typedef struct pann_filter_input {
+    const char *path;                /* the synthetic rows; "-" = stdin */
+    const pann_read_opts *read;
+    const pann_encode_opts *encode;  /* missing-value policy, cosine */
+    const pann_table *ref;           /* the real table as read */
+    const size_t *ref_cols;          /* its chosen columns, schema order */
+    const pann_schema *schema;       /* from encoding the real table */
+    size_t chunk_rows;               /* rows per chunk: 0 = the default
+                                        above, SIZE_MAX = the whole file */
+    size_t chunk_bytes;              /* or fewer past this much text; 0 =
+                                        no limit */
+    /* Optional: a check of each encoded chunk (S->row_id: chunk rows). */
+    int (*check)(void *ctx, const pann_table *chunk, const pann_matrix *S,
+                 pann_error *err);
+    /* Every row in file order, after the header (row SIZE_MAX): decision
+     * (pann_filter_decision, or -1 for a row left out for a missing value)
+     * and its distance (NAN when unknown).  Returns 0 or an exit status. */
+    int (*emit)(void *ctx, const pann_table *chunk, size_t row, int decision,
+                float dist, pann_error *err);
+    void *ctx;
+} pann_filter_input;
+
+/* The option and real-table checks of pann_filter_run, alone: errors here
+ * are about R (not located in a file). */
+int pann_filter_check(const pann_matrix *R, const pann_metric *m,
+                      const pann_filter_opts *o, pann_error *err);
+/* r as pann_filter_run would give for the whole file (r->n: rows encoded);
+ * *rows_read: data rows read, *dropped: rows left out (--missing=drop). */
+int pann_filter_stream(const pann_matrix *R, const pann_metric *m,
+                       const pann_filter_opts *o, const pann_filter_input *in,
+                       pann_filter_result *r, size_t *rows_read, size_t *dropped,
+                       pann_error *err);
+
 /* The q-quantile of v[0..n) by the inverse empirical CDF: the smallest
  * value x with at least ceil(q*n) values <= x (v[0] sorted for q = 0).
  * v is sorted in place.  NAN when n = 0. */
