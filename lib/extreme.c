@@ -7,12 +7,10 @@
  * vertex).  The search itself is the engine's or exact.c's; this module
  * only counts how often each row was chosen and ranks the chosen ones.
  *
- * Outliers: the distance from each row to its K-th nearest other row, exact,
- * by the blocked kernels (PANN_QBATCH queries per pass over tiles of the
- * data, threads over ranges of queries).  Each query keeps its K smallest
- * comparison values in a max-heap, so a candidate that cannot enter costs
- * one comparison with the heap's top.  The K-th smallest value does not
- * depend on how ties are broken, nor on which thread ran which query.
+ * Outliers: the distance from each row to its K-th nearest other row, the
+ * last entry of the exact K lists of knn.c (the k-d tree in low dimension,
+ * the blocked kernels otherwise).  The K-th smallest value does not depend
+ * on how ties are broken, nor on which thread ran which query.
  */
 #include <config.h>
 #include <math.h>
@@ -20,7 +18,6 @@
 #include <string.h>
 #include "pann.h"
 
-#define TILE_BLOCKS 64          /* 1024 rows per tile, as in exact.c */
 #define TASK_QUERIES 64         /* queries a thread takes at a time */
 #define HEAP_FLOATS (1u << 20)  /* heap memory a task may use (4 MB) */
 
@@ -90,124 +87,6 @@ int pann_extreme_envelope(const pann_matrix *X, const pann_metric *m,
 
 /* ---- K-th nearest neighbour distance ------------------------------------ */
 
-typedef struct kth_ctx {
-    const pann_matrix *X;
-    const pann_blocks *blocks;
-    const pann_metric *metric;
-    size_t k;
-    double *dist;
-} kth_ctx;
-
-/* A max-heap of at most k comparison values: heap[0] is the largest kept. */
-typedef struct topk {
-    float *heap;
-    size_t count;
-} topk;
-
-static void topk_offer(topk *t, size_t k, float c)
-{
-    float *h = t->heap;
-    size_t i;
-    if (t->count < k) {            /* not full: sift the new value up */
-        i = t->count++;
-        while (i > 0 && h[(i - 1) / 2] < c) {
-            h[i] = h[(i - 1) / 2];
-            i = (i - 1) / 2;
-        }
-        h[i] = c;
-        return;
-    }
-    if (!(c < h[0]))
-        return;
-    i = 0;                         /* replace the top and sift it down */
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= k)
-            break;
-        if (child + 1 < k && h[child + 1] > h[child])
-            child++;
-        if (!(h[child] > c))
-            break;
-        h[i] = h[child];
-        i = child;
-    }
-    h[i] = c;
-}
-
-/* Fold one tile's values for the queries q0.. into their heaps. */
-static void fold_tile(const kth_ctx *x, topk *heaps, size_t q0, size_t nq,
-                      size_t first_row, size_t nrows, const float *vals, size_t stride)
-{
-    for (size_t q = 0; q < nq; q++) {
-        topk *t = &heaps[q];
-        const float *v = vals + q * stride;
-        size_t self = q0 + q;
-        for (size_t i = 0; i < nrows; i++)
-            if (first_row + i != self && (t->count < x->k || v[i] < t->heap[0]))
-                topk_offer(t, x->k, v[i]);
-    }
-}
-
-static void kth_task(const kth_ctx *x, size_t q_begin, size_t q_end, topk *heaps,
-                     float *vals)
-{
-    const pann_blocks *b = x->blocks;
-    for (size_t q = 0; q < q_end - q_begin; q++)
-        heaps[q].count = 0;
-    for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
-        size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
-        size_t first_row = tile * PANN_LANES;
-        size_t nrows = b->n - first_row < nblk * PANN_LANES ? b->n - first_row
-                                                            : nblk * PANN_LANES;
-        for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
-            size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
-            const float *queries[PANN_QBATCH];
-            for (size_t q = 0; q < nq; q++)
-                queries[q] = pann_row(x->X, q0 + q);
-            pann_block_cmp(x->metric, b, tile, nblk, queries, nq, vals);
-            fold_tile(x, heaps + (q0 - q_begin), q0, nq, first_row, nrows, vals,
-                      nblk * PANN_LANES);
-        }
-    }
-    for (size_t q = q_begin; q < q_end; q++)
-        x->dist[q] = pann_cmp_to_dist(x->metric, heaps[q - q_begin].heap[0]);
-}
-
-/* Queries per task: up to TASK_QUERIES, fewer when k is large so that the
- * heaps of a task stay within HEAP_FLOATS, never fewer than one batch. */
-static size_t task_queries(size_t k)
-{
-    size_t q = HEAP_FLOATS / k;
-    q -= q % PANN_QBATCH;
-    if (q < PANN_QBATCH) q = PANN_QBATCH;
-    if (q > TASK_QUERIES) q = TASK_QUERIES;
-    return q;
-}
-
-/* One worker's share: heaps and tile values of its own, tasks taken in
- * turn.  Returns false when its memory could not be had. */
-static bool kth_worker(const kth_ctx *x, size_t per_task, size_t ntasks)
-{
-    size_t n = x->X->n;
-    float *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
-    float *heap_space = malloc(per_task * x->k * sizeof *heap_space);
-    topk *heaps = malloc(per_task * sizeof *heaps);
-    bool ok = vals && heap_space && heaps;
-    if (ok)
-        for (size_t q = 0; q < per_task; q++)
-            heaps[q].heap = heap_space + q * x->k;
-#pragma omp for schedule(dynamic, 1)
-    for (size_t task = 0; task < ntasks; task++) {
-        size_t q_end = (task + 1) * per_task < n ? (task + 1) * per_task : n;
-        if (ok)
-            kth_task(x, task * per_task, q_end, heaps, vals);
-    }
-    free(vals);
-    free(heap_space);
-    free(heaps);
-    return ok;
-}
-
 int pann_kth_distance(const pann_matrix *X, const pann_metric *m, size_t k, int threads,
                       double *dist, pann_error *err)
 {
@@ -219,24 +98,19 @@ int pann_kth_distance(const pann_matrix *X, const pann_metric *m, size_t k, int 
         return pann_fail(err, PANN_EINPUT,
                          "k = %zu: the k-th nearest neighbour needs at least k + 1 rows, "
                          "the table has %zu", k, n);
-    pann_blocks blocks;
-    int rc = pann_blocks_build(&blocks, X, err);
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    o.self_exclude = true;
+    o.threads = threads;
+    pann_knn_result lists;   /* exact K lists: the last entry is the K-th */
+    int rc = pann_knn_exact(X, X, m, k, &o, &lists, err);
     if (rc)
         return rc;
-    kth_ctx x = { X, &blocks, m, k, dist };
-    size_t per_task = task_queries(k);
-    size_t ntasks = (n + per_task - 1) / per_task;
-    int out_of_memory = 0;
-#pragma omp parallel num_threads(pann_threads(threads))
-    {
-        if (!kth_worker(&x, per_task, ntasks)) {
-#pragma omp atomic write
-            out_of_memory = 1;
-        }
+    for (size_t i = 0; i < n; i++) {   /* in double, as reported elsewhere */
+        uint32_t kth = lists.nn[i * k + k - 1];
+        dist[i] = pann_cmp_to_dist(m, pann_cmp(m, pann_row(X, i), pann_row(X, kth)));
     }
-    pann_blocks_free(&blocks);
-    if (out_of_memory)
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (k = %zu)", k);
+    pann_knn_result_free(&lists);
     return 0;
 }
 
