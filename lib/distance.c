@@ -1,15 +1,14 @@
-/* distance.c — the distance kernels: L1 (the article's choice), L2 and
- * cosine over encoded rows, where a categorical column adds a 0/1 mismatch.
+/* distance.c — metrics and the blocked layout: L1 (the article's choice),
+ * L2 and cosine over encoded rows, where a categorical column adds a 0/1
+ * mismatch.
  *
- * Two shapes of kernel live here.  pann_cmp compares one pair of rows: the
- * engine's random proposals touch one candidate at a time.  pann_block_cmp
- * compares up to PANN_QBATCH queries with the PANN_LANES rows of one block
- * of T laid out column-major, so the inner loops are fixed-length and
- * vectorise; each block is loaded once for several queries.  target_clones
- * compiles the block kernel for AVX-512, AVX2 and plain x86-64 and picks one
- * at run time.  Both shapes add the columns in the same order in float, so
- * the engine and exact search produce bit-identical distances, which is what
- * lets "exhausted anytime search == brute force" be tested exactly.
+ * pann_cmp compares one pair of rows: the engine's random proposals touch
+ * one candidate at a time.  Exact searches compare many queries with T
+ * rearranged in blocks of PANN_LANES rows (pann_blocks_build), through the
+ * SIMD kernels of kernels.c.  Every path adds the columns in the same order
+ * in float, so the engine and the exact searches produce bit-identical
+ * distances, which is what lets "exhausted anytime search == brute force"
+ * be tested exactly.
  */
 #include <config.h>
 #include <math.h>
@@ -130,91 +129,25 @@ void pann_blocks_free(pann_blocks *b)
     b->v = NULL;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define PANN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PANN_CLONES
-#endif
-
-/* One query against a run of blocks: fixed 16-lane loops that the compiler
- * turns into one AVX-512 or two AVX2 vectors per column. */
-PANN_CLONES
-static void blocks_l1(const float *restrict base, size_t nblk, size_t d,
-                      const unsigned char *cat, const float *restrict q, float *restrict out)
-{
-    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES, out += PANN_LANES) {
-        float acc[PANN_LANES] = {0};
-        for (size_t j = 0; j < d; j++) {
-            const float *restrict col = base + j * PANN_LANES;
-            const float qv = q[j];
-            if (cat && cat[j]) {
-                for (int r = 0; r < PANN_LANES; r++)
-                    acc[r] += col[r] != qv ? 1.0f : 0.0f;
-            } else {
-                for (int r = 0; r < PANN_LANES; r++)
-                    acc[r] += fabsf(qv - col[r]);
-            }
-        }
-        memcpy(out, acc, sizeof acc);
-    }
-}
-
-PANN_CLONES
-static void blocks_l2(const float *restrict base, size_t nblk, size_t d,
-                      const unsigned char *cat, const float *restrict q, float *restrict out)
-{
-    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES, out += PANN_LANES) {
-        float acc[PANN_LANES] = {0};
-        for (size_t j = 0; j < d; j++) {
-            const float *restrict col = base + j * PANN_LANES;
-            const float qv = q[j];
-            if (cat && cat[j]) {
-                for (int r = 0; r < PANN_LANES; r++)
-                    acc[r] += col[r] != qv ? 1.0f : 0.0f;
-            } else {
-                for (int r = 0; r < PANN_LANES; r++) {
-                    float diff = qv - col[r];
-                    acc[r] += diff * diff;
-                }
-            }
-        }
-        memcpy(out, acc, sizeof acc);
-    }
-}
-
-PANN_CLONES
-static void blocks_dot(const float *restrict base, size_t nblk, size_t d,
-                       const float *restrict q, float *restrict out)
-{
-    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES, out += PANN_LANES) {
-        float acc[PANN_LANES] = {0};
-        for (size_t j = 0; j < d; j++) {
-            const float *restrict col = base + j * PANN_LANES;
-            const float qv = q[j];
-            for (int r = 0; r < PANN_LANES; r++)
-                acc[r] += qv * col[r];
-        }
-        for (int r = 0; r < PANN_LANES; r++)
-            out[r] = 1.0f - acc[r];
-    }
-}
-
+/* Every value, through the filtering kernel (kernels.c) with bounds that
+ * everything passes: one kernel family to keep fast and exact. */
 void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t first,
                     size_t nblk, const float *const *queries, size_t nq, float *out)
 {
-    const float *base = b->v + first * b->d * PANN_LANES;
+    enum { STEP = 16 };   /* blocks per kernel call: the hits fit on the stack */
+    pann_hit hits[PANN_QBATCH * STEP * PANN_LANES];
+    float everything[PANN_QBATCH];
+    for (size_t q = 0; q < PANN_QBATCH; q++)
+        everything[q] = INFINITY;
     size_t stride = nblk * PANN_LANES;
-    for (size_t q = 0; q < nq; q++) {
-        float *o = out + q * stride;
-        switch (m->kind) {
-        case PANN_L1: blocks_l1(base, nblk, b->d, m->is_cat, queries[q], o); break;
-        case PANN_L2: blocks_l2(base, nblk, b->d, m->is_cat, queries[q], o); break;
-        case PANN_COSINE: blocks_dot(base, nblk, b->d, queries[q], o); break;
-        }
+    for (size_t q = 0; q < nq; q++)   /* lanes past the end of T stay +inf */
+        for (size_t i = 0; i < stride; i++)
+            out[q * stride + i] = INFINITY;
+    for (size_t done = 0; done < nblk; done += STEP) {
+        size_t count = nblk - done < STEP ? nblk - done : STEP;
+        size_t nh = pann_block_filter(m, b, first + done, count, queries, nq, everything,
+                                      PANN_MIN, hits);
+        for (size_t h = 0; h < nh; h++)
+            out[hits[h].query * stride + (hits[h].slot - first * PANN_LANES)] = hits[h].value;
     }
-    size_t end_row = (first + nblk) * PANN_LANES;
-    if (end_row > b->n)
-        for (size_t q = 0; q < nq; q++)
-            for (size_t i = b->n - first * PANN_LANES; i < stride; i++)
-                out[q * stride + i] = INFINITY;
 }
