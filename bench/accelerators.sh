@@ -112,7 +112,7 @@ claim() { # claim NAME EXACT_MEAN BRUTE UNIFORM_BUDGET FILES...
         END { printf "%s uniform: %s; at %.3g%% of brute force mean/exact = %.4f\n", n,
               (ev == "" ? "not within 5 % within the budget" : sprintf("within 5 %% after %.3g%% of brute force", 100 * ev / b)),
               100 * it / b, last / ex }' "$tmp/h.csv"
-    for l in 1 2 4 8; do
+    for l in 1 2 4 8 16 32 64; do
         pann-match -j 1 --strategy=tree --leaves=$l --estimate=0 "$@" 2>"$tmp/t.err" >/dev/null
         awk -v ex="$ex" -v n="$name" -v l=$l '/mean NN distance/ { m = $0; sub(/.*mean NN distance /, "", m); sub(/ .*/, "", m) }
             /distances computed/ { p = $0; sub(/.*computed \(/, "", p); sub(/%.*/, "", p) }

@@ -38,12 +38,14 @@ py=/usr/bin/python3
 PATH="$build/bin:$PATH"; export PATH
 if [ -n "$data" ]; then mkdir -p "$data"; tmp=$(cd "$data" && pwd)
 else tmp=$(mktemp -d /tmp/pann-bench.XXXXXX); trap 'rm -rf "$tmp"' EXIT; fi
-rows="$tmp/rows.tsv"; : >"$rows"
+rm -f "$tmp"/w?-ref.npz   # exact references are made afresh in each run
+rows="$tmp/rows.tsv"; : >"$rows"; meta="$tmp/meta.tsv"; : >"$meta"
 peer_timeout=900; [ $quick = 1 ] && peer_timeout=180
 
 # ---- workloads: full size, or the first rows of each (rows are shuffled)
 gen() { # gen W FILES...: generate unless already there
-    for f in "$@"; do [ -s "$tmp/$f.csv" ] || { $py "$here/bench/gen_workloads.py" "$tmp" "$1"; break; }; done
+    w=$1; shift
+    for f in "$@"; do [ -s "$tmp/$f.csv" ] || { $py "$here/bench/gen_workloads.py" "$tmp" "$w"; break; }; done
 }
 cut_rows() { # cut_rows FILE ROWS: keep the header and ROWS data rows
     head -n $(($2 + 1)) "$tmp/$1.csv" >"$tmp/$1.tmp" && mv "$tmp/$1.tmp" "$tmp/$1.csv"
@@ -64,6 +66,13 @@ n_of() { echo $(($(wc -l <"$tmp/$1.csv") - 1)); }
 echo "== pann benchmark (issue 9), $(date -u '+%Y-%m-%d %H:%M UTC')$([ $quick = 1 ] && echo ', QUICK sizes')"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(grep -m1 -o -w -e avx512f /proc/cpuinfo || grep -m1 -o -w avx2 /proc/cpuinfo || echo 'no AVX'), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+# the memory of a pann process with (almost) no data: libraries, threads
+/usr/bin/time -v -o "$tmp/base.time" pann-match -q "$here/datasets/gauss2d-S.csv" "$here/datasets/gauss2d-T.csv" >/dev/null
+printf 'base\t%s\n' "$(awk -F': ' '/Maximum resident/ { printf "%.1f", $2 / 1024 }' "$tmp/base.time")" >>"$meta"
+shape() { # shape W QUERY_FILE REFERENCE_FILE|- K: rows and columns for the memory check
+    nq=$(n_of "$2"); nr=$([ "$3" = - ] && echo 0 || n_of "$3")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$nq" "$nr" "$(head -n 1 "$tmp/$2.csv" | awk -F, '{ print NF }')" "$4" >>"$meta"
+}
 
 # ---- pann runs: run_pann W LABEL OUT ARGS... (whole process, /usr/bin/time -v)
 run_pann() {
@@ -85,40 +94,40 @@ awk '/G element-distances per CPU-second/ { for (i = 1; i <= NF; i++) if ($i == 
      END { printf "kernel at %.1f G element-distances per core-second = %.0f%% of the issue'"'"'s AVX-512 bound of 75 (4 pipes x 16 lanes / 3 ops at 3.5 GHz; not measured here)\n", g, 100 * g / 75 }' "$tmp/kernel-default.txt"
 
 echo "== W1: $(n_of w1-S) x $(n_of w1-T), d = 10, L1, 1-NN"
-$py "$here/bench/peers.py" prepare W1 "$tmp"
+$py "$here/bench/peers.py" prepare W1 "$tmp"; shape W1 w1-S w1-T 1
 run_pann W1 "--exact" w1-exact pann-match -q --exact "$tmp/w1-S.csv" "$tmp/w1-T.csv"
-for l in 1 2 4 8; do
+for l in 1 2 4 8 16 32 64; do
     run_pann W1 "tree --leaves=$l" w1-tree$l pann-match -q --estimate=0 --strategy=tree --leaves=$l "$tmp/w1-S.csv" "$tmp/w1-T.csv"
 done
 run_pann W1 "uniform (50/row)" w1-uniform pann-match -q --estimate=0 "$tmp/w1-S.csv" "$tmp/w1-T.csv"
 $py "$here/bench/peers.py" peers W1 "$tmp" "$rows" --timeout=$peer_timeout
 
 echo "== W2: $(n_of w2-S) x $(n_of w2-T), d = 128, cosine, 1-NN"
-$py "$here/bench/peers.py" prepare W2 "$tmp"
+$py "$here/bench/peers.py" prepare W2 "$tmp"; shape W2 w2-S w2-T 1
 run_pann W2 "--exact" w2-exact pann-match -q --exact --metric=cosine "$tmp/w2-S.csv" "$tmp/w2-T.csv"
 run_pann W2 "uniform (50/row)" w2-uniform pann-match -q --estimate=0 --metric=cosine "$tmp/w2-S.csv" "$tmp/w2-T.csv"
 $py "$here/bench/peers.py" peers W2 "$tmp" "$rows" --timeout=$peer_timeout
 
 echo "== W3: K = 10 graph of $(n_of w3) x 10, L1, self excluded"
-$py "$here/bench/peers.py" prepare W3 "$tmp"
+$py "$here/bench/peers.py" prepare W3 "$tmp"; shape W3 w3 - 10
 run_pann W3 "knn --exact" w3-exact pann-knn -q -k 10 --exact "$tmp/w3.csv"
 run_pann W3 "knn (50K/row)" w3-any pann-knn -q -k 10 "$tmp/w3.csv"
 $py "$here/bench/peers.py" peers W3 "$tmp" "$rows" --timeout=$peer_timeout
 
 if [ $big = 1 ]; then
     echo "== W6: $(n_of w6) rows x 10, L1, 1-NN, self excluded"
-    $py "$here/bench/peers.py" prepare W6 "$tmp"
-    [ -s "$tmp/w6-ref.npz" ] || $py "$here/bench/peers.py" reference W6 "$tmp" 2000
-    for l in 1 4; do
+    $py "$here/bench/peers.py" prepare W6 "$tmp"; shape W6 w6 - 1
+    $py "$here/bench/peers.py" reference W6 "$tmp" 2000
+    for l in 1 4 16 64 256; do
         run_pann W6 "tree --leaves=$l" w6-tree$l pann-match -q --estimate=0 --strategy=tree --leaves=$l "$tmp/w6.csv"
     done
     if [ $w6exact = 1 ]; then run_pann W6 "--exact" w6-exact pann-match -q --exact "$tmp/w6.csv"; fi
-    $py "$here/bench/peers.py" peers W6 "$tmp" "$rows" --timeout=$peer_timeout
+    $py "$here/bench/peers.py" peers W6 "$tmp" "$rows" --timeout=$((peer_timeout < 300 ? peer_timeout : 300))
 fi
 
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-$py "$here/bench/table.py" "$rows"
+$py "$here/bench/table.py" "$rows" "$meta"
 
 echo
 echo "== W4 (bench/ecdf-ks.sh)"

@@ -158,10 +158,35 @@ def targets(rows):
               "reference or method wrong")
 
 
+def memory(rows, meta_path):
+    """Peak RSS of pann's exact runs against 2x the input matrices (float32)
+    plus the answers (O(n K): index and distance, 8 bytes per entry), above
+    the RSS of a pann process on the 200-row example (libraries, threads)."""
+    meta = {}
+    with open(meta_path) as f:
+        for line in f:
+            v = line.split()
+            meta[v[0]] = v[1:]
+    base = float(meta.get("base", ["0"])[0])
+    for w in ("W1", "W2", "W3", "W6"):
+        ex = exact_run(rows, w)
+        if w not in meta or not ex:
+            continue
+        nq, nr, d, k = (int(x) for x in meta[w])
+        inp = (nq + nr) * d * 4 / 2**20
+        allowed = 2 * inp + nq * k * 8 / 2**20
+        used = num(ex["rss_mb"]) - base
+        verdict(f"memory {w} ({ex['method']})", f"{num(ex['rss_mb']):.0f} MB peak RSS = {base:.0f} MB"
+                f" process base + {used:.0f} MB; input matrices {inp:.0f} MB",
+                f"<= 2x input + O(nK) = {allowed:.0f} MB", used <= allowed)
+
+
 def main():
     rows = load(sys.argv[1])
     print_table(rows)
     targets(rows)
+    if len(sys.argv) > 2:
+        memory(rows, sys.argv[2])
 
 
 if __name__ == "__main__":
