@@ -11,7 +11,8 @@
 enum {
     OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP_FRACTION, OPT_DECAY,
     OPT_EPS, OPT_MODE, OPT_HISTORY, OPT_HISTORY_EVERY, OPT_FIT, OPT_FIT_SKIP,
-    OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES, OPT_GROUP, OPT_BATCH,
+    OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES, OPT_GROUP, OPT_BATCH, OPT_GRAPH_K, OPT_ROUNDS,
+    OPT_EF,
 };
 
 static const char program_help[] =
@@ -39,11 +40,16 @@ static const char program_help[] =
 "      --estimate=N       rows sampled for the estimate of the exact mean NN\n"
 "                         distance (default ceil(sqrt(rows)); 0 = none)\n"
 "      --strategy=S       how candidates are proposed: uniform (default, the\n"
-"                         article's random proposals) or tree (nearest leaves\n"
+"                         article's random proposals), tree (nearest leaves\n"
 "                         of a k-d tree of REFERENCE first; much faster in low\n"
-"                         dimension; no history)\n"
+"                         dimension; no history) or graph (neighbours of the\n"
+"                         current neighbour in a neighbour graph of REFERENCE,\n"
+"                         NN-descent's idea; no history, nothing proven)\n"
 "      --leaves=N         tree strategy: leaves of 128 rows visited per group of\n"
 "                         8 query rows (default 8; 0 = until proven, exact)\n"
+"      --graph-k=K        graph strategy: neighbours per row of the graph (16)\n"
+"      --rounds=N         graph strategy: improvement rounds of the graph (8)\n"
+"      --ef=N             graph strategy: best rows kept while walking (32)\n"
 "      --group=COL        search each row only among the REFERENCE rows with\n"
 "                         the same value of COL (one table per category); COL\n"
 "                         never enters the distance\n"
@@ -62,8 +68,8 @@ typedef struct match_opts {
     size_t fit_skip;
     size_t estimate_rows;
     bool estimate_given;
-    bool tree;
-    size_t leaves;
+    bool tree, graph;
+    size_t leaves, graph_k, rounds, ef;
     const char *group;
     size_t batch;
 } match_opts;
@@ -86,12 +92,18 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         { "strategy", required_argument, NULL, OPT_STRATEGY },
         { "leaves", required_argument, NULL, OPT_LEAVES },
         { "group", required_argument, NULL, OPT_GROUP },
+        { "graph-k", required_argument, NULL, OPT_GRAPH_K },
+        { "rounds", required_argument, NULL, OPT_ROUNDS },
+        { "ef", required_argument, NULL, OPT_EF },
         { "batch", required_argument, NULL, OPT_BATCH },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &mo->engine;
     mo->fit_skip = 5;
     mo->leaves = 8;
+    mo->graph_k = 16;
+    mo->rounds = 8;
+    mo->ef = 32;
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
         if (cli_option(c, opt, optarg, program_help))
@@ -128,14 +140,18 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
             mo->estimate_given = true;
             break;
         case OPT_STRATEGY:
-            if (strcmp(optarg, "uniform") == 0) mo->tree = false;
-            else if (strcmp(optarg, "tree") == 0) mo->tree = true;
-            else cli_usage_error(c, "--strategy: '%s' is not uniform or tree", optarg);
+            mo->tree = strcmp(optarg, "tree") == 0;
+            mo->graph = strcmp(optarg, "graph") == 0;
+            if (!mo->tree && !mo->graph && strcmp(optarg, "uniform") != 0)
+                cli_usage_error(c, "--strategy: '%s' is not uniform, tree or graph", optarg);
             break;
         case OPT_LEAVES:
             mo->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
             break;
         case OPT_GROUP: mo->group = optarg; break;
+        case OPT_GRAPH_K: mo->graph_k = cli_parse_count(c, "--graph-k", optarg, 1, 1000); break;
+        case OPT_ROUNDS: mo->rounds = cli_parse_count(c, "--rounds", optarg, 0, 1000); break;
+        case OPT_EF: mo->ef = cli_parse_count(c, "--ef", optarg, 1, 100000); break;
         case OPT_BATCH: mo->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
         default:
             cli_usage_error(c, "unexpected option");
@@ -155,6 +171,11 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
                      || e->max_seconds > 0 || e->decay != 0.0))
         cli_usage_error(c, "--strategy=tree takes --leaves as its budget, and has no history, "
                         "fit, temperature or --exact");
+    if (mo->graph && (c->exact || mo->history_path || mo->fit || mo->iterations_given
+                      || e->max_seconds > 0 || e->decay != 0.0 || e->use_eps
+                      || e->mode != PANN_MIN))
+        cli_usage_error(c, "--strategy=graph takes --graph-k, --rounds and --ef as its budget, "
+                        "and has no history, fit, temperature, --eps, --mode=max or --exact");
 }
 
 static int search_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
@@ -177,6 +198,32 @@ static int search_tree(const pann_matrix *S, const pann_matrix *T, const pann_me
     return pann_tree_run(S, T, m, o, *(const size_t *)ctx, r, err);
 }
 
+typedef struct graph_params {
+    size_t k, rounds, ef;
+} graph_params;
+
+/* The graph of T (at most T's rows less one neighbours), then the walk. */
+static int search_graph(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                        const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
+{
+    const graph_params *p = ctx;
+    if (T->n < 2)
+        return pann_exact_run(S, T, m, o, r, err);
+    pann_graph g;
+    uint64_t built = 0;
+    size_t k = p->k < T->n - 1 ? p->k : T->n - 1;
+    int rc = pann_graph_build(T, m, k, p->rounds, o, &g, &built, err);
+    if (rc)
+        return rc;
+    rc = pann_graph_run(S, T, m, o, &g, p->ef, r, err);
+    pann_graph_free(&g);
+    if (!rc) {
+        r->iterations += built;
+        r->steps = r->iterations;
+    }
+    return rc;
+}
+
 /* --group: the group column of each file, then one search per batch. */
 static int grouped_search(const cli *c, const match_opts *mo, const cli_data *data,
                           size_t group_col, const pann_matrix *S, const pann_matrix *T,
@@ -191,10 +238,13 @@ static int grouped_search(const cli *c, const match_opts *mo, const cli_data *da
         rc = pann_groups_build(ts, S, s_col, tt, T, group_col, &groups, err);
     if (rc)
         return rc;
-    pann_search_fn fn = c->exact ? search_exact : mo->tree ? search_tree : search_anytime;
+    pann_search_fn fn = c->exact ? search_exact : mo->tree ? search_tree
+                      : mo->graph ? search_graph : search_anytime;
+    graph_params graph = { mo->graph_k, mo->rounds, mo->ef };
+    void *ctx = mo->graph ? (void *)&graph : (void *)&mo->leaves;
     pann_group_stats st;
     rc = pann_group_search(S, T, &groups, data->nfiles == 1, mo->batch, &data->metric,
-                           &mo->engine, fn, (void *)&mo->leaves, r, &st, err);
+                           &mo->engine, fn, ctx, r, &st, err);
     if (!rc) {
         cli_note(c, "--group=%s: %zu categories, %zu searches; %llu pairs within batches, "
                  "%.3g%% of the %.0f pairs of an ungrouped search%s", mo->group, st.groups,
@@ -290,12 +340,16 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
     cli_note(c, "mean NN distance %.6g over %zu rows; %s; %zu rows (%.1f%%) proven exact",
              assigned ? sum / assigned : NAN, assigned,
              c->exact ? "exact search" : mo->tree ? "anytime search, tree strategy"
-                                                  : "anytime search",
+             : mo->graph ? "anytime search, graph strategy" : "anytime search",
              r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
     if (mo->tree)
         cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per group, %.3f s",
                  (unsigned long long)r->iterations, 100.0 * r->iterations / brute, mo->leaves,
                  r->seconds);
+    else if (mo->graph)
+        cli_note(c, "%llu distances computed (%.3g%% of brute force), graph of %zu neighbours, "
+                 "%zu rounds at most, ef %zu", (unsigned long long)r->iterations,
+                 100.0 * r->iterations / brute, mo->graph_k, mo->rounds, mo->ef);
     else if (!c->exact)
         cli_note(c, "%llu proposals (%.3g%% of brute force), %llu swaps, %llu epochs, %.3f s%s",
                  (unsigned long long)r->iterations, 100.0 * r->steps / brute,
@@ -349,7 +403,9 @@ int main(int argc, char **argv)
 
     pann_result r;
     pann_error err = {0};
+    graph_params graph = { mo.graph_k, mo.rounds, mo.ef };
     int rc = mo.group ? grouped_search(&c, &mo, &data, group_col, S, T, &r, &err)
+           : mo.graph ? search_graph(S, T, &data.metric, e, &graph, &r, &err)
            : c.exact ? pann_exact_run(S, T, &data.metric, e, &r, &err)
            : mo.tree ? pann_tree_run(S, T, &data.metric, e, mo.leaves, &r, &err)
                      : pann_engine_run(S, T, &data.metric, e, &r, &err);

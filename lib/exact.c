@@ -108,7 +108,9 @@ typedef struct tree_ctx {
     float eps_cmp;
     float abs_margin;        /* rounding allowance of bounds vs distances */
     size_t max_leaves;       /* per group of queries; 0 = no limit (exact) */
-    size_t k;                /* 1: nn/best per row; > 1: lists of k (min mode) */
+    size_t k;                /* entries per row of the lists below */
+                             /* filled == NULL: one answer per row in nn/best;
+                                else lists of k sorted entries (min mode) */
     uint32_t *nn;
     float *best;
     uint32_t *filled;        /* k > 1: entries held in each row's list */
@@ -117,7 +119,7 @@ typedef struct tree_ctx {
 /* What a candidate must beat for row: its answer, or its list's last. */
 static inline float row_bound(const tree_ctx *x, size_t row)
 {
-    if (x->k == 1)
+    if (!x->filled)
         return x->best[row];
     return x->filled[row] == x->k ? x->best[row * x->k + x->k - 1] : INFINITY;
 }
@@ -207,7 +209,7 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, pann_hit *hit
     size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
                                   ix->leaf_nblocks[node->leaf], queries, nq, bound,
                                   x->o->mode, hits);
-    if (x->k == 1)
+    if (!x->filled)
         apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
     else
         apply_list_hits(x, hits, nh, qrows, ix->slot_row);
@@ -499,11 +501,12 @@ int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric 
 }
 
 int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                  const pann_engine_opts *o, size_t k, uint32_t *nn, float *cmp,
-                  uint32_t *filled, uint64_t *evaluations, pann_error *err)
+                  const pann_engine_opts *o, size_t k, size_t max_leaves, uint32_t *nn,
+                  float *cmp, uint32_t *filled, uint64_t *evaluations, pann_error *err)
 {
     pann_engine_opts min_mode = *o;
     min_mode.mode = PANN_MIN;
     min_mode.use_eps = false;
-    return tree_search(S, T, m, &min_mode, 0, k, nn, cmp, filled, NULL, evaluations, err);
+    return tree_search(S, T, m, &min_mode, max_leaves, k, nn, cmp, filled, NULL, evaluations,
+                       err);
 }

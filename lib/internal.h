@@ -55,11 +55,12 @@ void pann_select_top(pann_sel_key *keys, size_t count, size_t k);
 bool pann_tree_suits(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                      const pann_engine_opts *o);
 
-/* Exact K nearest rows by the k-d tree, min mode, no eps: lists of k
- * entries per row of S in nn/cmp (n*k), filled[] entries each (zeroed by
- * the caller), self excluded when o->self_exclude. */
+/* K nearest rows by the k-d tree, min mode, no eps: lists of k entries
+ * per row of S in nn/cmp (n*k), filled[] entries each (zeroed by the
+ * caller), self excluded when o->self_exclude.  Exact with max_leaves 0;
+ * otherwise each group of queries stops after max_leaves leaves. */
 int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                  const pann_engine_opts *o, size_t k, uint32_t *nn, float *cmp,
-                  uint32_t *filled, uint64_t *evaluations, pann_error *err);
+                  const pann_engine_opts *o, size_t k, size_t max_leaves, uint32_t *nn,
+                  float *cmp, uint32_t *filled, uint64_t *evaluations, pann_error *err);
 
 #endif

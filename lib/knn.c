@@ -397,7 +397,7 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", n, k);
     uint64_t evaluations = (uint64_t)n * T->n;
     if (!rc && pann_tree_suits(S, T, m, &checked)) {
-        rc = pann_tree_knn(S, T, m, o, k, r->nn, cmp, filled, &evaluations, err);
+        rc = pann_tree_knn(S, T, m, o, k, 0, r->nn, cmp, filled, &evaluations, err);
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
         if (!(rc = pann_blocks_build(&blocks, T, err))) {

@@ -421,6 +421,34 @@ int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_gro
                       const pann_engine_opts *o, pann_search_fn search, void *ctx,
                       pann_result *r, pann_group_stats *st, pann_error *err);
 
+/* ---- proposals from a neighbour graph of T (graph.c) ------------------- */
+
+/* K neighbours of every row of T (lists sorted, filled[u] entries each). */
+typedef struct pann_graph {
+    size_t n, k;
+    uint32_t *nn;
+    float *cmp;
+    uint32_t *filled;
+} pann_graph;
+
+/* Build the graph: rough lists from the k-d tree (or random candidates in
+ * high dimension), then up to `rounds` rounds in which every row is offered
+ * the neighbours of its neighbours and of the rows listing it (NN-descent's
+ * idea), each round read-only on the previous one (deterministic).  Stops
+ * early when under 0.1 % of entries change.  *evaluations counts distances. */
+int pann_graph_build(const pann_matrix *T, const pann_metric *m, size_t k, size_t rounds,
+                     const pann_engine_opts *o, pann_graph *g, uint64_t *evaluations,
+                     pann_error *err);
+void pann_graph_free(pann_graph *g);
+
+/* Nearest row of T for every row of S: from the tree's rough answers, a
+ * best-first walk on the graph keeping the ef best rows seen, each expanded
+ * once.  Min mode, no eps; self excluded with o->self_exclude.  Answers
+ * are not proven. */
+int pann_graph_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                   const pann_engine_opts *o, const pann_graph *g, size_t ef,
+                   pann_result *r, pann_error *err);
+
 /* ---- power-law fit (fit.c) --------------------------------------------- */
 
 typedef struct pann_fit {

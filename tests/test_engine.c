@@ -450,3 +450,63 @@ Test(engine, tree_strategy_budget_and_proofs)
     pann_matrix_free(&S);
     pann_matrix_free(&T);
 }
+
+/* The graph strategy: its graph converges towards the exact K lists, its
+ * answers are never below the exact distances, mostly equal to them, and
+ * do not depend on the thread count. */
+Test(engine, graph_strategy)
+{
+    pann_matrix T = test_matrix(3000, 3, 110, 1.0, 0), S = test_matrix(500, 3, 111, 1.0, 0);
+    pann_metric m = metric_of(PANN_L1, 3, NULL);
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    o.self_exclude = true;
+    pann_knn_result exact_lists;
+    cr_assert_eq(pann_knn_exact(&T, &T, &m, 8, &o, &exact_lists, NULL), 0);
+    double previous = -1;
+    for (size_t rounds = 0; rounds <= 8; rounds += 4) {
+        pann_graph g;
+        uint64_t evals;
+        cr_assert_eq(pann_graph_build(&T, &m, 8, rounds, &o, &g, &evals, NULL), 0);
+        size_t hits = 0;
+        for (size_t u = 0; u < T.n; u++)
+            for (size_t i = 0; i < g.filled[u]; i++) {
+                cr_assert_neq(g.nn[u * 8 + i], u);
+                for (size_t j = 0; j < 8; j++)
+                    hits += g.nn[u * 8 + i] == exact_lists.nn[u * 8 + j];
+            }
+        double recall = (double)hits / (T.n * 8);
+        cr_assert_gt(recall, previous, "rounds %zu: recall %g", rounds, recall);
+        previous = recall;
+        pann_graph_free(&g);
+    }
+    cr_assert_gt(previous, 0.9, "graph recall@8 after 8 rounds: %g", previous);
+    pann_knn_result_free(&exact_lists);
+
+    pann_graph g;
+    uint64_t evals;
+    o.self_exclude = false;
+    cr_assert_eq(pann_graph_build(&T, &m, 8, 8, &o, &g, &evals, NULL), 0);
+    uint32_t *nn = malloc(S.n * sizeof *nn);
+    float *dist = malloc(S.n * sizeof *dist);
+    test_brute(&S, &T, &m, PANN_MIN, false, false, 0, nn, dist);
+    pann_result a, b;
+    o.threads = 1;
+    cr_assert_eq(pann_graph_run(&S, &T, &m, &o, &g, 16, &a, NULL), 0);
+    o.threads = 2;
+    cr_assert_eq(pann_graph_run(&S, &T, &m, &o, &g, 16, &b, NULL), 0);
+    cr_assert(memcmp(a.nn, b.nn, S.n * sizeof *a.nn) == 0);
+    size_t right = 0;
+    for (size_t k = 0; k < S.n; k++) {
+        cr_assert_geq(a.dist[k], dist[k]);
+        right += a.nn[k] == nn[k];
+    }
+    cr_assert_gt(right, S.n * 95 / 100, "graph recall@1 %zu of %zu", right, S.n);
+    pann_result_free(&a);
+    pann_result_free(&b);
+    pann_graph_free(&g);
+    free(nn);
+    free(dist);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
