@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench/accelerators.sh — the article's two accelerators and its 5 % claim,
 # measured on the evaluations they save (distance evaluations, not seconds,
-# so the machine's load does not matter; runs use -j 1, whose results are
-# the same as any -j).
+# so the machine's load does not matter; the uniform runs use -j 1, whose
+# results are the same as any -j).
 #  1. Re-sort with a top fraction (--top-fraction=0.5, the article's K = N/2,
 #     against 1.0 = every row each epoch) and decay (--decay=0 against 0.1
 #     and 0.3), on the article's 200 x 200 example (datasets/gauss2d-*.csv
@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 data=${2:-}
 if [ -z "$data" ]; then data=$tmp; /usr/bin/python3 "$here/bench/gen_workloads.py" "$tmp" W1; fi
 if [ $quick = 1 ]; then reps=5 rows=4000 w1_share=0.1 w6_budget=2000000
-else reps=20 rows=20000 w1_share=0.01 w6_budget=100000000; fi
+else reps=20 rows=10000 w1_share=0.002 w6_budget=20000000; fi
 settings="0.5:0 1.0:0 0.5:0.1 0.5:0.3"   # top fraction : decay; the first is the default
 
 gauss() { # gauss SEED ROWS: the article's law, N(0, 0.1 I) in 2-D
@@ -105,15 +105,15 @@ report "$tmp/w1.txt" 1% 2% 3% 4% 5% 6% 7% 8% 9% 10%
 echo "   (to 5 % in evaluations; brute force = $brute)"
 
 echo "-- 2. the article's claim (within 5 % of the exact mean after <= 10 % of brute force), per strategy"
-claim() { # claim NAME EXACT_MEAN BRUTE UNIFORM_BUDGET FILES...
-    name=$1 ex=$2 brute=$3 budget=$4; shift 4
+claim() { # claim NAME EXACT_MEAN BRUTE UNIFORM_BUDGET "LEAVES..." FILES...
+    name=$1 ex=$2 brute=$3 budget=$4 leaves=$5; shift 5
     pann-match -q -j 1 --estimate=0 --iterations="$budget" --history-every=$((budget / 20)) --history="$tmp/h.csv" "$@" >/dev/null
     awk -F, -v ex="$ex" -v b="$brute" -v n="$name" 'NR > 1 { if (ev == "" && $4 <= 1.05 * ex) ev = $2; last = $4; it = $2 }
         END { printf "%s uniform: %s; at %.3g%% of brute force mean/exact = %.4f\n", n,
               (ev == "" ? "not within 5 % within the budget" : sprintf("within 5 %% after %.3g%% of brute force", 100 * ev / b)),
               100 * it / b, last / ex }' "$tmp/h.csv"
-    for l in 1 2 4 8 16 32 64; do
-        pann-match -j 1 --strategy=tree --leaves=$l --estimate=0 "$@" 2>"$tmp/t.err" >/dev/null
+    for l in $leaves; do
+        pann-match --strategy=tree --leaves=$l --estimate=0 "$@" 2>"$tmp/t.err" >/dev/null
         awk -v ex="$ex" -v n="$name" -v l=$l '/mean NN distance/ { m = $0; sub(/.*mean NN distance /, "", m); sub(/ .*/, "", m) }
             /distances computed/ { p = $0; sub(/.*computed \(/, "", p); sub(/%.*/, "", p) }
             END { printf "%s tree --leaves=%d: %s%% of brute force, mean/exact = %.4f%s\n", n, l, p, m / ex,
@@ -123,7 +123,7 @@ claim() { # claim NAME EXACT_MEAN BRUTE UNIFORM_BUDGET FILES...
 if [ -s "$data/w1-exact.csv" ]; then ex1=$(csv_mean "$data/w1-exact.csv"); else ex1=$(exact_mean "$data/w1-S.csv" "$data/w1-T.csv"); fi
 n1=$(($(wc -l <"$data/w1-S.csv") - 1)); m1=$(($(wc -l <"$data/w1-T.csv") - 1))
 b1=$(awk -v a="$n1" -v b="$m1" 'BEGIN { printf "%.0f", a * b }')
-claim "W1 ($n1 x $m1)" "$ex1" "$b1" "$(awk -v b="$b1" -v s="$w1_share" 'BEGIN { printf "%.0f", b * s }')" \
+claim "W1 ($n1 x $m1)" "$ex1" "$b1" "$(awk -v b="$b1" -v s="$w1_share" 'BEGIN { printf "%.0f", b * s }')" "1 4 16 64 256" \
     "$data/w1-S.csv" "$data/w1-T.csv"
 if [ -s "$data/w6.csv" ]; then
     n6=$(($(wc -l <"$data/w6.csv") - 1))
@@ -131,5 +131,5 @@ if [ -s "$data/w6.csv" ]; then
     else ex6=$(pann-match --strategy=tree --leaves=0 --estimate=0 "$data/w6.csv" 2>&1 >/dev/null |
                sed -n 's/.*mean NN distance \([0-9.e+-]*\) over.*/\1/p'); fi
     b6=$(awk -v a="$n6" 'BEGIN { printf "%.0f", a * (a - 1) }')
-    claim "W6 ($n6 rows, self)" "$ex6" "$b6" "$w6_budget" "$data/w6.csv"
+    claim "W6 ($n6 rows, self)" "$ex6" "$b6" "$w6_budget" "1 4 16 64" "$data/w6.csv"
 fi
