@@ -87,12 +87,14 @@ void cli_usage_error(const cli *c, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, " (see '%s --help')\n", c->prog);
+    pann_output_abort_all();
     exit(PANN_EINPUT);
 }
 
 void cli_die(const cli *c, const pann_error *err)
 {
     fprintf(stderr, "%s: %s\n", c->prog, err->msg);
+    pann_output_abort_all();   /* no temporary file of -o stays behind */
     exit(err->status ? err->status : PANN_EINPUT);
 }
 

@@ -6,6 +6,8 @@
  * failed run never leaves a half-written file that looks finished.  Write
  * errors (a full disk, a closed stdout) are only certain after the last
  * flush, so commit checks ferror, fflush and fclose and reports them.
+ * Outputs not yet committed are remembered, so that a program stopping on
+ * an error can remove their temporary files (pann_output_abort_all).
  */
 #include <config.h>
 #include <errno.h>
@@ -14,6 +16,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "pann.h"
+
+/* The outputs with a temporary file not yet committed or aborted.  Programs
+ * open a handful, from one thread. */
+#define PENDING_MAX 16
+static pann_output *pending[PENDING_MAX];
+
+static void remember(pann_output *o)
+{
+    for (size_t i = 0; i < PENDING_MAX; i++)
+        if (!pending[i]) {
+            pending[i] = o;
+            return;
+        }
+}
+
+static void forget(pann_output *o)
+{
+    for (size_t i = 0; i < PENDING_MAX; i++)
+        if (pending[i] == o)
+            pending[i] = NULL;
+}
+
+void pann_output_abort_all(void)
+{
+    for (size_t i = 0; i < PENDING_MAX; i++)
+        if (pending[i])
+            pann_output_abort(pending[i]);
+}
 
 /* An existing target that is not a regular file (/dev/null, a FIFO) or is
  * a symbolic link (/dev/stdout, /dev/stderr) is written in place: renaming
@@ -65,11 +95,13 @@ int pann_output_open(pann_output *o, const char *path, pann_error *err)
         pann_output_abort(o);
         return pann_fail(err, PANN_ESYSTEM, "%s: %s", path, strerror(saved));
     }
+    remember(o);
     return 0;
 }
 
 int pann_output_commit(pann_output *o, pann_error *err)
 {
+    forget(o);
     const char *name = o->path ? o->path : "stdout";
     int failed = ferror(o->fp);
     int saved = failed ? EIO : 0;
@@ -106,6 +138,7 @@ int pann_output_commit(pann_output *o, pann_error *err)
 
 void pann_output_abort(pann_output *o)
 {
+    forget(o);
     if (o->fp && o->fp != stdout)
         fclose(o->fp);
     if (o->tmp)

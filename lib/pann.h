@@ -496,6 +496,9 @@ typedef struct pann_output {
 int pann_output_open(pann_output *o, const char *path, pann_error *err);
 int pann_output_commit(pann_output *o, pann_error *err);
 void pann_output_abort(pann_output *o);
+/* Abort every output opened and not yet committed or aborted: what a
+ * program does before it exits on an error, so no temporary file stays. */
+void pann_output_abort_all(void);
 
 /* Write a CSV field, quoted when it needs to be. */
 void pann_csv_field(FILE *fp, const char *s);
