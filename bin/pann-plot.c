@@ -173,6 +173,7 @@ static double *column_values(const cli *c, const pann_table *t, size_t col, size
             pann_error err;
             pann_fail(&err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (column '%s')",
                       t->display, t->row_line[i], col + 1, s, t->colnames[col]);
+            free(v);
             cli_die(c, &err);
         }
     }

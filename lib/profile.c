@@ -6,6 +6,7 @@
  * on anything but the input.
  */
 #include <config.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,12 @@ static int column_values(const pann_table *t, size_t col, const pann_profile_opt
             return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (choose "
                              "numeric columns with --columns)", t->display, t->row_line[r],
                              col + 1, cell);
+        /* moments of larger values overflow, and the features feed float32
+           searches anyway */
+        if (fabs(x[*n - 1]) > FLT_MAX / 1e6)
+            return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large for "
+                             "summary statistics (beyond %g)", t->display, t->row_line[r],
+                             col + 1, cell, FLT_MAX / 1e6);
     }
     return 0;
 }

@@ -437,6 +437,7 @@ static int reader_start(pann_reader *rd, pann_error *err)
     if (csv_init(&rd->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return reader_fail_oom(rd, err);
     rd->parser_ready = true;
+    csv_set_blk_size(&rd->p, 1 << 20);   /* as pann_table_read: long fields */
     csv_set_delim(&rd->p, (unsigned char)rd->o.delim);
     reader keep = rd->r;
     rd->r = (reader){ .t = &rd->t, .header = rd->o.header,
