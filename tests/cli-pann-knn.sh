@@ -213,3 +213,7 @@ expect_fail 1 "^pann-knn: --group: category 'a' has 19 candidate rows besides a 
     "--group: a category smaller than K" pann-knn -k 20 --exact --group=kind "$G"
 expect_fail 1 "^pann-knn: --columns: .*includes the group column 'kind'" "--columns naming the group column" \
     pann-knn -k 1 --group=kind -c kind,x "$G"
+printf 'x,y,c\n1,2,a\n1e20,3,b\n4,5,a\n' >"$TMPD/overflow.csv"
+expect_fail 1 "^pann-knn: .*overflow.csv:3:1: value '1e20' is too large: L2 distances would overflow" \
+    "--label with L2: a value whose square overflows float is refused at its cell" \
+    pann-knn -k 1 --label=c --metric=l2 "$TMPD/overflow.csv"
