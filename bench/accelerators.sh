@@ -116,7 +116,8 @@ claim() { # claim NAME EXACT_MEAN BRUTE UNIFORM_BUDGET "LEAVES..." FILES...
         pann-match --strategy=tree --leaves=$l --estimate=0 "$@" 2>"$tmp/t.err" >/dev/null
         awk -v ex="$ex" -v n="$name" -v l=$l '/mean NN distance/ { m = $0; sub(/.*mean NN distance /, "", m); sub(/ .*/, "", m) }
             /distances computed/ { p = $0; sub(/.*computed \(/, "", p); sub(/%.*/, "", p) }
-            END { printf "%s tree --leaves=%d: %s%% of brute force, mean/exact = %.4f%s\n", n, l, p, m / ex,
+            END { m += 0; p += 0   # numbers, not strings, in the comparisons
+                  printf "%s tree --leaves=%d: %.3g%% of brute force, mean/exact = %.4f%s\n", n, l, p, m / ex,
                   (m <= 1.05 * ex && p <= 10 ? " (claim holds)" : "") }' "$tmp/t.err"
     done
 }
