@@ -179,8 +179,9 @@ void pann_select_top(pann_sel_key *keys, size_t count, size_t k)
     }
 }
 
-static float badness(const engine *e, size_t k)
+static float badness(const void *ctx, size_t k)
 {
+    const engine *e = ctx;
     if (e->cur_nn[k] == PANN_NONE)
         return INFINITY;
     return e->o->mode == PANN_MIN ? e->cur_cmp[k] : -e->cur_cmp[k];
@@ -238,20 +239,18 @@ static void process_chunk(engine *e, run_state *st, const uint32_t *rows, size_t
     r->iterations += count;
 }
 
-/* The rows of this epoch: the top fraction of active rows by badness, in
- * row order.  active[] is kept in row order. */
-static size_t select_epoch(const engine *e, const uint32_t *active, size_t nactive,
-                           pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
+size_t pann_select_epoch(const uint32_t *active, size_t nactive, double top_fraction,
+                         float (*gain)(const void *ctx, size_t row), const void *ctx,
+                         pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
 {
-    size_t take = (size_t)ceil(e->o->top_fraction * (double)nactive);
+    size_t take = (size_t)ceil(top_fraction * (double)nactive);
     if (take < 1) take = 1;
-    if (take > nactive) take = nactive;
-    if (take == nactive) {
+    if (take >= nactive) {
         memcpy(epoch_rows, active, nactive * sizeof *active);
         return nactive;
     }
     for (size_t i = 0; i < nactive; i++)
-        keys[i] = (pann_sel_key){ badness(e, active[i]), active[i] };
+        keys[i] = (pann_sel_key){ gain(ctx, active[i]), active[i] };
     pann_select_top(keys, nactive, take);
     for (size_t i = 0; i < take; i++)
         chosen[keys[i].row] = 1;
@@ -326,7 +325,8 @@ static int search_epochs(engine *e, run_state *st, uint32_t *active, size_t nact
         goto done;
     }
     while (nactive > 0 && budget_left(e, st)) {
-        size_t count = select_epoch(e, active, nactive, keys, chosen, epoch_rows);
+        size_t count = pann_select_epoch(active, nactive, e->o->top_fraction, badness, e,
+                                         keys, chosen, epoch_rows);
         for (size_t pos = 0; pos < count && budget_left(e, st);) {
             size_t len = chunk_length(e, st, count - pos);
             process_chunk(e, st, epoch_rows + pos, len, false, outcomes, threads);

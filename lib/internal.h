@@ -50,6 +50,12 @@ typedef struct pann_sel_key {
     uint32_t row;
 } pann_sel_key;
 void pann_select_top(pann_sel_key *keys, size_t count, size_t k);
+/* An epoch's rows, in row order: the top fraction of the active rows (kept
+ * in row order) by gain(ctx, row), what each has to gain (larger first).  keys and epoch_rows hold nactive
+ * entries, chosen one byte per row, all zero (and left so). */
+size_t pann_select_epoch(const uint32_t *active, size_t nactive, double top_fraction,
+                         float (*gain)(const void *ctx, size_t row), const void *ctx,
+                         pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows);
 
 /* Whether the k-d tree search pays on these matrices (exact.c). */
 bool pann_tree_suits(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,

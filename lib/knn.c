@@ -139,37 +139,13 @@ static void process_chunk(knn_engine *e, pann_knn_result *r, const uint32_t *row
 }
 
 /* How far the query's worst copy is: what it has to gain. */
-static float badness(const knn_engine *e, size_t q)
+static float badness(const void *ctx, size_t q)
 {
+    const knn_engine *e = ctx;
     if (e->filled[q] < e->k)
         return INFINITY;
     float c = e->cmp[q * e->k + e->k - 1];
     return c == c ? c : INFINITY;
-}
-
-/* The queries of this epoch, in row order: the top fraction of the active
- * ones (kept in row order) by badness. */
-static size_t select_epoch(const knn_engine *e, const uint32_t *active, size_t nactive,
-                           pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows)
-{
-    size_t take = (size_t)ceil(e->o->top_fraction * (double)nactive);
-    if (take < 1) take = 1;
-    if (take >= nactive) {
-        memcpy(epoch_rows, active, nactive * sizeof *active);
-        return nactive;
-    }
-    for (size_t i = 0; i < nactive; i++)
-        keys[i] = (pann_sel_key){ badness(e, active[i]), active[i] };
-    pann_select_top(keys, nactive, take);
-    for (size_t i = 0; i < take; i++)
-        chosen[keys[i].row] = 1;
-    size_t count = 0;
-    for (size_t i = 0; i < nactive; i++)
-        if (chosen[active[i]]) {
-            chosen[active[i]] = 0;
-            epoch_rows[count++] = active[i];
-        }
-    return count;
 }
 
 static size_t drop_exhausted(const knn_engine *e, uint32_t *active, size_t nactive)
@@ -231,7 +207,8 @@ static int search_epochs(knn_engine *e, run_state *st, uint32_t *active, size_t 
     if (!keys || !chosen || !epoch_rows)
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", e->n);
     while (!rc && nactive > 0 && budget_left(e, st)) {
-        size_t count = select_epoch(e, active, nactive, keys, chosen, epoch_rows);
+        size_t count = pann_select_epoch(active, nactive, e->o->top_fraction, badness, e,
+                                         keys, chosen, epoch_rows);
         for (size_t pos = 0; pos < count && budget_left(e, st);) {
             size_t len = count - pos < CHUNK_MAX ? count - pos : CHUNK_MAX;
             uint64_t left = e->o->max_iterations ? e->o->max_iterations - st->r->iterations : 0;
