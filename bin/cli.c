@@ -184,13 +184,14 @@ bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
     return false;
 }
 
-/* Column j's span over every file (1 for a category: a 0/1 mismatch) and
- * where its largest magnitude is, as file t and matrix row i. */
-static double column_span(const cli_data *data, size_t j, size_t *at_t, size_t *at_i)
+/* Column j's span over the matrices (1 for a category: a 0/1 mismatch) and
+ * where its largest magnitude is, as matrix t and row i. */
+static double column_span(const pann_schema *s, const pann_matrix *const *mats, size_t n,
+                          size_t j, size_t *at_t, size_t *at_i)
 {
     double lo = INFINITY, hi = -INFINITY, big = -1;
-    for (size_t t = 0; t < data->nfiles; t++) {
-        const pann_matrix *m = &data->mats[t];
+    for (size_t t = 0; t < n; t++) {
+        const pann_matrix *m = mats[t];
         for (size_t i = 0; i < m->n; i++) {
             double v = m->v[i * m->d + j];
             lo = v < lo ? v : lo;
@@ -202,7 +203,7 @@ static double column_span(const cli_data *data, size_t j, size_t *at_t, size_t *
             }
         }
     }
-    if (data->schema.kind[j] != PANN_NUMERIC)
+    if (s->kind[j] != PANN_NUMERIC)
         return 1;
     return hi > lo ? hi - lo : 0;
 }
@@ -212,15 +213,16 @@ static double column_span(const cli_data *data, size_t j, size_t *at_t, size_t *
  * distance would be a silently wrong result.  The largest comparison value
  * is bounded by the columns' spans; past a quarter of FLT_MAX (room for
  * rounding) the largest value of the worst column is named. */
-static void check_distance_range(const cli *c, const cli_data *data)
+int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
+                        const pann_matrix *const *mats, size_t n, pann_error *err)
 {
     if (c->metric == PANN_COSINE)
-        return;
+        return 0;
     double total = 0, worst = -1;
     size_t worst_t = 0, worst_i = 0, worst_j = 0;
-    for (size_t j = 0; j < data->schema.d; j++) {
+    for (size_t j = 0; j < s->d; j++) {
         size_t t = 0, i = 0;
-        double span = column_span(data, j, &t, &i);
+        double span = column_span(s, mats, n, j, &t, &i);
         double term = c->metric == PANN_L2 ? span * span : span;
         total += term;
         if (term > worst) {
@@ -229,16 +231,15 @@ static void check_distance_range(const cli *c, const cli_data *data)
         }
     }
     if (total <= FLT_MAX / 4)
-        return;
-    const pann_table *tb = &data->tables[worst_t];
-    size_t row = data->mats[worst_t].row_id[worst_i], col = 0;
-    while (col + 1 < tb->ncols && strcmp(tb->colnames[col], data->schema.names[worst_j]) != 0)
+        return 0;
+    const pann_table *tb = tables[worst_t];
+    size_t row = mats[worst_t]->row_id[worst_i], col = 0;
+    while (col + 1 < tb->ncols && strcmp(tb->colnames[col], s->names[worst_j]) != 0)
         col++;
-    fprintf(stderr, "%s: %s:%zu:%zu: value '%s' is too large: %s distances would "
-            "overflow single precision (try --scale=std or --scale=range)\n", c->prog,
-            tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
-            c->metric == PANN_L2 ? "L2" : "L1");
-    exit(PANN_EINPUT);
+    return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large: %s distances "
+                     "would overflow single precision (try --scale=std or --scale=range)",
+                     tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
+                     c->metric == PANN_L2 ? "L2" : "L1");
 }
 
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
@@ -295,7 +296,14 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
                  dropped, dropped == 1 ? "" : "s");
     if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0)
         cli_die(c, &err);
-    check_distance_range(c, data);
+    const pann_table *tables_of[3];
+    const pann_matrix *mats_of[3];
+    for (size_t i = 0; i < nfiles; i++) {
+        tables_of[i] = &data->tables[i];
+        mats_of[i] = &data->mats[i];
+    }
+    if (cli_check_distances(c, &data->schema, tables_of, mats_of, nfiles, &err) != 0)
+        cli_die(c, &err);
 }
 
 void cli_data_free(cli_data *data)

@@ -84,6 +84,12 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
                      const char *const *except, const char *const *options, size_t nexcept,
                      cli_data *data, size_t *except_cols);
 void cli_data_free(cli_data *data);
+/* Refuse data whose float distances could overflow: the columns' spans over
+ * the n matrices must not add up (L1) or add up in squares (L2) past a
+ * quarter of FLT_MAX.  The error names the largest value of the worst
+ * column.  cli_load does this; programs reading chunks do it per chunk. */
+int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
+                        const pann_matrix *const *mats, size_t n, pann_error *err);
 
 /* Engine options from the common ones (seed, threads, progress). */
 void cli_engine_opts(const cli *c, pann_engine_opts *o);

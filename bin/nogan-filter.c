@@ -173,21 +173,12 @@ static const char *reason_name(int decision)
     return decision == PANN_FILTER_NEAR_COPY ? "near_copy" : "too_far";
 }
 
-/* Distances are summed in float: as cli_load checks for whole files, the
- * columns' spans over REAL and a chunk (every distance is between a row of
- * each) must not add up past a quarter of FLT_MAX. */
-typedef struct range_check {
-    const cli *c;
-    const pann_schema *schema;
-    double *lo, *hi;             /* REAL's encoded range per column */
-} range_check;
-
 /* Where the rows go: the kept ones to the output, the others (with the
  * reason and distance) to --rejected. */
 typedef struct sink {
     const cli *c;
+    const cli_data *real;
     pann_output out, rej;
-    range_check rg;
 } sink;
 
 static int emit_row(void *ctx, const pann_table *t, size_t row, int decision, float dist,
@@ -215,61 +206,15 @@ static int emit_row(void *ctx, const pann_table *t, size_t row, int decision, fl
     return rc ? pann_fail(err, PANN_ESYSTEM, "write error on %s", out_name) : 0;
 }
 
+/* Every distance is between a row of REAL and a row of the chunk: their
+ * columns' spans together must not overflow float sums (cli_load checks
+ * whole files; a chunk is checked as it comes). */
 static int check_chunk(void *ctx, const pann_table *t, const pann_matrix *S, pann_error *err)
 {
-    const range_check *rg = &((const sink *)ctx)->rg;
-    if (rg->c->metric == PANN_COSINE)
-        return 0;
-    double total = 0, worst = -1;
-    size_t worst_j = 0;
-    for (size_t j = 0; j < S->d; j++) {
-        double lo = rg->lo[j], hi = rg->hi[j];
-        for (size_t i = 0; i < S->n; i++) {
-            double v = S->v[i * S->d + j];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-        double span = rg->schema->kind[j] != PANN_NUMERIC ? 1 : hi > lo ? hi - lo : 0;
-        double term = rg->c->metric == PANN_L2 ? span * span : span;
-        total += term;
-        if (term > worst)
-            worst = term, worst_j = j;
-    }
-    if (total <= FLT_MAX / 4)
-        return 0;
-    size_t at = 0, col = 0;
-    for (size_t i = 1; i < S->n; i++)
-        if (fabs(S->v[i * S->d + worst_j]) > fabs(S->v[at * S->d + worst_j]))
-            at = i;
-    while (col + 1 < t->ncols && strcmp(t->colnames[col], rg->schema->names[worst_j]) != 0)
-        col++;
-    size_t row = S->n ? S->row_id[at] : 0;
-    return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large: %s distances "
-                     "would overflow single precision (try --scale=std or --scale=range)",
-                     t->display, t->row_line[row], col + 1, pann_cell(t, row, col),
-                     rg->c->metric == PANN_L2 ? "L2" : "L1");
-}
-
-static void range_init(range_check *rg, const cli *c, const cli_data *data)
-{
-    const pann_matrix *R = &data->mats[0];
-    rg->c = c;
-    rg->schema = &data->schema;
-    rg->lo = malloc((R->d ? R->d : 1) * sizeof *rg->lo);
-    rg->hi = malloc((R->d ? R->d : 1) * sizeof *rg->hi);
-    if (!rg->lo || !rg->hi) {
-        pann_error oom = { PANN_ESYSTEM, "out of memory" };
-        cli_die(c, &oom);
-    }
-    for (size_t j = 0; j < R->d; j++) {
-        rg->lo[j] = INFINITY;
-        rg->hi[j] = -INFINITY;
-        for (size_t i = 0; i < R->n; i++) {
-            double v = R->v[i * R->d + j];
-            rg->lo[j] = v < rg->lo[j] ? v : rg->lo[j];
-            rg->hi[j] = v > rg->hi[j] ? v : rg->hi[j];
-        }
-    }
+    const sink *sk = ctx;
+    const pann_table *tables[2] = { &sk->real->tables[0], t };
+    const pann_matrix *mats[2] = { &sk->real->mats[0], S };
+    return cli_check_distances(sk->c, &sk->real->schema, tables, mats, 2, err);
 }
 
 /* ---- report ------------------------------------------------------------- */
@@ -479,8 +424,7 @@ int main(int argc, char **argv)
     size_t *ref_cols, d;
     if (pann_columns_parse(&data.tables[0], c.encode.columns, &ref_cols, &d, &err) != 0)
         cli_die(&c, &err);
-    sink sk = { .c = &c };
-    range_init(&sk.rg, &c, &data);
+    sink sk = { .c = &c, .real = &data };
     cli_output_open(&c, &sk.out);
     if (fc.rejected_path && pann_output_open(&sk.rej, fc.rejected_path, &err) != 0)
         cli_die(&c, &err);
@@ -513,8 +457,6 @@ int main(int argc, char **argv)
         summarise(&c, &fc, &data, read, &r);
     }
     free(ref_cols);
-    free(sk.rg.lo);
-    free(sk.rg.hi);
     pann_filter_result_free(&r);
     cli_data_free(&data);
     return 0;
