@@ -11,7 +11,7 @@
 
 enum {
     OPT_LABEL = CLI_OPT_FIRST_PROGRAM, OPT_WEIGHTS, OPT_REPORT, OPT_CLUSTER, OPT_MUTUAL,
-    OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION, OPT_GROUP, OPT_BATCH,
+    OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION, OPT_GROUP, OPT_BATCH, OPT_CHUNK_ROWS,
 };
 
 static const char program_help[] =
@@ -51,10 +51,14 @@ static const char program_help[] =
 "      --group=COL        neighbours only among the TRAIN rows with the same\n"
 "                         COL; COL never enters the distance\n"
 "      --batch=N          with --group: categories of more than N TRAIN rows\n"
-"                         are split into batches searched separately\n";
+"                         are split into batches searched separately\n"
+"\n"
+"Memory: QUERY is streamed (read, searched and written in chunks of\n"
+"--chunk-rows=N rows, default 65536; 0 = whole file) unless --label,\n"
+"--group or --iterations need it whole; TRAIN is held.\n";
 
 typedef struct knn_opts {
-    size_t k, batch;
+    size_t k, batch, chunk_rows;
     const char *label, *report, *group;
     bool weighted, cluster, mutual, iterations_given, budget_given;
     pann_engine_opts engine;
@@ -96,6 +100,7 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
         { "top-fraction", required_argument, NULL, OPT_TOP_FRACTION },
         { "group", required_argument, NULL, OPT_GROUP },
         { "batch", required_argument, NULL, OPT_BATCH },
+        { "chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &ko->engine;
@@ -128,6 +133,9 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
             break;
         case OPT_GROUP: ko->group = optarg; break;
         case OPT_BATCH: ko->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
+        case OPT_CHUNK_ROWS:
+            ko->chunk_rows = cli_parse_count(c, "--chunk-rows", optarg, 0, SIZE_MAX);
+            break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -327,19 +335,125 @@ static int grouped_search(const cli *c, const knn_opts *ko, const cli_data *data
     return rc;
 }
 
+/* QUERY streams when nothing needs all of it at once: neighbour lists, by
+ * exact search or with the default budget per query row.  TRAIN is held;
+ * QUERY is read, encoded with TRAIN's schema, searched and written one
+ * chunk at a time, so memory does not grow with QUERY. */
+
+typedef struct stream_totals {
+    double sum_kth;
+    size_t counted, rows, nproven;
+    uint64_t proposals;
+} stream_totals;
+
+static void search_chunk(const cli *c, const knn_opts *ko, const cli_data *train,
+                         const pann_table *chunk, const pann_matrix *S, uint64_t chunk_index,
+                         size_t base, FILE *out, stream_totals *tot)
+{
+    const pann_matrix *T = &train->mats[0];
+    pann_engine_opts e = ko->engine;
+    e.seed = ko->engine.seed + chunk_index * 0x9e3779b97f4a7c15ULL;   /* a stream per chunk */
+    e.max_iterations = 50 * (uint64_t)ko->k * (S->n ? S->n : 1);
+    pann_knn_result r;
+    pann_error err = {0};
+    const pann_table *tables[2] = { &train->tables[0], chunk };
+    const pann_matrix *mats[2] = { T, S };
+    if (cli_check_distances(c, &train->schema, tables, mats, 2, &err) != 0)
+        cli_die(c, &err);
+    int rc = c->exact ? pann_knn_exact(S, T, &train->metric, ko->k, &e, &r, &err)
+                      : pann_knn_run(S, T, &train->metric, ko->k, &e, &r, &err);
+    if (rc)
+        cli_die(c, &err);
+    for (size_t q = 0; q < r.n; q++) {
+        for (size_t j = 0; j < r.k; j++) {
+            size_t at = q * r.k + j;
+            if (r.nn[at] != PANN_NONE)
+                fprintf(out, "%zu,%zu,%zu,%.7g,%d\n", base + S->row_id[q] + 1, j + 1,
+                        T->row_id[r.nn[at]] + 1, r.dist[at], r.proven[q]);
+        }
+        if (r.nn[q * r.k + r.k - 1] != PANN_NONE) {
+            tot->sum_kth += r.dist[q * r.k + r.k - 1];
+            tot->counted++;
+        }
+    }
+    tot->rows += r.n;
+    tot->nproven += r.nproven;
+    tot->proposals += r.iterations;
+    pann_knn_result_free(&r);
+}
+
+static void stream_queries(const cli *c, const knn_opts *ko, const cli_data *train,
+                           const char *query_path)
+{
+    pann_error err = {0};
+    const pann_table *tt = &train->tables[0];
+    size_t *train_cols, d;
+    if (pann_columns_parse(tt, c->encode.columns, &train_cols, &d, &err) != 0)
+        cli_die(c, &err);
+    size_t *query_cols = malloc((d ? d : 1) * sizeof *query_cols);
+    pann_reader *rd;
+    if (!query_cols)
+        fail_memory(c);
+    if (pann_reader_open(&rd, query_path, &c->read, &err) != 0)
+        cli_die(c, &err);
+    pann_encode_opts encode = c->encode;
+    encode.cosine = c->metric == PANN_COSINE;
+    pann_output out;
+    cli_output_open(c, &out);
+    fputs("query,rank,neighbor,distance,proven\n", out.fp);
+    stream_totals tot = {0};
+    size_t base = 0, dropped = 0;
+    for (uint64_t chunk_index = 0;; chunk_index++) {
+        pann_table chunk;
+        pann_matrix S = {0};
+        size_t chunk_dropped = 0;
+        if (pann_reader_next(rd, ko->chunk_rows, 0, &chunk, &err) != 0
+            || (chunk_index == 0 && pann_columns_match(tt, train_cols, d, &chunk, query_cols,
+                                                       &err) != 0)
+            || pann_encode_with_schema(&train->schema, &chunk, query_cols, &encode, &S,
+                                       &chunk_dropped, &err) != 0)
+            cli_die(c, &err);
+        if (S.n)
+            search_chunk(c, ko, train, &chunk, &S, chunk_index, base, out.fp, &tot);
+        base += chunk.nrows;
+        dropped += chunk_dropped;
+        pann_matrix_free(&S);
+        if (chunk.nrows == 0)
+            break;
+    }
+    pann_reader_close(rd);
+    free(train_cols);
+    free(query_cols);
+    if (dropped)
+        cli_note(c, "%zu query row%s with missing values left out (--missing=drop)", dropped,
+                 dropped == 1 ? "" : "s");
+    cli_note(c, "%zu query rows (streamed), %zu training rows, %zu columns, K = %zu, metric %s, "
+             "seed %llu", tot.rows, train->mats[0].n, train->schema.d, ko->k,
+             pann_metric_name(c->metric), (unsigned long long)c->seed);
+    cli_note(c, "mean distance to the K-th neighbour %.6g; %s; %zu rows (%.1f%%) proven exact",
+             tot.counted ? tot.sum_kth / tot.counted : NAN,
+             c->exact ? "exact search" : "anytime search", tot.nproven,
+             tot.rows ? 100.0 * tot.nproven / tot.rows : 0.0);
+    cli_output_commit(c, &out);
+}
+
 int main(int argc, char **argv)
 {
     cli c;
     knn_opts ko = {0};
     cli_init(&c, "pann-knn", "pann-knn -k K [OPTIONS] TRAIN [QUERY]", PANN_SCALE_NONE);
     pann_engine_opts_init(&ko.engine);
+    ko.chunk_rows = 65536;
     parse_args(argc, argv, &c, &ko);
 
     size_t nfiles = (size_t)(argc - optind), excluded[2];
     const char *files[2] = { argv[optind], nfiles == 2 ? argv[optind + 1] : NULL };
     const char *except[2] = { ko.label, ko.group }, *options[2] = { "--label", "--group" };
+    bool streams = nfiles == 2 && !ko.label && !ko.group && !ko.iterations_given;
+    if (streams && strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
+        cli_usage_error(&c, "standard input ('-') can be read only once");
     cli_data data;
-    cli_load_except(&c, files, nfiles, except, options, 2, &data, excluded);
+    cli_load_except(&c, files, streams ? 1 : nfiles, except, options, 2, &data, excluded);
     size_t label_col = excluded[0];
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
 
@@ -348,6 +462,15 @@ int main(int argc, char **argv)
         cli_usage_error(&c, "-k: %zu neighbours asked, but %s has %zu candidate row%s%s",
                         ko.k, data.tables[0].display, candidates, candidates == 1 ? "" : "s",
                         nfiles == 1 ? " (a row is not its own neighbour)" : "");
+    if (streams) {
+        pann_engine_opts common;
+        cli_engine_opts(&c, &common);
+        ko.engine.seed = common.seed;
+        ko.engine.threads = common.threads;
+        stream_queries(&c, &ko, &data, files[1]);
+        cli_data_free(&data);
+        return 0;
+    }
 
     pann_labels labels = {0};
     bool has_actual = false;

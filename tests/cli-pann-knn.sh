@@ -217,3 +217,14 @@ printf 'x,y,c\n1,2,a\n1e20,3,b\n4,5,a\n' >"$TMPD/overflow.csv"
 expect_fail 1 "^pann-knn: .*overflow.csv:3:1: value '1e20' is too large: L2 distances would overflow" \
     "--label with L2: a value whose square overflows float is refused at its cell" \
     pann-knn -k 1 --label=c --metric=l2 "$TMPD/overflow.csv"
+
+# QUERY streams in chunks: any chunk size gives the same lists (exact), and
+# row numbers run on across chunks.
+pann-knn -q -k 3 --exact --chunk-rows=0 "$TRAIN" "$top_srcdir/datasets/knn-query.csv" >"$TMPD/whole.csv"
+for n in 1 7 64; do
+    pann-knn -q -k 3 --exact --chunk-rows=$n "$TRAIN" "$top_srcdir/datasets/knn-query.csv" >"$TMPD/chunks.csv"
+    check "QUERY in chunks of $n rows: the same lists as whole" cmp -s "$TMPD/whole.csv" "$TMPD/chunks.csv"
+done
+printf 'x,y,colour\n1,2,red\n3,4,blue\nbad,5,red\n' >"$TMPD/bad-late.csv"
+expect_fail 1 "^pann-knn: .*bad-late.csv:4:1: 'bad' is not a number, but column 'x' is numeric" "an error in a later chunk is located" \
+    pann-knn -k 1 --chunk-rows=1 -c x,y "$TRAIN" "$TMPD/bad-late.csv"
