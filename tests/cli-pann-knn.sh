@@ -226,5 +226,8 @@ for n in 1 7 64; do
     check "QUERY in chunks of $n rows: the same lists as whole" cmp -s "$TMPD/whole.csv" "$TMPD/chunks.csv"
 done
 printf 'x,y,colour\n1,2,red\n3,4,blue\nbad,5,red\n' >"$TMPD/bad-late.csv"
-expect_fail 1 "^pann-knn: .*bad-late.csv:4:1: 'bad' is not a number, but column 'x' is numeric" "an error in a later chunk is located" \
-    pann-knn -k 1 --chunk-rows=1 -c x,y "$TRAIN" "$TMPD/bad-late.csv"
+expect_fail 1 "^pann-knn: .*bad-late.csv:4:1: 'bad' is not a number, but column 'x' is numeric" \
+    "an error in a later chunk is located; -o leaves no file" \
+    pann-knn -k 1 --chunk-rows=1 -c x,y -o "$TMPD/late-out.csv" "$TRAIN" "$TMPD/bad-late.csv"
+check "an error in a later chunk: no -o file, no temporary file" \
+    test -z "$(ls "$TMPD" | grep late-out)"
