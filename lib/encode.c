@@ -315,9 +315,10 @@ static int check_has_values(const encoder *e)
         size_t i = 0;
         while (i < ref->nrows && pann_is_missing(pann_cell(ref, i, e->idx[0][j])))
             i++;
-        if (i == ref->nrows)
-            return pann_fail(e->err, PANN_EINPUT, "%s: column '%s' has no values",
-                             ref->display, e->schema->names[j]);
+        if (i == ref->nrows)   /* e.g. the empty trailing columns of an export */
+            return pann_fail(e->err, PANN_EINPUT, "%s: column %zu ('%s') has no values; "
+                             "leave it out with --columns", ref->display, e->idx[0][j] + 1,
+                             e->schema->names[j]);
     }
     return 0;
 }

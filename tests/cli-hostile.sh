@@ -85,7 +85,7 @@ check_one() { # file command
     case $prog:$name in nogan-filter:beyond-float*|nogan-filter:near-float*) set -- ;; *) set -- x ;; esac
     if [ $# -eq 1 ] && in_list "$name" "$VALUE_ERR" && in_list "$prog" "$DISTANCE_PROGS"; then
         [ "$name" = all-missing-column.csv ] &&
-            loc="^$prog: [^ ]*$name(: column 'b' has no values|:[0-9]+:[0-9]+: missing value)"
+            loc="^$prog: [^ ]*$name(: column 2 \('b'\) has no values|:[0-9]+:[0-9]+: missing value)"
         if [ "$rc" -eq 1 ] && [ "$nerr" -eq 1 ] && printf '%s\n' "$err" | grep -Eq "$loc"; then
             ok "$what: located error"
         else

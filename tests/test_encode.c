@@ -215,7 +215,7 @@ Test(kinds, column_without_values)
     pann_encode_opts o;
     pann_encode_opts_init(&o);
     o.missing = PANN_MISSING_DROP;
-    encode_fails(&f, "a,b\n1,NA\n2,\n", NULL, &o, 0, "%s: column 'b' has no values");
+    encode_fails(&f, "a,b\n1,NA\n2,\n", NULL, &o, 0, "%s: column 2 ('b') has no values; leave it out with --columns");
     fixture_free(&f);
 }
 
