@@ -69,13 +69,6 @@ void pann_result_free(pann_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static inline bool better(pann_mode mode, float c, uint32_t cand, float best, uint32_t best_nn)
 {
     if (best_nn == PANN_NONE)
@@ -268,7 +261,7 @@ static bool budget_left(const engine *e, const run_state *st)
     const pann_engine_opts *o = e->o;
     if (o->max_iterations && st->r->iterations >= o->max_iterations)
         return false;
-    if (o->max_seconds > 0 && now_seconds() - st->started >= o->max_seconds) {
+    if (o->max_seconds > 0 && pann_now() - st->started >= o->max_seconds) {
         st->r->stopped_by_time = true;
         return false;
     }
@@ -459,7 +452,7 @@ int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
         return rc;
     engine e = { .S = S, .T = T, .metric = m, .o = o, .n = S->n, .m = T->n,
                  .eps_cmp = pann_dist_to_cmp(m, o->eps) };
-    run_state st = { .e = &e, .r = r, .started = now_seconds() };
+    run_state st = { .e = &e, .r = r, .started = pann_now() };
     r->n = S->n;
     int threads = pann_threads(o->threads);
     uint32_t *active = malloc((e.n ? e.n : 1) * sizeof *active);
@@ -478,7 +471,7 @@ int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
         rc = record_history(&st, err);
     if (!rc)
         fill_result(&e, r);
-    r->seconds = now_seconds() - st.started;
+    r->seconds = pann_now() - st.started;
     free_state(&e);
     free(active);
     free(outcomes);

@@ -430,13 +430,6 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
 }
 
 
-static double seconds_since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (now.tv_nsec - start->tv_nsec);
-}
-
 /* Both entry points: allocate the answers, search, convert the comparison
  * values to distances.  The brute force proves every row; the tree proves
  * the rows whose search was not cut by the leaf budget. */
@@ -444,8 +437,7 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_met
                       const pann_engine_opts *o, bool tree, size_t max_leaves,
                       pann_result *r, pann_error *err)
 {
-    struct timespec started;
-    clock_gettime(CLOCK_MONOTONIC, &started);
+    double started = pann_now();
     int rc = pann_check_search(S, T, m, err);
     if (rc)
         return rc;
@@ -477,7 +469,7 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_met
     }
     free(best);
     r->steps = r->iterations;
-    r->seconds = seconds_since(&started);
+    r->seconds = pann_now() - started;
     return 0;
 }
 

@@ -3,7 +3,16 @@
 #define PANN_INTERNAL_H
 
 #include <math.h>
+#include <time.h>
 #include "pann.h"
+
+/* Monotonic seconds, for budgets (--time) and reported run times. */
+static inline double pann_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* The checks every search makes: same columns, a usable reference. */
 int pann_check_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,

@@ -37,13 +37,6 @@ void pann_knn_result_free(pann_knn_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int check_inputs(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                         size_t k, const pann_engine_opts *o, pann_error *err)
 {
@@ -169,7 +162,7 @@ static bool budget_left(const knn_engine *e, run_state *st)
     const pann_engine_opts *o = e->o;
     if (o->max_iterations && st->r->iterations >= o->max_iterations)
         return false;
-    if (o->max_seconds > 0 && now_seconds() - st->started >= o->max_seconds) {
+    if (o->max_seconds > 0 && pann_now() - st->started >= o->max_seconds) {
         st->r->stopped_by_time = true;
         return false;
     }
@@ -253,7 +246,7 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
         return pann_fail(err, PANN_EINPUT, "top fraction must be in (0, 1], not %g",
                          o->top_fraction);
     knn_engine e = { .S = S, .T = T, .metric = m, .o = o, .n = S->n, .m = T->n, .k = k };
-    run_state st = { .r = r, .started = now_seconds(), .threads = pann_threads(o->threads) };
+    run_state st = { .r = r, .started = pann_now(), .threads = pann_threads(o->threads) };
     size_t n1 = e.n ? e.n : 1;
     rc = alloc_result(r, e.n, k, err);
     e.nn = rc ? NULL : malloc(n1 * k * sizeof *e.nn);
@@ -271,7 +264,7 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
     }
     if (!rc)
         fill_result(&e, r);
-    r->seconds = now_seconds() - st.started;
+    r->seconds = pann_now() - st.started;
     free(e.nn);
     free(e.cmp);
     free(e.filled);
@@ -365,7 +358,7 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
     int rc = check_inputs(S, T, m, k, &checked, err);
     if (rc)
         return rc;
-    double started = now_seconds();
+    double started = pann_now();
     size_t n = S->n;
     float *cmp = NULL;
     uint32_t *filled = calloc(n ? n : 1, sizeof *filled);
@@ -394,7 +387,7 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
     memset(r->proven, 1, n);
     r->nproven = n;
     r->iterations = r->steps = evaluations;
-    r->seconds = now_seconds() - started;
+    r->seconds = pann_now() - started;
     return 0;
 }
 
