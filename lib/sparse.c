@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "pann.h"
+#include "internal.h"
 
 /* ---- a string -> index map (tokens, and words while reading) ---------- */
 
@@ -528,13 +529,6 @@ static int result_alloc(pann_sparse_result *r, const pann_sparse *S, const pann_
     return 0;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* (sim, row) ordering: more similar first, then the lower row. */
 static inline bool better(double s1, uint32_t r1, double s2, uint32_t r2)
 {
@@ -668,7 +662,7 @@ int pann_sparse_knn_exact(const pann_sparse *S, const pann_sparse *T, pann_spars
                           size_t k, bool self_exclude, int threads,
                           pann_sparse_result *r, pann_error *err)
 {
-    double started = now_seconds();
+    double started = pann_now();
     int rc = result_alloc(r, S, T, k, self_exclude, err);
     if (rc)
         return rc;
@@ -712,7 +706,7 @@ int pann_sparse_knn_exact(const pann_sparse *S, const pann_sparse *T, pann_spars
     memset(r->proven, 1, S->n);
     r->nproven = S->n;
     r->pairs = pairs;
-    r->seconds = now_seconds() - started;
+    r->seconds = pann_now() - started;
     return 0;
 }
 
@@ -806,7 +800,7 @@ static void anytime_loop(const pann_sparse *S, const pann_sparse *T, pann_sparse
         size_t take, live = rank_queries(T, k, st, r, o->top_fraction, &take);
         if (live == 0 || (budget && r->iterations >= budget))
             break;
-        if (o->max_seconds > 0 && now_seconds() - started > o->max_seconds) {
+        if (o->max_seconds > 0 && pann_now() - started > o->max_seconds) {
             r->stopped_by_time = true;
             break;
         }
@@ -828,7 +822,7 @@ int pann_sparse_knn_anytime(const pann_sparse *S, const pann_sparse *T,
                             pann_sparse_sim kind, size_t k, const pann_engine_opts *o,
                             pann_sparse_result *r, pann_error *err)
 {
-    double started = now_seconds();
+    double started = pann_now();
     int rc = result_alloc(r, S, T, k, o->self_exclude, err);
     if (rc)
         return rc;
@@ -854,6 +848,6 @@ int pann_sparse_knn_anytime(const pann_sparse *S, const pann_sparse *T,
         r->nproven += r->proven[q];
     }
     anytime_free(&st);
-    r->seconds = now_seconds() - started;
+    r->seconds = pann_now() - started;
     return 0;
 }
