@@ -15,7 +15,7 @@
 enum {
     OPT_MAX_DIST = CLI_OPT_FIRST_PROGRAM, OPT_MAX_QUANTILE, OPT_QUANTILE, OPT_KEEP,
     OPT_MIN_DIST, OPT_MIN_QUANTILE, OPT_DROP_COPIES, OPT_REJECTED, OPT_REPORT,
-    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE, OPT_CHUNK_ROWS,
+    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE, OPT_CHUNK_ROWS, OPT_GROUP,
 };
 
 static const char program_help[] =
@@ -44,7 +44,12 @@ static const char program_help[] =
 "      --dcr-sample=N     synthetic rows for the DCR median when not all\n"
 "                         distances are exact (default 10000; 0 = all)\n"
 "      --chunk-rows=N     rows of SYNTH read at a time (default 65536; 0 =\n"
-"                         the whole file); the output does not depend on it\n";
+"                         the whole file); the output does not depend on it\n"
+"One table per category:\n"
+"      --group=COL        decide each synthetic row against the real rows of\n"
+"                         its category only, each category with its own\n"
+"                         thresholds; COL never enters the distance; SYNTH is\n"
+"                         then held whole\n";
 
 typedef enum { REPORT_CSV, REPORT_JSON } report_format;
 
@@ -54,6 +59,7 @@ typedef struct filter_cli {
     const char *rejected_path, *report_path;
     int report_format;            /* -1: from the file name */
     size_t chunk_rows;
+    const char *group;
 } filter_cli;
 
 static void set_max(const cli *c, filter_cli *fc, pann_max_rule rule, double value)
@@ -105,6 +111,7 @@ static void program_option(cli *c, filter_cli *fc, int opt, const char *arg)
     case OPT_DCR_SAMPLE:
         fc->f.dcr_sample = cli_parse_count(c, "--dcr-sample", arg, 0, SIZE_MAX);
         break;
+    case OPT_GROUP: fc->group = arg; break;
     case OPT_CHUNK_ROWS:
         fc->chunk_rows = cli_parse_count(c, "--chunk-rows", arg, 0, SIZE_MAX);
         if (fc->chunk_rows == 0)
@@ -131,6 +138,7 @@ static void parse_args(int argc, char **argv, cli *c, filter_cli *fc)
         { "report-format", required_argument, NULL, OPT_REPORT_FORMAT },
         { "dcr-sample", required_argument, NULL, OPT_DCR_SAMPLE },
         { "chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS },
+        { "group", required_argument, NULL, OPT_GROUP },
         { NULL, 0, NULL, 0 },
     };
     int opt;
@@ -296,7 +304,8 @@ static const char *min_rule_text(const pann_filter_opts *f, char *buf, size_t le
 }
 
 static void build_report(const cli *c, const filter_cli *fc, const cli_data *data,
-                         size_t read, const pann_filter_result *r, report *rp)
+                         size_t read, const pann_filter_result *r,
+                         const pann_filter_group_stats *gs, report *rp)
 {
     const pann_filter_opts *f = &fc->f;
     char buf[160];
@@ -327,6 +336,13 @@ static void build_report(const cli *c, const filter_cli *fc, const cli_data *dat
     add(rp, "distance_evaluations", false, "%llu", (unsigned long long)r->evaluations);
     add(rp, "work_fraction", false, "%.6g", r->work_fraction);
     add(rp, "search", true, "%s", f->exact ? "exact" : "pruned");
+    if (gs) {   /* --group: thresholds per category */
+        add(rp, "group", true, "%s", fc->group);
+        add(rp, "categories", false, "%zu", gs->batches.groups);
+        add_num(rp, "max_dist_lowest", isfinite(gs->max_lo) ? gs->max_lo : NAN);
+        add_num(rp, "max_dist_highest", isfinite(gs->max_hi) ? gs->max_hi : NAN);
+        add(rp, "rows_without_real_category", false, "%zu", gs->batches.rows_without_reference);
+    }
 }
 
 static void json_string(FILE *fp, const char *s)
@@ -372,7 +388,8 @@ static void write_report(const cli *c, const filter_cli *fc, const report *rp)
 }
 
 static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
-                      size_t read, const pann_filter_result *r)
+                      size_t read, const pann_filter_result *r,
+                      const pann_filter_group_stats *gs)
 {
     const pann_filter_opts *f = &fc->f;
     char buf[160];
@@ -381,12 +398,27 @@ static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
              read, data->mats[0].n, data->schema.d, pann_metric_name(c->metric));
     cli_note(c, "kept %zu; dropped %zu too far, %zu near copies, %zu with missing values",
              r->kept, r->too_far, r->near_copy, read - r->n);
-    cli_note(c, "maximum distance %.6g (%s)", r->max_dist, max_rule_text(f, buf, sizeof buf));
-    if (!isnan(r->min_dist))
+    if (gs) {
+        cli_note(c, "--group=%s: %zu categories in SYNTH, each searched exactly among its "
+                 "real rows with its own thresholds; maximum distance from %.6g to %.6g "
+                 "(%s, within each category)", fc->group, gs->batches.groups, gs->max_lo,
+                 gs->max_hi, max_rule_text(f, buf, sizeof buf));
+        if (f->drop_copies)
+            cli_note(c, "near copies: distance 0 (--drop-copies)");
+        if (gs->batches.rows_without_reference)
+            cli_note(c, "warning: %zu synthetic rows have a category with no real row: "
+                     "dropped as too far", gs->batches.rows_without_reference);
+        if (isfinite(gs->min_lo))
+            cli_note(c, "near copies: distance below %.6g to %.6g (%s, within each category)",
+                     gs->min_lo, gs->min_hi, min_rule_text(f, buf, sizeof buf));
+    } else {
+        cli_note(c, "maximum distance %.6g (%s)", r->max_dist, max_rule_text(f, buf, sizeof buf));
+    }
+    if (!gs && !isnan(r->min_dist))
         cli_note(c, "near copies: distance below %.6g (%s)%s", r->min_dist,
                  min_rule_text(f, buf, sizeof buf),
                  f->drop_copies ? "; distance 0 (--drop-copies)" : "");
-    else if (f->drop_copies)
+    else if (!gs && f->drop_copies)
         cli_note(c, "near copies: distance 0 (--drop-copies)");
     cli_note(c, "DCR: median synthetic->real NN distance %.6g (%s %zu rows), median "
              "real->real leave-one-out NN distance %.6g, ratio %.4g: %s", r->median_synth,
@@ -396,6 +428,63 @@ static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
              "maximum, %zu by a complete %s search); %.3g%% of brute-force distance "
              "evaluations", r->n, r->n, r->settled_early, r->settled_full,
              f->exact ? "brute-force" : "pruned", 100.0 * r->work_fraction);
+}
+
+/* --group: both files held; each category filtered on its own; the rows
+ * then written in file order. */
+static void run_grouped(const cli *c, const filter_cli *fc, const char *const *files)
+{
+    cli_data data;
+    size_t real_col, synth_col;
+    const char *option = "--group";
+    cli_load_except(c, files, 2, &fc->group, &option, 1, &data, &real_col);
+    pann_error err = { 0 };
+    pann_groups groups;
+    if (pann_columns_match(&data.tables[0], &real_col, 1, &data.tables[1], &synth_col, &err)
+        || pann_groups_build(&data.tables[1], &data.mats[1], synth_col, &data.tables[0],
+                             &data.mats[0], real_col, &groups, &err))
+        cli_die(c, &err);
+    pann_filter_result r;
+    pann_filter_group_stats gs;
+    if (pann_filter_grouped(&data.mats[0], &data.mats[1], &groups, &data.metric, &fc->f, &r,
+                            &gs, &err))
+        cli_die(c, &err);
+    const pann_table *st = &data.tables[1];
+    size_t *matrix_row = malloc((st->nrows ? st->nrows : 1) * sizeof *matrix_row);
+    if (!matrix_row) {
+        pann_error oom = { PANN_ESYSTEM, "out of memory" };
+        cli_die(c, &oom);
+    }
+    for (size_t i = 0; i < st->nrows; i++)
+        matrix_row[i] = SIZE_MAX;
+    for (size_t i = 0; i < data.mats[1].n; i++)
+        matrix_row[data.mats[1].row_id[i]] = i;
+    sink sk = { .c = c, .real = &data };
+    cli_output_open(c, &sk.out);
+    if (fc->rejected_path && pann_output_open(&sk.rej, fc->rejected_path, &err) != 0)
+        cli_die(c, &err);
+    int rc = emit_row(&sk, st, SIZE_MAX, 0, 0, &err);
+    for (size_t row = 0; !rc && row < st->nrows; row++) {
+        size_t i = matrix_row[row];   /* SIZE_MAX: left out for a missing value */
+        rc = emit_row(&sk, st, row, i == SIZE_MAX ? -1 : r.decision[i],
+                      i == SIZE_MAX ? NAN : r.dist[i], &err);
+    }
+    if (rc || (sk.rej.fp && pann_output_commit(&sk.rej, &err) != 0))
+        cli_die(c, &err);
+    cli_output_commit(c, &sk.out);
+    filter_cli shown = *fc;
+    shown.f.exact = true;   /* within each category the search was exact */
+    if (fc->report_path) {
+        report rp = { .n = 0 };
+        build_report(c, &shown, &data, st->nrows, &r, &gs, &rp);
+        write_report(c, &shown, &rp);
+    } else {
+        summarise(c, &shown, &data, st->nrows, &r, &gs);
+    }
+    free(matrix_row);
+    pann_filter_result_free(&r);
+    pann_groups_free(&groups);
+    cli_data_free(&data);
 }
 
 int main(int argc, char **argv)
@@ -412,6 +501,10 @@ int main(int argc, char **argv)
     const char *files[2] = { argv[optind], argv[optind + 1] };
     if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
         cli_usage_error(&c, "standard input ('-') can be read only once");
+    if (fc.group) {
+        run_grouped(&c, &fc, files);
+        return 0;
+    }
     cli_data data;
     cli_load(&c, files, 1, &data);     /* REAL alone: SYNTH is streamed */
     pann_filter_result r;
@@ -451,10 +544,10 @@ int main(int argc, char **argv)
                  "every row is dropped", r.min_dist, r.max_dist);
     if (fc.report_path) {
         report rp = { .n = 0 };
-        build_report(&c, &fc, &data, read, &r, &rp);
+        build_report(&c, &fc, &data, read, &r, NULL, &rp);
         write_report(&c, &fc, &rp);
     } else {
-        summarise(&c, &fc, &data, read, &r);
+        summarise(&c, &fc, &data, read, &r, NULL);
     }
     free(ref_cols);
     pann_filter_result_free(&r);

@@ -59,6 +59,9 @@ typedef struct pann_filter_result {
                                     (NAN with fewer than 2 real rows) */
     uint64_t evaluations;        /* distance evaluations, all steps */
     double work_fraction;        /* evaluations / (synthetic x real rows) */
+    float *real_loo;             /* the real rows' LOO NN distances, sorted
+                                    (NULL when not computed) */
+    size_t nreal_loo;
 } pann_filter_result;
 
 /* Decide every row of S (synthetic) against R (real).  Errors: R empty,
@@ -130,5 +133,21 @@ int pann_filter_nn(const pann_filter_index *ix, const pann_matrix *S,
                    const size_t *rows, size_t nrows, bool self_exclude,
                    double keep_dist, int threads, float *best,
                    unsigned char *early, uint64_t *evaluations, pann_error *err);
+
+/* One table per category (--group): each synthetic row is decided only
+ * against the real rows of its category, each category with its own
+ * thresholds (the rules of o applied to its real rows).  A synthetic row
+ * whose category has no real row is too far (distance +inf).  Every
+ * distance is computed exactly, by brute force within each category (the
+ * sum of N_i x M_i pairs), so the DCR medians are over all rows.  r->max_dist and
+ * r->min_dist are NAN: the per-category range is in st. */
+typedef struct pann_filter_group_stats {
+    pann_group_stats batches;
+    double max_lo, max_hi;       /* range of the categories' maximum */
+    double min_lo, min_hi;       /* and minimum (near-copy) distances */
+} pann_filter_group_stats;
+int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
+                        const pann_metric *m, const pann_filter_opts *o,
+                        pann_filter_result *r, pann_filter_group_stats *st, pann_error *err);
 
 #endif

@@ -117,4 +117,30 @@ printf 'age,income,region,score\n1,2,x,3\n' > one.csv
 expect_fail 1 "one.csv: .*at least 2 real rows" "one real row, default rule" $F one.csv "$SYNTH"
 expect_fail 2 "nope.csv" "missing file" $F nope.csv "$SYNTH"
 expect_fail 2 "rejected|/no/such" "unwritable --rejected" $F --rejected=/no/such/dir/r.csv "$REAL" "$SYNTH"
+# --group: the same rows kept as filtering each category's real and synthetic
+# rows on their own (the group column left out; --scale=none, since range
+# scaling would come from all real rows in one case, one category in the
+# other); a category with no real
+# row is dropped as too far.
+GR="$top_srcdir/tests/data/filter/grouped-real.csv"
+GS="$top_srcdir/tests/data/filter/grouped-synth.csv"
+nogan-filter -q --scale=none --group=kind "$GR" "$GS" | tail -n +2 | cut -d, -f2- | sort >"$TMPD/grouped.kept"
+: >"$TMPD/separate.kept"
+for kind in a b c; do
+    awk -F, -v k="$kind" 'NR == 1 { print "x,y"; next } $1 == k { print $2 "," $3 }' "$GR" >"$TMPD/r.csv"
+    awk -F, -v k="$kind" 'NR == 1 { print "x,y"; next } $1 == k { print $2 "," $3 }' "$GS" >"$TMPD/s.csv"
+    nogan-filter -q --scale=none --exact "$TMPD/r.csv" "$TMPD/s.csv" | tail -n +2 >>"$TMPD/separate.kept"
+done
+sort -o "$TMPD/separate.kept" "$TMPD/separate.kept"
+check "--group keeps what filtering each category alone keeps" cmp -s "$TMPD/grouped.kept" "$TMPD/separate.kept"
+check "--group: rows of a category absent from REAL are not kept" \
+    test "$(nogan-filter -q --group=kind "$GR" "$GS" | grep -c '^z,')" -eq 0
+run nogan-filter --group=kind "$GR" "$GS"
+check "--group: the summary names the categories and the rows without a real category" \
+    sh -c "printf '%s' \"\$1\" | grep -q '4 categories in SYNTH' && printf '%s' \"\$1\" | grep -q '30 synthetic rows have a category with no real row'" _ "$err"
+nogan-filter -q --group=kind --rejected="$TMPD/rej.csv" "$GR" "$GS" >"$TMPD/kept.csv"
+check "--group: kept and rejected rows together are the input rows" \
+    test "$(($(wc -l <"$TMPD/kept.csv") + $(wc -l <"$TMPD/rej.csv") - 2))" -eq 120
+expect_fail 1 "^nogan-filter: --columns: .*includes the group column 'kind'" "--columns naming the group column" \
+    nogan-filter --group=kind -c kind,x "$GR" "$GS"
 exit 0
