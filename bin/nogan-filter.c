@@ -15,7 +15,7 @@
 enum {
     OPT_MAX_DIST = CLI_OPT_FIRST_PROGRAM, OPT_MAX_QUANTILE, OPT_QUANTILE, OPT_KEEP,
     OPT_MIN_DIST, OPT_MIN_QUANTILE, OPT_DROP_COPIES, OPT_REJECTED, OPT_REPORT,
-    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE, OPT_CHUNK_ROWS, OPT_GROUP,
+    OPT_REPORT_FORMAT, OPT_DCR_SAMPLE, OPT_CHUNK_ROWS, OPT_GROUP, OPT_BATCH,
 };
 
 static const char program_help[] =
@@ -49,7 +49,9 @@ static const char program_help[] =
 "      --group=COL        decide each synthetic row against the real rows of\n"
 "                         its category only, each category with its own\n"
 "                         thresholds; COL never enters the distance; SYNTH is\n"
-"                         then held whole\n";
+"                         then held whole\n"
+"      --batch=N          with --group: categories of more than N real rows\n"
+"                         are split into batches decided separately\n";
 
 typedef enum { REPORT_CSV, REPORT_JSON } report_format;
 
@@ -58,7 +60,7 @@ typedef struct filter_cli {
     int max_rules, min_rules;
     const char *rejected_path, *report_path;
     int report_format;            /* -1: from the file name */
-    size_t chunk_rows;
+    size_t chunk_rows, batch;
     const char *group;
 } filter_cli;
 
@@ -112,6 +114,7 @@ static void program_option(cli *c, filter_cli *fc, int opt, const char *arg)
         fc->f.dcr_sample = cli_parse_count(c, "--dcr-sample", arg, 0, SIZE_MAX);
         break;
     case OPT_GROUP: fc->group = arg; break;
+    case OPT_BATCH: fc->batch = cli_parse_count(c, "--batch", arg, 1, SIZE_MAX); break;
     case OPT_CHUNK_ROWS:
         fc->chunk_rows = cli_parse_count(c, "--chunk-rows", arg, 0, SIZE_MAX);
         if (fc->chunk_rows == 0)
@@ -139,6 +142,7 @@ static void parse_args(int argc, char **argv, cli *c, filter_cli *fc)
         { "dcr-sample", required_argument, NULL, OPT_DCR_SAMPLE },
         { "chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS },
         { "group", required_argument, NULL, OPT_GROUP },
+        { "batch", required_argument, NULL, OPT_BATCH },
         { NULL, 0, NULL, 0 },
     };
     int opt;
@@ -399,10 +403,10 @@ static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
     cli_note(c, "kept %zu; dropped %zu too far, %zu near copies, %zu with missing values",
              r->kept, r->too_far, r->near_copy, read - r->n);
     if (gs) {
-        cli_note(c, "--group=%s: %zu categories in SYNTH, each searched exactly among its "
+        cli_note(c, "--group=%s: %zu categories in SYNTH, %zu searches, each exact among its "
                  "real rows with its own thresholds; maximum distance from %.6g to %.6g "
-                 "(%s, within each category)", fc->group, gs->batches.groups, gs->max_lo,
-                 gs->max_hi, max_rule_text(f, buf, sizeof buf));
+                 "(%s, within each)", fc->group, gs->batches.groups, gs->batches.batches,
+                 gs->max_lo, gs->max_hi, max_rule_text(f, buf, sizeof buf));
         if (f->drop_copies)
             cli_note(c, "near copies: distance 0 (--drop-copies)");
         if (gs->batches.rows_without_reference)
@@ -446,8 +450,8 @@ static void run_grouped(const cli *c, const filter_cli *fc, const char *const *f
         cli_die(c, &err);
     pann_filter_result r;
     pann_filter_group_stats gs;
-    if (pann_filter_grouped(&data.mats[0], &data.mats[1], &groups, &data.metric, &fc->f, &r,
-                            &gs, &err))
+    if (pann_filter_grouped(&data.mats[0], &data.mats[1], &groups, fc->batch, &data.metric,
+                            &fc->f, &r, &gs, &err))
         cli_die(c, &err);
     const pann_table *st = &data.tables[1];
     size_t *matrix_row = malloc((st->nrows ? st->nrows : 1) * sizeof *matrix_row);
@@ -501,6 +505,8 @@ int main(int argc, char **argv)
     const char *files[2] = { argv[optind], argv[optind + 1] };
     if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
         cli_usage_error(&c, "standard input ('-') can be read only once");
+    if (fc.batch && !fc.group)
+        cli_usage_error(&c, "--batch needs --group");
     if (fc.group) {
         run_grouped(&c, &fc, files);
         return 0;

@@ -956,7 +956,7 @@ static int grouped_batch(const pann_matrix *Sb, const pann_matrix *Rb,
 }
 
 int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
-                        const pann_metric *m, const pann_filter_opts *o,
+                        size_t batch, const pann_metric *m, const pann_filter_opts *o,
                         pann_filter_result *r, pann_filter_group_stats *st, pann_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -982,8 +982,8 @@ int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_g
     grouped_job job = { m, &exact_dcr, g, r, st, loo, 0 };
     pann_engine_opts unused;
     pann_engine_opts_init(&unused);
-    int rc = pann_group_batches(S, R, g, false, 0, &unused, grouped_batch, &job, &st->batches,
-                                err);
+    int rc = pann_group_batches(S, R, g, false, batch, &unused, grouped_batch, &job,
+                                &st->batches, err);
     if (rc) {
         free(loo);
         pann_filter_result_free(r);

@@ -140,14 +140,16 @@ int pann_filter_nn(const pann_filter_index *ix, const pann_matrix *S,
  * whose category has no real row is too far (distance +inf).  Every
  * distance is computed exactly, by brute force within each category (the
  * sum of N_i x M_i pairs), so the DCR medians are over all rows.  r->max_dist and
- * r->min_dist are NAN: the per-category range is in st. */
+ * r->min_dist are NAN: the per-category range is in st.  batch > 0 splits
+ * categories of more real rows into batches (pann_group_batches), each
+ * with the thresholds of its own real rows. */
 typedef struct pann_filter_group_stats {
     pann_group_stats batches;
     double max_lo, max_hi;       /* range of the categories' maximum */
     double min_lo, min_hi;       /* and minimum (near-copy) distances */
 } pann_filter_group_stats;
 int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
-                        const pann_metric *m, const pann_filter_opts *o,
+                        size_t batch, const pann_metric *m, const pann_filter_opts *o,
                         pann_filter_result *r, pann_filter_group_stats *st, pann_error *err);
 
 #endif

@@ -143,4 +143,8 @@ check "--group: kept and rejected rows together are the input rows" \
     test "$(($(wc -l <"$TMPD/kept.csv") + $(wc -l <"$TMPD/rej.csv") - 2))" -eq 120
 expect_fail 1 "^nogan-filter: --columns: .*includes the group column 'kind'" "--columns naming the group column" \
     nogan-filter --group=kind -c kind,x "$GR" "$GS"
+run nogan-filter --group=kind --batch=10 "$GR" "$GS"
+check "--batch=10: categories of 30 real rows are searched in 3 batches each" \
+    sh -c "printf '%s' \"\$1\" | grep -q '4 categories in SYNTH, 9 searches'" _ "$err"
+expect_fail 1 "^nogan-filter: --batch needs --group" "--batch without --group" nogan-filter --batch=5 "$GR" "$GS"
 exit 0
