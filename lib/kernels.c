@@ -81,10 +81,14 @@ static inline void update512(__m512 *acc, __m512 col, const float *const *querie
             acc[q] = _mm512_mask_add_ps(acc[q], differ, acc[q], one);
         }
     } else if (kind == PANN_L1) {
+        /* acc + |diff| as fma(|diff|, 1, acc): the product by 1 is exact,
+         * so the single rounding is the addition's — the same bits — but
+         * the additions go to the FMA pipes, leaving the add pipes to the
+         * subtractions */
 #pragma GCC unroll 8
         for (int q = 0; q < Q; q++) {
             __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
-            acc[q] = _mm512_add_ps(acc[q], _mm512_abs_ps(diff));
+            acc[q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, acc[q]);
         }
     } else if (kind == PANN_L2) {
 #pragma GCC unroll 8
