@@ -258,14 +258,7 @@ size_t pann_select_epoch(const uint32_t *active, size_t nactive, double top_frac
 
 static bool budget_left(const engine *e, const run_state *st)
 {
-    const pann_engine_opts *o = e->o;
-    if (o->max_iterations && st->r->iterations >= o->max_iterations)
-        return false;
-    if (o->max_seconds > 0 && pann_now() - st->started >= o->max_seconds) {
-        st->r->stopped_by_time = true;
-        return false;
-    }
-    return true;
+    return pann_budget_left(e->o, st->r->iterations, st->started, &st->r->stopped_by_time);
 }
 
 /* How many of the next `want` positions to run before a budget or history

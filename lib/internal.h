@@ -20,6 +20,20 @@ int pann_check_search(const pann_matrix *S, const pann_matrix *T, const pann_met
 /* A zeroed result for n rows: no neighbour, NaN distances, nothing proven. */
 int pann_result_alloc(pann_result *r, size_t n, pann_error *err);
 
+/* Whether an anytime search may go on: under its proposal budget and time
+ * limit (reaching the latter sets *stopped_by_time). */
+static inline bool pann_budget_left(const pann_engine_opts *o, uint64_t iterations,
+                                    double started, bool *stopped_by_time)
+{
+    if (o->max_iterations && iterations >= o->max_iterations)
+        return false;
+    if (o->max_seconds > 0 && pann_now() - started >= o->max_seconds) {
+        *stopped_by_time = true;
+        return false;
+    }
+    return true;
+}
+
 /* ---- the sorted list of a query's K nearest rows (knn.c, exact.c) ----- */
 
 /* (c, row) before (c2, row2): the total order of brute force. */

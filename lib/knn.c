@@ -159,14 +159,7 @@ typedef struct run_state {
 
 static bool budget_left(const knn_engine *e, run_state *st)
 {
-    const pann_engine_opts *o = e->o;
-    if (o->max_iterations && st->r->iterations >= o->max_iterations)
-        return false;
-    if (o->max_seconds > 0 && pann_now() - st->started >= o->max_seconds) {
-        st->r->stopped_by_time = true;
-        return false;
-    }
-    return true;
+    return pann_budget_left(e->o, st->r->iterations, st->started, &st->r->stopped_by_time);
 }
 
 static void report_progress(const knn_engine *e, const run_state *st)
