@@ -66,6 +66,10 @@ check)
     status=0
     make -j"$(nproc)" check >/dev/null 2>&1 || status=$?
     grep -h -E '^(FAIL|ERROR|XPASS):' tests/*.log 2>/dev/null | head -n 50 || true
+    # and what each failing TAP case said about itself (its "# ..." lines)
+    awk '/^not ok/ && !/# TODO/ { n = 4; print FILENAME ": " $0; next }
+         n && /^#/ { n--; print "    " $0; next } { n = 0 }' tests/*.log 2>/dev/null |
+        head -n 60 || true
     count_results test-suite.log
     exit $status ;;
 count) count_results "${2:-test-suite.log}" ;;

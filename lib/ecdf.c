@@ -113,13 +113,14 @@ static size_t choose_block(size_t n, size_t d, const pann_ecdf_opts *o)
 }
 
 /* Sort every column; ranks[j*n + row] = position of row in column j. */
-static int index_sort(dom_index *ix, const pann_matrix *P, uint32_t *ranks)
+static int index_sort(dom_index *ix, const pann_matrix *P, uint32_t *ranks, int nth)
 {
     size_t n = ix->n, d = ix->d;
     keyed *keys = malloc(n * d * sizeof *keys);
     if (!keys)
         return -1;
-    #pragma omp parallel for schedule(dynamic, 1)
+    (void)nth;               /* unused without OpenMP */
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
     for (size_t j = 0; j < d; j++) {
         keyed *kj = keys + j * n;
         for (size_t i = 0; i < n; i++)
@@ -131,7 +132,7 @@ static int index_sort(dom_index *ix, const pann_matrix *P, uint32_t *ranks)
         }
     }
     /* fix-up table: the rows of column j in its order, with all ranks */
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) num_threads(nth)
     for (size_t j = 1; j < d; j++)
         for (size_t pos = 0; pos < n; pos++) {
             uint32_t row = keys[j * n + pos].i;
@@ -183,7 +184,7 @@ static int index_build(dom_index *ix, const pann_matrix *P,
     int rc = -1;
     (void)nth;               /* unused without OpenMP */
     if (ranks && ix->vals && ix->fix && ix->ck && cur &&
-        index_sort(ix, P, ranks) == 0) {
+        index_sort(ix, P, ranks, nth) == 0) {
         size_t words = ix->nslices * SLICE_WORDS;
         #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
         for (size_t j = 1; j < d; j++)

@@ -350,7 +350,10 @@ static void classify_column(encoder *e, size_t j, col_count *count)
         unsigned char *cls = e->cls[t];
         double *vals = e->vals[t];
         const long n = (long)tb->nrows;
-#pragma omp parallel for schedule(static)
+        /* one parallel region per column: with few rows and many columns
+         * the regions' barriers cost more than the parsing, and on an
+         * oversubscribed machine spinning threads make them cost seconds */
+#pragma omp parallel for schedule(static) if (n >= 8192)
         for (long i = 0; i < n; i++) {
             const char *s = pann_cell(tb, (size_t)i, col);
             cls[i] = pann_is_missing(s) ? CELL_MISSING
