@@ -260,11 +260,10 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
         cli_usage_error(c, "standard input ('-') can be read only once");
     data->nfiles = nfiles;
     const pann_table *tables[3];
-    for (size_t i = 0; i < nfiles; i++) {
-        if (pann_table_read(&data->tables[i], files[i], &c->read, &err) != 0)
-            cli_die(c, &err);
+    if (pann_tables_read(data->tables, files, nfiles, &c->read, c->threads, &err) != 0)
+        cli_die(c, &err);
+    for (size_t i = 0; i < nfiles; i++)
         tables[i] = &data->tables[i];
-    }
     pann_encode_opts encode = c->encode;
     encode.cosine = c->metric == PANN_COSINE;
     char *columns = NULL;

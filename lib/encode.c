@@ -7,6 +7,7 @@
  * beyond the matrices stays O(rows). */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +35,58 @@ bool pann_is_missing(const char *s)
            (len == 3 && strncasecmp(s, "NaN", 3) == 0);
 }
 
+/* Plain decimals ("-12.375", "4e-3") with at most 15 significant digits
+ * and a power of ten within 10^±22: the digits are an exact double, and so
+ * is the power, so one multiplication or division rounds correctly and the
+ * result is strtod's, bit for bit (Clinger's fast path).  Anything else
+ * returns false and goes to strtod.  Most CSV cells take this path, and it
+ * is several times faster than strtod's general algorithm. */
+static bool parse_decimal_fast(const char *s, size_t len, double *v)
+{
+    static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    const char *p = s, *end = s + len;
+    bool negative = p < end && *p == '-';
+    if (p < end && (*p == '-' || *p == '+'))
+        p++;
+    uint64_t digits = 0;
+    int ndigits = 0, scale = 0, seen = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++, seen++)
+        if (digits || *p != '0') {
+            digits = digits * 10 + (uint64_t)(*p - '0');
+            ndigits++;
+        }
+    if (p < end && *p == '.')
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++, seen++) {
+            scale--;
+            if (digits || *p != '0') {
+                digits = digits * 10 + (uint64_t)(*p - '0');
+                ndigits++;
+            }
+        }
+    if (seen == 0 || ndigits > 15)
+        return false;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool exp_negative = p < end && *p == '-';
+        if (p < end && (*p == '-' || *p == '+'))
+            p++;
+        int exponent = 0, exp_digits = 0;
+        for (; p < end && *p >= '0' && *p <= '9' && exponent < 1000; p++, exp_digits++)
+            exponent = exponent * 10 + (*p - '0');
+        if (exp_digits == 0)
+            return false;
+        scale += exp_negative ? -exponent : exponent;
+    }
+    if (p != end || scale < -22 || scale > 22)
+        return false;
+    double x = (double)digits;
+    x = scale < 0 ? x / pow10[-scale] : x * pow10[scale];
+    *v = negative ? -x : x;
+    return true;
+}
+
 bool pann_parse_number(const char *s, double *v)
 {
     size_t len;
@@ -42,6 +95,8 @@ bool pann_parse_number(const char *s, double *v)
         return false;
     /* strtod also reads hex floats, "inf" and "nan": none is a data value a
      * user means as a number here. */
+    if (parse_decimal_fast(s, len, v))
+        return true;
     if (memchr(s, 'x', len) || memchr(s, 'X', len))
         return false;
     /* strtod stops at the trailing blanks, so the whole field was a number

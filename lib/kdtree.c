@@ -19,7 +19,7 @@
 #include "pann.h"
 #include "kdtree.h"
 
-#define LEAF_ROWS 128
+#define LEAF_ROWS 256
 
 typedef struct build_ctx {
     const pann_matrix *T;
@@ -129,8 +129,9 @@ static int layout_leaves(kd_index *ix, const pann_matrix *T, const uint32_t *row
     size_t d = T->d, total_blocks = 0;
     ix->leaf_block = malloc(ix->nleaves * sizeof *ix->leaf_block);
     ix->leaf_nblocks = malloc(ix->nleaves * sizeof *ix->leaf_nblocks);
-    ix->lo = malloc(ix->nnodes * d * sizeof *ix->lo);
-    ix->hi = malloc(ix->nnodes * d * sizeof *ix->hi);
+    size_t dbox = ix->dbox;
+    ix->lo = calloc(ix->nnodes * dbox, sizeof *ix->lo);
+    ix->hi = calloc(ix->nnodes * dbox, sizeof *ix->hi);
     if (!ix->leaf_block || !ix->leaf_nblocks || !ix->lo || !ix->hi)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
     for (size_t id = 0; id < ix->nnodes; id++) {
@@ -140,7 +141,8 @@ static int layout_leaves(kd_index *ix, const pann_matrix *T, const uint32_t *row
         ix->leaf_block[node->leaf] = (uint32_t)total_blocks;
         ix->leaf_nblocks[node->leaf] = (uint32_t)((node->count + PANN_LANES - 1) / PANN_LANES);
         total_blocks += ix->leaf_nblocks[node->leaf];
-        leaf_box(T, rows + node->first, node->count, ix->lo + id * d, ix->hi + id * d);
+        leaf_box(T, rows + node->first, node->count, ix->lo + id * dbox,
+                 ix->hi + id * dbox);
     }
     size_t slots = total_blocks * PANN_LANES;
     ix->blocks = (pann_blocks){ .n = slots, .d = d, .nblocks = total_blocks };
@@ -170,16 +172,16 @@ static int layout_leaves(kd_index *ix, const pann_matrix *T, const uint32_t *row
 /* Nodes are numbered in preorder, so children come after their parent. */
 static void inner_boxes(kd_index *ix)
 {
-    size_t d = ix->d;
+    size_t d = ix->d, dbox = ix->dbox;
     for (size_t id = ix->nnodes; id-- > 0;) {
         const kd_node *node = &ix->nodes[id];
         if (node->leaf >= 0)
             continue;
-        const float *llo = ix->lo + node->left * d, *lhi = ix->hi + node->left * d;
-        const float *rlo = ix->lo + node->right * d, *rhi = ix->hi + node->right * d;
+        const float *llo = ix->lo + node->left * dbox, *lhi = ix->hi + node->left * dbox;
+        const float *rlo = ix->lo + node->right * dbox, *rhi = ix->hi + node->right * dbox;
         for (size_t j = 0; j < d; j++) {
-            ix->lo[id * d + j] = llo[j] < rlo[j] ? llo[j] : rlo[j];
-            ix->hi[id * d + j] = lhi[j] > rhi[j] ? lhi[j] : rhi[j];
+            ix->lo[id * dbox + j] = llo[j] < rlo[j] ? llo[j] : rlo[j];
+            ix->hi[id * dbox + j] = lhi[j] > rhi[j] ? lhi[j] : rhi[j];
         }
     }
 }
@@ -189,6 +191,7 @@ int kd_build(kd_index *ix, const pann_matrix *T, pann_error *err)
     memset(ix, 0, sizeof *ix);
     ix->n = T->n;
     ix->d = T->d;
+    ix->dbox = (T->d + KD_BOX_LANES - 1) / KD_BOX_LANES * KD_BOX_LANES;
     build_ctx b = { .T = T };
     b.rows = malloc((T->n ? T->n : 1) * sizeof *b.rows);
     if (!b.rows)

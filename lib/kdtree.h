@@ -4,6 +4,8 @@
 
 #include "pann.h"
 
+#define KD_BOX_LANES 8       /* boxes are compared 8 columns at a time */
+
 typedef struct kd_node {
     int32_t leaf;            /* leaf number, or -1 for an inner node */
     int col;                 /* inner: split column and value */
@@ -14,13 +16,15 @@ typedef struct kd_node {
 
 typedef struct kd_index {
     size_t n, d, nleaves;
+    size_t dbox;             /* stride of lo/hi: d rounded up to KD_BOX_LANES */
     kd_node *nodes;
     size_t nnodes;           /* inner nodes and leaves */
     pann_blocks blocks;      /* rows leaf by leaf, each leaf padded to blocks */
     uint32_t *slot_row;      /* row of T in each slot, PANN_NONE for padding */
     uint32_t *leaf_block;    /* first block of each leaf */
     uint32_t *leaf_nblocks;
-    float *lo, *hi;          /* nnodes * d: each node's bounding box */
+    float *lo, *hi;          /* nnodes * dbox: each node's bounding box,
+                                zero past d so padded columns add no gap */
 } kd_index;
 
 int kd_build(kd_index *ix, const pann_matrix *T, pann_error *err);

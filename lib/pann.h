@@ -71,6 +71,11 @@ typedef struct pann_table {
  * malformed quoting, NUL bytes; each located as FILE:LINE:FIELD. */
 int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
                     pann_error *err);
+/* Several files at once, one thread each (up to threads, as
+ * pann_threads()).  On failure the error is the first failing file's, in
+ * the order given, whatever the threads did, and no table is left. */
+int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
+                     const pann_read_opts *o, int threads, pann_error *err);
 void pann_table_free(pann_table *t);
 static inline const char *pann_cell(const pann_table *t, size_t row, size_t col)
 {

@@ -361,6 +361,35 @@ int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
     return rc;
 }
 
+int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
+                     const pann_read_opts *o, int threads, pann_error *err)
+{
+    pann_error *errs = calloc(n ? n : 1, sizeof *errs);
+    int *rcs = calloc(n ? n : 1, sizeof *rcs);
+    if (!errs || !rcs) {
+        free(errs);
+        free(rcs);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory");
+    }
+    int rc = 0, nth = pann_threads(threads);
+    nth = (size_t)nth > n ? (int)n : nth;
+    (void)nth;               /* unused without OpenMP */
+#pragma omp parallel for schedule(static, 1) num_threads(nth) if (nth > 1)
+    for (size_t i = 0; i < n; i++)
+        rcs[i] = pann_table_read(&tables[i], paths[i], o, &errs[i]);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (rcs[i] != 0) {
+            rc = rcs[i];
+            *err = errs[i];
+            for (size_t k = 0; k < n; k++)
+                if (rcs[k] == 0)
+                    pann_table_free(&tables[k]);
+        }
+    free(errs);
+    free(rcs);
+    return rc;
+}
+
 void pann_table_free(pann_table *t)
 {
     if (!t)

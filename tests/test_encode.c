@@ -5,6 +5,8 @@
  * test wrote, never copied from the code under test. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,6 +117,42 @@ Test(values, numbers)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         double v;
         cr_assert_not(pann_parse_number(bad[i], &v), "'%s'", bad[i]);
+    }
+}
+
+/* The fast decimal path must give strtod's double, bit for bit, on every
+ * form it accepts and hand everything else to strtod: random decimals of
+ * every length and exponent, against strtod itself. */
+Test(values, numbers_match_strtod)
+{
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    char text[64];
+    for (int i = 0; i < 200000; i++) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        uint64_t r = state >> 11;
+        int pos = 0;
+        if (r & 1)
+            text[pos++] = r & 2 ? '-' : '+';
+        int before = (int)(r >> 2) % 12, after = (int)(r >> 6) % 12;
+        for (int k = 0; k < before; k++)
+            text[pos++] = (char)('0' + (r >> (10 + k)) % 10);
+        if (r & (1u << 30) || before == 0) {
+            text[pos++] = '.';
+            for (int k = 0; k < after + (before == 0); k++)
+                text[pos++] = (char)('0' + ((state >> (k * 3)) % 10));
+        }
+        if (r & (1u << 31))
+            pos += snprintf(text + pos, sizeof text - (size_t)pos, "e%d",
+                            (int)((r >> 32) % 61) - 30);
+        text[pos] = '\0';
+        char *end;
+        double want = strtod(text, &end), got = 12345.0;
+        bool ok = pann_parse_number(text, &got);
+        bool want_ok = *end == '\0' && end != text && isfinite(want);
+        cr_assert_eq(ok, want_ok, "'%s'", text);
+        if (ok)
+            cr_assert(memcmp(&got, &want, sizeof got) == 0, "'%s': %.17g vs strtod %.17g",
+                      text, got, want);
     }
 }
 
