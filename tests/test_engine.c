@@ -384,18 +384,20 @@ Test(distance, filter_kernels_match_pair_kernel)
             continue;
         tested++;
         for (int kind = 0; kind < 3; kind++)
-            for (int mode = 0; mode < 2; mode++)
+            for (int mode = 0; mode < 4; mode++)   /* mode & 2: no categorical column */
                 for (size_t nq = 1; nq <= 8; nq++) {
-                    pann_metric m = metric_of(kind, 11, kind == PANN_COSINE ? NULL : cat);
+                    bool with_cat = mode < 2 && kind != PANN_COSINE;
+                    pann_metric m = metric_of(kind, 11, with_cat ? cat : NULL);
                     float bound[8];
                     for (size_t q = 0; q < nq; q++)   /* a bound in the middle of the values */
                         bound[q] = pann_cmp(&m, queries[q], pann_row(&T, 7 * q));
-                    size_t nh = pann_block_filter(&m, &b, 0, b.nblocks, queries, nq, bound, mode, hits);
+                    size_t nh = pann_block_filter(&m, &b, 0, b.nblocks, queries, nq, bound,
+                                                  (pann_mode)(mode & 1), hits);
                     size_t expected = 0;
                     for (size_t q = 0; q < nq; q++)
                         for (size_t i = 0; i < T.n; i++) {
                             float c = pann_cmp(&m, queries[q], pann_row(&T, i));
-                            expected += mode == PANN_MIN ? c <= bound[q] : c >= bound[q];
+                            expected += (mode & 1) == PANN_MIN ? c <= bound[q] : c >= bound[q];
                         }
                     cr_assert_eq(nh, expected, "%s kind %d mode %d nq %zu", names[k], kind, mode, nq);
                     for (size_t h = 0; h < nh; h++) {
