@@ -315,6 +315,72 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
     }
 }
 
+/* With a budget of leaves, depth first spends it all in the first subtree
+ * it enters.  Best first spends it on the leaves nearest the group: a
+ * min-heap of nodes keyed by their distance to the queries' centroid (the
+ * box bound is 0 for every node overlapping the group's box, no order at
+ * all), pruned by the box bound as depth first is.  The search is proven
+ * when the heap runs out before the budget does. */
+typedef struct heap_entry {
+    float key;
+    uint32_t node;
+} heap_entry;
+
+static void heap_push(heap_entry *heap, size_t *size, float key, uint32_t node)
+{
+    size_t i = (*size)++;
+    while (i > 0 && heap[(i - 1) / 2].key > key) {
+        heap[i] = heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    heap[i] = (heap_entry){ key, node };
+}
+
+static heap_entry heap_pop(heap_entry *heap, size_t *size)
+{
+    heap_entry top = heap[0], last = heap[--*size];
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= *size)
+            break;
+        if (child + 1 < *size && heap[child + 1].key < heap[child].key)
+            child++;
+        if (heap[child].key >= last.key)
+            break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    if (*size)
+        heap[i] = last;
+    return top;
+}
+
+static void visit_best_first(const tree_ctx *x, group *g, const float *centre,
+                             heap_entry *heap, pann_hit *vals)
+{
+    const kd_index *ix = x->ix;
+    size_t size = 0;
+    heap_push(heap, &size, node_bound(x, centre, centre, 0), 0);
+    while (size > 0) {
+        uint32_t id = heap_pop(heap, &size).node;
+        if (hopeless(x, node_bound(x, g->lo, g->hi, id), g->worst))
+            continue;
+        const kd_node *node = &ix->nodes[id];
+        if (node->leaf < 0) {
+            heap_push(heap, &size, node_bound(x, centre, centre, node->left), (uint32_t)node->left);
+            heap_push(heap, &size, node_bound(x, centre, centre, node->right),
+                      (uint32_t)node->right);
+        } else if (g->leaves_left == 0) {
+            g->cut = true;
+            return;
+        } else {
+            scan_leaf(x, g, id, vals);
+            g->leaves_left--;
+        }
+    }
+}
+
 static float coordinate_scale(const pann_matrix *a, const pann_matrix *b)
 {
     float top = 0.0f;
@@ -350,7 +416,7 @@ static uint32_t *queries_by_leaf(const kd_index *ix, const pann_matrix *S)
 }
 
 static bool search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
-                         uint64_t *evaluations)
+                         heap_entry *heap, uint64_t *evaluations)
 {
     group g = { .nq = nq, .leaves_left = x->max_leaves ? x->max_leaves : SIZE_MAX };
     size_t d = x->ix->d;
@@ -368,8 +434,14 @@ static bool search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
         }
     }
     g.worst = group_worst(x, &g);
-    float root = node_bound(x, g.lo, g.hi, 0);
-    visit(x, &g, 0, root, vals);
+    if (heap) {
+        float centre[64] = { 0 };
+        for (size_t j = 0; j < d; j++)
+            centre[j] = 0.5f * (g.lo[j] + g.hi[j]);
+        visit_best_first(x, &g, centre, heap, vals);
+    } else {
+        visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
+    }
     *evaluations += g.evaluations;
     return !g.cut;
 }
@@ -405,12 +477,19 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
 #pragma omp parallel num_threads(pann_threads(o->threads)) reduction(+:total)
     {
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
+        /* best first for a budget in nearest mode (every node at most once) */
+        bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
+        heap_entry *heap = best_first ? malloc(ix.nnodes * sizeof *heap) : NULL;
+        if (best_first && !heap) {
+            free(vals);
+            vals = NULL;
+        }
 #pragma omp for schedule(dynamic, 8)
         for (size_t gi = 0; gi < ngroups; gi++) {
             size_t first = gi * PANN_QBATCH;
             size_t nq = S->n - first < PANN_QBATCH ? S->n - first : PANN_QBATCH;
             if (vals) {
-                bool complete = search_group(&x, order + first, nq, vals, &total);
+                bool complete = search_group(&x, order + first, nq, vals, heap, &total);
                 for (size_t q = 0; proven && q < nq; q++)
                     proven[order[first + q]] = complete;
             }
@@ -421,6 +500,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
             out_of_memory = 1;
         }
         free(vals);
+        free(heap);
     }
     free(order);
     kd_free(&ix);
