@@ -104,7 +104,7 @@ awk '/G element-distances per CPU-second/ { for (i = 1; i <= NF; i++) if ($i == 
 echo "== W1: $(n_of w1-S) x $(n_of w1-T), d = 10, L1, 1-NN"
 $py "$here/bench/peers.py" prepare W1 "$tmp"; shape W1 w1-S w1-T 1
 run_pann W1 "--exact" w1-exact pann-match -q --exact "$tmp/w1-S.csv" "$tmp/w1-T.csv"
-for l in 1 2 4 8 16 32 64; do
+for l in 1 4 16 32 64 96 128; do
     run_pann W1 "tree --leaves=$l" w1-tree$l pann-match -q --estimate=0 --strategy=tree --leaves=$l "$tmp/w1-S.csv" "$tmp/w1-T.csv"
 done
 run_pann W1 "uniform (50/row)" w1-uniform pann-match -q --estimate=0 "$tmp/w1-S.csv" "$tmp/w1-T.csv"
