@@ -64,7 +64,9 @@ typedef struct pann_table {
                                           terminator included */
     size_t *row_line;                  /* line number where each row starts */
     char *cells;                       /* unescaped fields, NUL-terminated */
-    size_t *cell_off;                  /* nrows*ncols offsets into cells */
+    size_t *row_cells;                 /* where each row's fields start in cells */
+    uint32_t *cell_off;                /* nrows*ncols offsets from the row's
+                                          start (4 bytes a cell, not 8) */
 } pann_table;
 
 /* Read path ("-" = stdin).  Errors: unreadable file, empty input, ragged rows,
@@ -79,7 +81,7 @@ int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
 void pann_table_free(pann_table *t);
 static inline const char *pann_cell(const pann_table *t, size_t row, size_t col)
 {
-    return t->cells + t->cell_off[row * t->ncols + col];
+    return t->cells + t->row_cells[row] + t->cell_off[row * t->ncols + col];
 }
 /* Write row (or the header when row == SIZE_MAX) verbatim; a row whose text
  * lacks a terminator gets "\n".  Returns 0 or -1 on a write error. */

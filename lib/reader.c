@@ -128,6 +128,7 @@ typedef struct reader {
     size_t extra_line;        /* line of the first field past ncols */
     bool have_ncols;
     size_t ncells, cells_len; /* used parts of cell_off and cells */
+    size_t row_base;          /* cells_len where the current record began */
     size_t cap_off, cap_cells, cap_rows;
 } reader;
 
@@ -141,6 +142,14 @@ static void oom(reader *r)
 static void store_field(reader *r, const char *s, size_t len)
 {
     pann_table *t = r->t;
+    if (r->nfields == 0)
+        r->row_base = r->cells_len;
+    if (r->cells_len - r->row_base > UINT32_MAX - len - 1) {
+        if (!r->status)
+            r->status = pann_fail(r->err, PANN_EINPUT, "%s:%zu: a row of over 4 GB",
+                                  t->display, r->rec_line);
+        return;
+    }
     if (grow(&t->cells, &r->cap_cells, r->cells_len + len + 1, 1) != 0 ||
         grow(&t->cell_off, &r->cap_off, r->ncells + 1, sizeof *t->cell_off) != 0) {
         oom(r);
@@ -149,7 +158,7 @@ static void store_field(reader *r, const char *s, size_t len)
     if (len)
         memcpy(t->cells + r->cells_len, s, len);
     t->cells[r->cells_len + len] = '\0';
-    t->cell_off[r->ncells++] = r->cells_len;
+    t->cell_off[r->ncells++] = (uint32_t)(r->cells_len - r->row_base);
     r->cells_len += len + 1;
 }
 
@@ -210,13 +219,17 @@ static int add_row(reader *r)
         size_t *line = realloc(t->row_line, cap * sizeof *line);
         if (line)
             t->row_line = line;
-        if (!start || !end || !line)
+        size_t *cells = realloc(t->row_cells, cap * sizeof *cells);
+        if (cells)
+            t->row_cells = cells;
+        if (!start || !end || !line || !cells)
             return -1;
         r->cap_rows = cap;
     }
     t->row_start[t->nrows] = r->rec_start;
     t->row_end[t->nrows] = r->line_end;
     t->row_line[t->nrows] = r->rec_line;
+    t->row_cells[t->nrows] = r->row_base;
     t->nrows++;
     return 0;
 }
@@ -406,6 +419,7 @@ void pann_table_free(pann_table *t)
     free(t->row_line);
     free(t->cells);
     free(t->cell_off);
+    free(t->row_cells);
     memset(t, 0, sizeof *t);
 }
 
