@@ -469,3 +469,114 @@ Test(cosine, rows_have_unit_norm)
     }
     fixture_free(&f);
 }
+
+/* ---- wide tables: columns are parsed in groups ------------------------- */
+
+/* A table of ncols columns c0, c1, ...: cell(i, j, buf) writes row i's cell
+ * of column j.  The caller frees the text. */
+static char *wide_table(size_t nrows, size_t ncols,
+                        void (*cell)(size_t i, size_t j, char *buf))
+{
+    size_t cap = (nrows + 1) * ncols * 24 + 1, len = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    for (size_t j = 0; j < ncols; j++)
+        len += (size_t)snprintf(text + len, cap - len, "%sc%zu", j ? "," : "", j);
+    for (size_t i = 0; i < nrows; i++) {
+        text[len++] = '\n';
+        for (size_t j = 0; j < ncols; j++) {
+            char buf[24];
+            cell(i, j, buf);
+            len += (size_t)snprintf(text + len, cap - len, "%s%s", j ? "," : "", buf);
+        }
+    }
+    text[len++] = '\n';
+    text[len] = '\0';
+    return text;
+}
+
+/* Every 10th column text (codes in order of first appearance: row i gets
+ * i % 3), the others numbers, some padded with blanks. */
+static void mixed_cell(size_t i, size_t j, char *buf)
+{
+    if (j % 10 == 7)
+        snprintf(buf, 24, "k%zu", (i + j) % 3);
+    else
+        snprintf(buf, 24, i % 5 == 1 ? " %zu.5 " : "%zu.5", i * 100 + j);
+}
+
+/* 9000 rows (parsed in parallel) by 70 columns (groups cut at 32 and 64). */
+Test(groups, wide_table_encodes_every_cell)
+{
+    enum { ROWS = 9000, COLS = 70 };
+    char *text = wide_table(ROWS, COLS, mixed_cell);
+    fixture f = { 0 };
+    pann_encode_opts o;
+    pann_encode_opts_init(&o);
+    encode_ok(&f, text, NULL, &o);
+    cr_assert_eq(f.schema.d, COLS);
+    for (size_t j = 0; j < COLS; j++)
+        cr_assert_eq(f.schema.kind[j], j % 10 == 7 ? PANN_CATEGORICAL : PANN_NUMERIC,
+                     "column %zu", j);
+    for (size_t i = 0; i < ROWS; i++)
+        for (size_t j = 0; j < COLS; j++) {
+            float want = j % 10 == 7 ? (float)(i % 3) : (float)((double)(i * 100 + j) + 0.5);
+            cr_assert_eq(at(&f.m[0], i, j), want, "row %zu col %zu", i, j);
+        }
+    fixture_free(&f);
+    free(text);
+}
+
+/* Missing cells in different groups drop their rows, and the rows kept keep
+ * every column. */
+static void sparse_missing_cell(size_t i, size_t j, char *buf)
+{
+    if ((i == 3 && j == 5) || (i == 7 && j == 50) || (i == 8 && j == 69))
+        snprintf(buf, 24, "%s", i == 7 ? "NA" : " ");
+    else
+        snprintf(buf, 24, "%zu", i * 100 + j);
+}
+
+Test(groups, drop_across_groups)
+{
+    char *text = wide_table(10, 70, sparse_missing_cell);
+    fixture f = { 0 };
+    pann_encode_opts o;
+    pann_encode_opts_init(&o);
+    o.missing = PANN_MISSING_DROP;
+    encode_ok(&f, text, NULL, &o);
+    cr_assert_eq(f.dropped, 3);
+    const size_t kept[] = { 0, 1, 2, 4, 5, 6, 9 };
+    cr_assert_eq(f.m[0].n, 7);
+    for (size_t k = 0; k < 7; k++) {
+        cr_assert_eq(f.m[0].row_id[k], kept[k]);
+        for (size_t j = 0; j < 70; j++)
+            cr_assert_eq(at(&f.m[0], k, j), (float)(kept[k] * 100 + j));
+    }
+    fixture_free(&f);
+    free(text);
+}
+
+/* Errors come column by column, as when columns were encoded one at a time:
+ * field 34's range error (line 6) before field 35's text (line 3). */
+static void late_errors_cell(size_t i, size_t j, char *buf)
+{
+    if (j == 34 && i == 1)
+        snprintf(buf, 24, "abc");
+    else if (j == 33 && i == 4)
+        snprintf(buf, 24, "1e300");
+    else
+        snprintf(buf, 24, "%zu", i + j);
+}
+
+Test(groups, first_error_by_column)
+{
+    char *text = wide_table(6, 40, late_errors_cell);
+    fixture f = { 0 };
+    pann_encode_opts o;
+    pann_encode_opts_init(&o);
+    encode_fails(&f, text, NULL, &o, 0, "%s:6:34: value '1e300' is out of range once "
+                 "scaled and encoded in single precision (column 'c33')");
+    fixture_free(&f);
+    free(text);
+}
