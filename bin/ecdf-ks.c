@@ -161,7 +161,7 @@ static void read_node_file(const cli *c, const char *path, const cli_data *data,
            *in_file = malloc(k * sizeof *in_file);
     if (!in_real || !in_file)
         cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory" });
-    if (pann_table_read(&t, path, &c->read, &err) ||
+    if (pann_tables_read(&t, &path, 1, &c->read, c->threads, &err) ||
         pann_columns_parse(&data->tables[0], c->encode.columns, &chosen, &nchosen, &err))
         cli_die(c, &err);
     for (size_t i = 0; i < k; i++)

@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 
     pann_error err = {0};
     pann_table t;
-    if (pann_table_read(&t, argv[optind], &c.read, &err) != 0)
+    if (pann_tables_read(&t, (const char *const *)&argv[optind], 1, &c.read, c.threads,
+                         &err) != 0)
         cli_die(&c, &err);
     size_t *cols, d;
     if (pann_columns_parse(&t, c.encode.columns, &cols, &d, &err) != 0)

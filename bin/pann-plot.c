@@ -142,7 +142,7 @@ static void expect_files(const cli *c, const char *kind, int nfiles, int min, in
 static void read_table(const cli *c, const char *path, pann_table *t)
 {
     pann_error err = {0};
-    if (pann_table_read(t, path, &c->read, &err) != 0)
+    if (pann_tables_read(t, &path, 1, &c->read, c->threads, &err) != 0)
         cli_die(c, &err);
 }
 

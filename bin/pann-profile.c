@@ -108,7 +108,8 @@ int main(int argc, char **argv)
     if (nstdin > 1)
         cli_usage_error(&c, "standard input ('-') can be read only once");
     for (size_t i = 0; i < n; i++) {
-        if (pann_table_read(&tables[i], argv[optind + i], &c.read, &err) != 0)
+        if (pann_tables_read(&tables[i], (const char *const *)&argv[optind + i], 1, &c.read,
+                             c.threads, &err) != 0)
             cli_die(&c, &err);
         views[i] = &tables[i];
     }

@@ -73,9 +73,11 @@ typedef struct pann_table {
  * malformed quoting, NUL bytes; each located as FILE:LINE:FIELD. */
 int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
                     pann_error *err);
-/* Several files at once, one thread each (up to threads, as
- * pann_threads()).  On failure the error is the first failing file's, in
- * the order given, whatever the threads did, and no table is left. */
+/* Several files, in order, each parsed by up to threads threads (as
+ * pann_threads(); a file without quote characters is split at line starts
+ * and parsed in parallel, with the same result as a serial parse).  On
+ * failure the error is the first failing file's and no table is left.
+ * pann_table_read uses every core. */
 int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
                      const pann_read_opts *o, int threads, pann_error *err);
 void pann_table_free(pann_table *t);

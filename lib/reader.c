@@ -130,6 +130,7 @@ typedef struct reader {
     size_t ncells, cells_len; /* used parts of cell_off and cells */
     size_t row_base;          /* cells_len where the current record began */
     size_t cap_off, cap_cells, cap_rows;
+    bool fixed_cells;         /* cells is a slice of a shared arena: never grow */
 } reader;
 
 static void oom(reader *r)
@@ -148,6 +149,12 @@ static void store_field(reader *r, const char *s, size_t len)
         if (!r->status)
             r->status = pann_fail(r->err, PANN_EINPUT, "%s:%zu: a row of over 4 GB",
                                   t->display, r->rec_line);
+        return;
+    }
+    if (r->fixed_cells && r->cells_len + len + 1 > r->cap_cells) {
+        if (!r->status)   /* the slice is sized so that this cannot happen */
+            r->status = pann_fail(r->err, PANN_ESYSTEM, "%s: internal error: cell arena full",
+                                  t->display);
         return;
     }
     if (grow(&t->cells, &r->cap_cells, r->cells_len + len + 1, 1) != 0 ||
@@ -304,32 +311,50 @@ static void feed_line(reader *r, struct csv_parser *p, const char *s, size_t len
                               r->t->display, r->line, r->nfields + 1);
 }
 
-static int parse_text(reader *r, struct csv_parser *p)
+/* Feed text[begin, end) line by line, the first line being number line0 + 1. */
+static int parse_range(reader *r, struct csv_parser *p, const char *text, size_t begin,
+                       size_t end, size_t line0)
 {
-    pann_table *t = r->t;
-    size_t pos = 0;
-    r->line = 0;
-    while (pos < t->text_len && !r->status) {
-        const char *lf = memchr(t->text + pos, '\n', t->text_len - pos);
-        size_t end = lf ? (size_t)(lf - t->text) + 1 : t->text_len;
+    size_t pos = begin;
+    r->line = line0;
+    while (pos < end && !r->status) {
+        const char *lf = memchr(text + pos, '\n', end - pos);
+        size_t stop = lf ? (size_t)(lf - text) + 1 : end;
         r->line++;
         r->line_start = pos;
-        r->line_end = end;
-        feed_line(r, p, t->text + pos, end - pos);
-        pos = end;
+        r->line_end = stop;
+        feed_line(r, p, text + pos, stop - pos);
+        pos = stop;
     }
     if (!r->status && csv_fini(p, on_field, on_record, r) != 0)
         parser_error(r, p, "unterminated quoted field");
-    if (!r->status && !r->have_ncols)
-        r->status = pann_fail(r->err, PANN_EINPUT, "%s:1:1: empty input",
-                              t->display);
     return r->status;
 }
 
-static int parse_table(pann_table *t, const pann_read_opts *o, pann_error *err)
+static int parser_init(struct csv_parser *p, const pann_read_opts *o, reader *r)
 {
-    reader r = { .t = t, .err = err, .header = o->header };
-    r.blank = o->delim == '\t' ? blank_tsv : o->delim == ' ' ? blank_ssv : blank_csv;
+    if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return -1;
+    csv_set_delim(p, (unsigned char)o->delim);
+    /* libcsv grows a field's buffer by blk_size bytes (128 by default): a
+     * 10 MB field meant 80,000 reallocs, quadratic where realloc copies
+     * (under ASan it took minutes).  Growing by 1 MiB keeps it linear. */
+    csv_set_blk_size(p, 1 << 20);
+    csv_set_space_func(p, r->blank);
+    csv_set_term_func(p, is_lf);
+    return 0;
+}
+
+static void reader_init(reader *r, pann_table *t, const pann_read_opts *o, pann_error *err)
+{
+    *r = (reader){ .t = t, .err = err, .header = o->header };
+    r->blank = o->delim == '\t' ? blank_tsv : o->delim == ' ' ? blank_ssv : blank_csv;
+}
+
+static int parse_serial(pann_table *t, const pann_read_opts *o, pann_error *err)
+{
+    reader r;
+    reader_init(&r, t, o, err);
     /* Unescaping never lengthens a field and every field but the last one
      * gives up a delimiter or terminator for its NUL: the arena fits in
      * text_len + 1, so it is allocated once. */
@@ -337,22 +362,206 @@ static int parse_table(pann_table *t, const pann_read_opts *o, pann_error *err)
     if (!(t->cells = malloc(r.cap_cells)))
         return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
     struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+    if (parser_init(&p, o, &r) != 0)
         return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
-    csv_set_delim(&p, (unsigned char)o->delim);
-    /* libcsv grows a field's buffer by blk_size bytes (128 by default): a
-     * 10 MB field meant 80,000 reallocs, quadratic where realloc copies
-     * (under ASan it took minutes).  Growing by 1 MiB keeps it linear. */
-    csv_set_blk_size(&p, 1 << 20);
-    csv_set_space_func(&p, r.blank);
-    csv_set_term_func(&p, is_lf);
-    int rc = parse_text(&r, &p);
+    int rc = parse_range(&r, &p, t->text, 0, t->text_len, 0);
     csv_free(&p);
+    if (!rc && !r.have_ncols)
+        rc = pann_fail(err, PANN_EINPUT, "%s:1:1: empty input", t->display);
     return rc;
 }
 
-int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
-                    pann_error *err)
+/* ---- parsing in parallel ------------------------------------------------ */
+
+/* Without a quote anywhere in the text every LF ends a record, so the text
+ * splits at line starts into chunks that parse independently, each into its
+ * own slice of the cell arena, joined in order afterwards: the rows, cells,
+ * line numbers and first error are those of the serial parse.  A text with
+ * quotes, or too small to be worth it, is parsed serially. */
+enum { PARSE_SERIAL = -1 };  /* not an error (those are > 0): parse serially */
+#define PARALLEL_MIN_BYTES ((size_t)1 << 20)
+
+typedef struct text_chunk {
+    pann_table part;          /* the chunk's rows; text borrowed, cells a slice */
+    pann_error err;
+    size_t begin, end;        /* its span of the text, whole lines */
+    size_t line0;             /* lines before it */
+    size_t slice;             /* its slice's offset in the arena */
+    int rc;
+} text_chunk;
+
+static size_t count_lines(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = s, *e = s + len; p < e && (p = memchr(p, '\n', (size_t)(e - p))); p++)
+        n++;
+    return n;
+}
+
+/* Fields of the first non-blank line if it ends before limit, else 0. */
+static size_t first_record_fields(const reader *r, const char *text, size_t limit, char delim)
+{
+    for (size_t pos = 0; pos < limit;) {
+        const char *lf = memchr(text + pos, '\n', limit - pos);
+        if (!lf)
+            return 0;
+        size_t stop = (size_t)(lf - text) + 1, n = 1;
+        if (!blank_line(r, text + pos, stop - pos)) {
+            for (size_t i = pos; i < stop; i++)
+                n += text[i] == delim;
+            return n;
+        }
+        pos = stop;
+    }
+    return 0;
+}
+
+/* Chunks of about equal size, each ending after an LF (the last at the end). */
+static size_t split_chunks(const pann_table *t, text_chunk *c, size_t nchunks)
+{
+    size_t pos = 0, k = 0, len = t->text_len;
+    for (; k < nchunks && pos < len; k++) {
+        size_t target = len / nchunks * (k + 1);
+        const char *lf = target < len && target >= pos
+                         ? memchr(t->text + target, '\n', len - target) : NULL;
+        size_t stop = k + 1 == nchunks || !lf ? len : (size_t)(lf - t->text) + 1;
+        c[k].begin = pos;
+        c[k].end = stop;
+        c[k].slice = pos + k;   /* a chunk's cells fit in its length + 1 */
+        pos = stop;
+    }
+    return k;
+}
+
+static void parse_chunk(text_chunk *c, const pann_table *t, const pann_read_opts *o, char *arena,
+                        size_t ncols, bool first)
+{
+    reader r;
+    reader_init(&r, &c->part, o, &c->err);
+    c->part.display = t->display;
+    c->part.cells = arena + c->slice;
+    r.cap_cells = c->end - c->begin + 1;
+    r.fixed_cells = true;
+    if (!first) {
+        r.header = false;
+        r.have_ncols = true;
+        c->part.ncols = ncols;
+    }
+    struct csv_parser p;
+    if (parser_init(&p, o, &r) != 0) {
+        c->rc = pann_fail(&c->err, PANN_ESYSTEM, "%s: out of memory", t->display);
+        return;
+    }
+    c->rc = parse_range(&r, &p, t->text, c->begin, c->end, c->line0);
+    csv_free(&p);
+}
+
+static void free_part(pann_table *part)
+{
+    if (part->colnames)
+        for (size_t j = 0; j < part->ncols; j++)
+            free(part->colnames[j]);
+    free(part->colnames);
+    free(part->row_start);
+    free(part->row_end);
+    free(part->row_line);
+    free(part->row_cells);
+    free(part->cell_off);
+}
+
+static int join_chunks(pann_table *t, text_chunk *c, size_t nchunks, char *arena)
+{
+    size_t nrows = 0, ncols = c[0].part.ncols, at = 0;
+    for (size_t k = 0; k < nchunks; k++)
+        nrows += c[k].part.nrows;
+    size_t rows = nrows ? nrows : 1;
+    t->row_start = malloc(rows * sizeof *t->row_start);
+    t->row_end = malloc(rows * sizeof *t->row_end);
+    t->row_line = malloc(rows * sizeof *t->row_line);
+    t->row_cells = malloc(rows * sizeof *t->row_cells);
+    t->cell_off = malloc((rows * ncols > 0 ? rows * ncols : 1) * sizeof *t->cell_off);
+    if (!t->row_start || !t->row_end || !t->row_line || !t->row_cells || !t->cell_off)
+        return -1;
+    for (size_t k = 0; k < nchunks; k++) {
+        const pann_table *part = &c[k].part;
+        if (!part->nrows)
+            continue;
+        memcpy(t->row_start + at, part->row_start, part->nrows * sizeof *t->row_start);
+        memcpy(t->row_end + at, part->row_end, part->nrows * sizeof *t->row_end);
+        memcpy(t->row_line + at, part->row_line, part->nrows * sizeof *t->row_line);
+        for (size_t i = 0; i < part->nrows; i++)
+            t->row_cells[at + i] = part->row_cells[i] + c[k].slice;
+        memcpy(t->cell_off + at * ncols, part->cell_off,
+               part->nrows * ncols * sizeof *t->cell_off);
+        at += part->nrows;
+    }
+    t->nrows = nrows;
+    t->ncols = ncols;
+    t->colnames = c[0].part.colnames;
+    c[0].part.colnames = NULL;
+    t->header_start = c[0].part.header_start;
+    t->header_end = c[0].part.header_end;
+    t->cells = arena;
+    return 0;
+}
+
+static int parse_parallel(pann_table *t, const pann_read_opts *o, int threads, pann_error *err)
+{
+    int nth = pann_threads(threads);
+    size_t len = t->text_len, want = len / PARALLEL_MIN_BYTES;
+    if (nth < 2 || want < 2 || memchr(t->text, '"', len))
+        return PARSE_SERIAL;
+    want = want < 4 * (size_t)nth ? want : 4 * (size_t)nth;   /* for balance */
+    text_chunk *c = calloc(want, sizeof *c);
+    char *arena = malloc(len + want);
+    if (!c || !arena) {
+        free(c);
+        free(arena);
+        return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
+    }
+    size_t nchunks = split_chunks(t, c, want);
+    reader probe;
+    reader_init(&probe, t, o, err);
+    size_t ncols = first_record_fields(&probe, t->text, c[0].end, o->delim);
+    int rc = nchunks < 2 || ncols == 0 ? PARSE_SERIAL : 0;
+    if (!rc) {
+#pragma omp parallel for schedule(static) num_threads(nth)
+        for (size_t k = 0; k < nchunks; k++)
+            c[k].line0 = count_lines(t->text + c[k].begin, c[k].end - c[k].begin);
+        for (size_t k = 0, lines = 0; k < nchunks; k++) {
+            size_t here = c[k].line0;
+            c[k].line0 = lines;
+            lines += here;
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+        for (size_t k = 0; k < nchunks; k++)
+            parse_chunk(&c[k], t, o, arena, ncols, k == 0);
+        for (size_t k = 0; k < nchunks && !rc; k++)
+            if (c[k].rc) {
+                rc = c[k].rc;
+                *err = c[k].err;
+            }
+        if (!rc && c[0].part.ncols != ncols)
+            rc = PARSE_SERIAL;   /* cannot happen without quotes; be safe */
+        if (!rc && join_chunks(t, c, nchunks, arena) != 0)
+            rc = pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
+    }
+    for (size_t k = 0; k < nchunks; k++)
+        free_part(&c[k].part);
+    if (rc)
+        free(arena);
+    free(c);
+    return rc;
+}
+
+static int parse_table(pann_table *t, const pann_read_opts *o, int threads, pann_error *err)
+{
+    int rc = parse_parallel(t, o, threads, err);
+    return rc == PARSE_SERIAL ? parse_serial(t, o, err) : rc;
+}
+
+static int read_table(pann_table *t, const char *path, const pann_read_opts *o,
+                      int threads, pann_error *err)
 {
     pann_read_opts defaults;
     if (!o) {
@@ -368,39 +577,31 @@ int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
     }
     int rc = slurp(t, err);
     if (rc == 0)
-        rc = parse_table(t, o, err);
+        rc = parse_table(t, o, threads, err);
     if (rc != 0)
         pann_table_free(t);
     return rc;
 }
 
+int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
+                    pann_error *err)
+{
+    return read_table(t, path, o, 0, err);
+}
+
 int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
                      const pann_read_opts *o, int threads, pann_error *err)
 {
-    pann_error *errs = calloc(n ? n : 1, sizeof *errs);
-    int *rcs = calloc(n ? n : 1, sizeof *rcs);
-    if (!errs || !rcs) {
-        free(errs);
-        free(rcs);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory");
-    }
-    int rc = 0, nth = pann_threads(threads);
-    nth = (size_t)nth > n ? (int)n : nth;
-    (void)nth;               /* unused without OpenMP */
-#pragma omp parallel for schedule(static, 1) num_threads(nth) if (nth > 1)
-    for (size_t i = 0; i < n; i++)
-        rcs[i] = pann_table_read(&tables[i], paths[i], o, &errs[i]);
-    for (size_t i = 0; i < n && !rc; i++)
-        if (rcs[i] != 0) {
-            rc = rcs[i];
-            *err = errs[i];
-            for (size_t k = 0; k < n; k++)
-                if (rcs[k] == 0)
-                    pann_table_free(&tables[k]);
+    /* one after the other, each parsed by all the threads (parse_parallel) */
+    for (size_t i = 0; i < n; i++) {
+        int rc = read_table(&tables[i], paths[i], o, threads, err);
+        if (rc != 0) {
+            for (size_t k = 0; k < i; k++)
+                pann_table_free(&tables[k]);
+            return rc;
         }
-    free(errs);
-    free(rcs);
-    return rc;
+    }
+    return 0;
 }
 
 void pann_table_free(pann_table *t)

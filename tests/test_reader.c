@@ -299,6 +299,115 @@ Test(reader, large_field_and_many_rows)
 
 #define EXPECT_ERROR(text, status, msg) expect_error(text, sizeof(text) - 1, status, msg)
 
+/* ---- parallel parsing: a file without quotes is split at line starts --- */
+
+/* A text of several MB: header or not, blank lines, CRLF lines, padded
+ * fields, a last line with or without its terminator; bad (if not NULL)
+ * replaces line bad_line (1-based). */
+static char *big_text(bool header, bool final_lf, size_t bad_line, const char *bad,
+                      size_t *len)
+{
+    size_t cap = 8u << 20, used = 0, line = 0;
+    char *text = malloc(cap);
+    cr_assert(text);
+    if (header) {
+        used += (size_t)snprintf(text + used, cap - used, "a,b,c\n");
+        line++;
+    }
+    for (size_t i = 0; used < cap - 200 && i < 300000; i++) {
+        line++;
+        if (line == bad_line)
+            used += (size_t)snprintf(text + used, cap - used, "%s\n", bad);
+        else if (i % 997 == 5)
+            used += (size_t)snprintf(text + used, cap - used, "\n");
+        else if (i % 13 == 0)
+            used += (size_t)snprintf(text + used, cap - used, " %zu , x%zu,%.3f\r\n", i, i % 7,
+                                     i * 0.25);
+        else
+            used += (size_t)snprintf(text + used, cap - used, "%zu,y%zu,%zu.5\n", i, i % 5, i);
+    }
+    if (!final_lf && text[used - 1] == '\n')
+        used--;
+    text[used] = '\0';
+    *len = used;
+    return text;
+}
+
+static int read_threads(pann_table *t, const char *text, size_t len, bool header,
+                        int threads, pann_error *err)
+{
+    const char *path = write_temp(text, len);
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    o.header = header;
+    int rc = pann_tables_read(t, &path, 1, &o, threads, err);
+    unlink(path);
+    return rc;
+}
+
+static void expect_same_table(const pann_table *a, const pann_table *b)
+{
+    cr_assert_eq(a->nrows, b->nrows);
+    cr_assert_eq(a->ncols, b->ncols);
+    cr_assert_eq(a->header_start, b->header_start);
+    cr_assert_eq(a->header_end, b->header_end);
+    for (size_t j = 0; j < a->ncols; j++)
+        cr_assert_str_eq(a->colnames[j], b->colnames[j]);
+    for (size_t i = 0; i < a->nrows; i++) {
+        cr_assert_eq(a->row_start[i], b->row_start[i], "row %zu", i);
+        cr_assert_eq(a->row_end[i], b->row_end[i], "row %zu", i);
+        cr_assert_eq(a->row_line[i], b->row_line[i], "row %zu", i);
+        for (size_t j = 0; j < a->ncols; j++)
+            cr_assert_str_eq(pann_cell(a, i, j), pann_cell(b, i, j), "row %zu col %zu", i, j);
+    }
+}
+
+Test(reader_parallel, same_table_as_serial)
+{
+    for (int variant = 0; variant < 4; variant++) {
+        bool header = variant & 1, final_lf = variant & 2;
+        size_t len;
+        char *text = big_text(header, final_lf, 0, NULL, &len);
+        cr_assert_gt(len, 3u << 20, "the text must be large enough to be split");
+        pann_table serial, parallel;
+        pann_error err = { 0 };
+        cr_assert_eq(read_threads(&serial, text, len, header, 1, &err), 0, "%s", err.msg);
+        cr_assert_eq(read_threads(&parallel, text, len, header, 2, &err), 0, "%s", err.msg);
+        cr_assert_gt(serial.nrows, 100000);
+        expect_same_table(&serial, &parallel);
+        pann_table_free(&serial);
+        pann_table_free(&parallel);
+        free(text);
+    }
+}
+
+/* Errors late in the file: the parallel parse names the same line and field. */
+Test(reader_parallel, same_error_as_serial)
+{
+    const char *bad[] = { "1,2", "1,2,3,4", "1,2\0,3" };   /* the last has a NUL byte */
+    size_t bad_lines[] = { 140000, 3, 77777 };
+    for (size_t b = 0; b < 3; b++) {
+        size_t len;
+        char *text = big_text(true, true, bad_lines[b], "BAD", &len);
+        char *at = strstr(text, "BAD");   /* put the bad line in place */
+        cr_assert(at);
+        size_t blen = b == 2 ? 6 : strlen(bad[b]);
+        memmove(at + blen, at + 3, len - (size_t)(at + 3 - text) + 1);
+        len = len - 3 + blen;
+        memcpy(at, bad[b], blen);
+        pann_table t;
+        pann_error serial = { 0 }, parallel = { 0 };
+        cr_assert_eq(read_threads(&t, text, len, true, 1, &serial), PANN_EINPUT);
+        cr_assert_eq(read_threads(&t, text, len, true, 2, &parallel), PANN_EINPUT);
+        cr_assert(strchr(serial.msg, ':') && strchr(parallel.msg, ':'));
+        cr_assert_str_eq(strchr(serial.msg, ':'), strchr(parallel.msg, ':'));  /* past the path */
+        char want[64];
+        snprintf(want, sizeof want, ":%zu:", bad_lines[b]);
+        cr_assert(strstr(parallel.msg, want), "%s (want line %zu)", parallel.msg, bad_lines[b]);
+        free(text);
+    }
+}
+
 Test(reader_errors, empty_input)
 {
     EXPECT_ERROR("", 1, "1:1: empty input");
