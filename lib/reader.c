@@ -3,7 +3,8 @@
  * the fields, which go to one arena.  libcsv knows nothing of lines, so the
  * text is fed to it one line at a time: that is how every record gets its
  * line number and its raw span, and how every error gets its FILE:LINE:FIELD.
- */
+ * A large file without quote characters is parsed by several threads, in
+ * chunks of whole lines (parse_parallel). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
