@@ -370,3 +370,60 @@ void cli_output_commit(const cli *c, pann_output *out)
     if (pann_output_commit(out, &err) != 0)
         cli_die(c, &err);
 }
+
+enum { ITEMS_PER_BLOCK = 8192 };
+
+typedef struct text_block {
+    char *buf;
+    size_t len, cap;
+    bool out_of_memory;
+} text_block;
+
+static void format_block(text_block *b, size_t first, size_t end, cli_format_fn format,
+                         const void *ctx)
+{
+    b->len = 0;
+    for (size_t i = first; i < end && !b->out_of_memory; i++) {
+        if (b->cap - b->len < CLI_LINE_MAX + 1) {
+            size_t cap = b->cap ? 2 * b->cap : (size_t)1 << 16;
+            char *grown = realloc(b->buf, cap);
+            if (!grown) {
+                b->out_of_memory = true;
+                break;
+            }
+            b->buf = grown;
+            b->cap = cap;
+        }
+        int written = format(b->buf + b->len, b->cap - b->len, i, ctx);
+        if (written > 0)
+            b->len += (size_t)written < CLI_LINE_MAX ? (size_t)written : CLI_LINE_MAX;
+    }
+}
+
+void cli_write_items(const cli *c, FILE *fp, size_t n, cli_format_fn format, const void *ctx)
+{
+    int nth = pann_threads(c->threads);
+    size_t per_round = 2 * (size_t)nth;
+    text_block *blocks = calloc(per_round, sizeof *blocks);
+    bool out_of_memory = !blocks;
+    for (size_t first = 0; first < n && !out_of_memory; first += per_round * ITEMS_PER_BLOCK) {
+#pragma omp parallel for schedule(static, 1) num_threads(nth) if (n > ITEMS_PER_BLOCK)
+        for (size_t b = 0; b < per_round; b++) {
+            size_t lo = first + b * ITEMS_PER_BLOCK;
+            size_t hi = lo + ITEMS_PER_BLOCK < n ? lo + ITEMS_PER_BLOCK : n;
+            blocks[b].len = 0;
+            if (lo < n)
+                format_block(&blocks[b], lo, hi, format, ctx);
+        }
+        for (size_t b = 0; b < per_round && !out_of_memory; b++) {
+            out_of_memory = blocks[b].out_of_memory;
+            if (!out_of_memory && blocks[b].len)
+                fwrite(blocks[b].buf, 1, blocks[b].len, fp);
+        }
+    }
+    for (size_t b = 0; blocks && b < per_round; b++)
+        free(blocks[b].buf);
+    free(blocks);
+    if (out_of_memory)
+        cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory (formatting the output)" });
+}

@@ -143,20 +143,31 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
     check_combinations(c, ko, argc - optind);
 }
 
+typedef struct neighbour_rows {
+    const pann_matrix *S, *T;
+    const pann_knn_result *r;
+} neighbour_rows;
+
+/* Item q * k + j: query q's j-th neighbour (none: no line). */
+static int format_neighbour(char *buf, size_t size, size_t at, const void *ctx)
+{
+    const neighbour_rows *m = ctx;
+    const pann_knn_result *r = m->r;
+    size_t q = at / r->k, j = at % r->k;
+    if (r->nn[at] == PANN_NONE)
+        return 0;
+    return snprintf(buf, size, "%zu,%zu,%zu,%.7g,%d\n", m->S->row_id[q] + 1, j + 1,
+                    m->T->row_id[r->nn[at]] + 1, r->dist[at], r->proven[q]);
+}
+
 static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,
                              const pann_knn_result *r)
 {
     pann_output out;
     cli_output_open(c, &out);
     fputs("query,rank,neighbor,distance,proven\n", out.fp);
-    for (size_t q = 0; q < r->n; q++)
-        for (size_t j = 0; j < r->k; j++) {
-            size_t at = q * r->k + j;
-            if (r->nn[at] == PANN_NONE)
-                continue;
-            fprintf(out.fp, "%zu,%zu,%zu,%.7g,%d\n", S->row_id[q] + 1, j + 1,
-                    T->row_id[r->nn[at]] + 1, r->dist[at], r->proven[q]);
-        }
+    neighbour_rows rows = { S, T, r };
+    cli_write_items(c, out.fp, r->n * r->k, format_neighbour, &rows);
     cli_output_commit(c, &out);
 }
 

@@ -258,19 +258,29 @@ static int grouped_search(const cli *c, const match_opts *mo, const cli_data *da
     return rc;
 }
 
+typedef struct match_rows {
+    const pann_matrix *S, *T;
+    const pann_result *r;
+} match_rows;
+
+static int format_match(char *buf, size_t size, size_t k, const void *ctx)
+{
+    const match_rows *m = ctx;
+    const pann_result *r = m->r;
+    if (r->nn[k] == PANN_NONE)
+        return snprintf(buf, size, "%zu,,,%d\n", m->S->row_id[k] + 1, r->proven[k]);
+    return snprintf(buf, size, "%zu,%zu,%.7g,%d\n", m->S->row_id[k] + 1,
+                    m->T->row_id[r->nn[k]] + 1, r->dist[k], r->proven[k]);
+}
+
 static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,
                           const pann_matrix *T, const pann_result *r)
 {
     pann_output out;
     cli_output_open(c, &out);
     fputs("query,neighbor,distance,proven\n", out.fp);
-    for (size_t k = 0; k < r->n; k++) {
-        if (r->nn[k] == PANN_NONE)
-            fprintf(out.fp, "%zu,,,%d\n", S->row_id[k] + 1, r->proven[k]);
-        else
-            fprintf(out.fp, "%zu,%zu,%.7g,%d\n", S->row_id[k] + 1,
-                    T->row_id[r->nn[k]] + 1, r->dist[k], r->proven[k]);
-    }
+    match_rows rows = { S, T, r };
+    cli_write_items(c, out.fp, r->n, format_match, &rows);
     (void)data;
     cli_output_commit(c, &out);
 }
