@@ -453,6 +453,7 @@ int main(int argc, char **argv)
     cli c;
     knn_opts ko = {0};
     cli_init(&c, "pann-knn", "pann-knn -k K [OPTIONS] TRAIN [QUERY]", PANN_SCALE_NONE);
+    c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&ko.engine);
     ko.chunk_rows = 65536;
     parse_args(argc, argv, &c, &ko);

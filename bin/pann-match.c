@@ -384,6 +384,7 @@ int main(int argc, char **argv)
     cli c;
     match_opts mo = {0};
     cli_init(&c, "pann-match", "pann-match [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
+    c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&mo.engine);
     parse_args(argc, argv, &c, &mo);
 

@@ -682,6 +682,7 @@ int main(int argc, char **argv)
     cli c;
     plot_args a = { .width = 720, .height = 540, .fit_skip = 5 };
     cli_init(&c, "pann-plot", "pann-plot KIND [OPTIONS] FILE...", PANN_SCALE_NONE);
+    c.read.keep_text = false;   /* no row is written out verbatim */
     parse_args(argc, argv, &c, &a);
     int nfiles = argc - optind;
     char **files = argv + optind;

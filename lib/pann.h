@@ -44,6 +44,9 @@ int pann_fail(pann_error *err, int status, const char *fmt, ...)
 typedef struct pann_read_opts {
     char delim;          /* ',' by default; '\t' for TSV */
     bool header;         /* first line names the columns (default true) */
+    bool keep_text;      /* keep the text for pann_table_write_row (default
+                            true); false frees it once parsed, about half
+                            the table's memory */
 } pann_read_opts;
 
 void pann_read_opts_init(pann_read_opts *o);
@@ -86,7 +89,8 @@ static inline const char *pann_cell(const pann_table *t, size_t row, size_t col)
     return t->cells + t->row_cells[row] + t->cell_off[row * t->ncols + col];
 }
 /* Write row (or the header when row == SIZE_MAX) verbatim; a row whose text
- * lacks a terminator gets "\n".  Returns 0 or -1 on a write error. */
+ * lacks a terminator gets "\n".  Returns 0, or -1 on a write error or when
+ * the table was read without keep_text. */
 int pann_table_write_row(const pann_table *t, size_t row, FILE *out);
 
 /* Reading a table in chunks of rows, for inputs too large to hold: each

@@ -20,6 +20,7 @@ void pann_read_opts_init(pann_read_opts *o)
 {
     o->delim = ',';
     o->header = true;
+    o->keep_text = true;
 }
 
 /* ---- growing arrays ---------------------------------------------------- */
@@ -579,6 +580,13 @@ static int read_table(pann_table *t, const char *path, const pann_read_opts *o,
     int rc = slurp(t, err);
     if (rc == 0)
         rc = parse_table(t, o, threads, err);
+    if (rc == 0 && !o->keep_text) {   /* the spans point into the text */
+        free(t->text);
+        free(t->row_start);
+        free(t->row_end);
+        t->text = NULL;
+        t->row_start = t->row_end = NULL;
+    }
     if (rc != 0)
         pann_table_free(t);
     return rc;
@@ -628,6 +636,8 @@ void pann_table_free(pann_table *t)
 int pann_table_write_row(const pann_table *t, size_t row, FILE *out)
 {
     size_t start, end;
+    if (!t->text)
+        return -1;
     if (row == SIZE_MAX) {
         start = t->header_start;
         end = t->header_end;

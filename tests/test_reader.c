@@ -408,6 +408,27 @@ Test(reader_parallel, same_error_as_serial)
     }
 }
 
+/* Without keep_text the cells stay and the text goes: no verbatim rows. */
+Test(reader, without_text)
+{
+    pann_read_opts o;
+    pann_read_opts_init(&o);
+    o.keep_text = false;
+    const char *text = "a,b\n1, x \n2,y\n";
+    pann_table t;
+    pann_error err = { 0 };
+    cr_assert_eq(read_text_opts(&t, text, strlen(text), &o, &err), 0, "%s", err.msg);
+    cr_assert_null(t.text);
+    cr_assert_eq(t.nrows, 2);
+    cr_assert_str_eq(pann_cell(&t, 0, 1), "x");
+    cr_assert_str_eq(pann_cell(&t, 1, 0), "2");
+    cr_assert_eq(t.row_line[1], 3);
+    FILE *sink = fopen("/dev/null", "w");
+    cr_assert_eq(pann_table_write_row(&t, 0, sink), -1);
+    fclose(sink);
+    pann_table_free(&t);
+}
+
 Test(reader_errors, empty_input)
 {
     EXPECT_ERROR("", 1, "1:1: empty input");
