@@ -121,6 +121,7 @@ typedef struct reader {
     pann_error *err;
     bool header;              /* the first record is still to be the header */
     int (*blank)(unsigned char);
+    char delim;
     int status;               /* first error met inside a callback */
     size_t line, line_start, line_end;  /* the line being fed */
     bool in_record;
@@ -133,6 +134,7 @@ typedef struct reader {
     size_t row_base;          /* cells_len where the current record began */
     size_t cap_off, cap_cells, cap_rows;
     bool fixed_cells;         /* cells is a slice of a shared arena: never grow */
+    bool in_place;            /* cells is the text itself (split_line) */
 } reader;
 
 static void oom(reader *r)
@@ -191,7 +193,7 @@ static int take_header(reader *r)
     if (!t->colnames)
         return -1;
     for (size_t j = 0; j < t->ncols; j++)
-        if (!(t->colnames[j] = strdup(t->cells + t->cell_off[j])))
+        if (!(t->colnames[j] = strdup(t->cells + r->row_base + t->cell_off[j])))
             return -1;
     t->header_start = r->rec_start;
     t->header_end = r->line_end;
@@ -313,6 +315,70 @@ static void feed_line(reader *r, struct csv_parser *p, const char *s, size_t len
                               r->t->display, r->line, r->nfields + 1);
 }
 
+/* Without quotes and without keeping the text, a line is split where it
+ * lies: each field's trimmed end gets a NUL (over its delimiter, a blank or
+ * the line's end), and cells is the text itself, so no arena holds a second
+ * copy.  The fields, trimming and errors are libcsv's for such text: the
+ * tests compare the two paths. */
+static void store_in_place(reader *r, size_t start, size_t len)
+{
+    pann_table *t = r->t;
+    if (start - r->row_base > UINT32_MAX) {
+        if (!r->status)
+            r->status = pann_fail(r->err, PANN_EINPUT, "%s:%zu: a row of over 4 GB",
+                                  t->display, r->rec_line);
+        return;
+    }
+    if (grow(&t->cell_off, &r->cap_off, r->ncells + 1, sizeof *t->cell_off) != 0) {
+        oom(r);
+        return;
+    }
+    t->cell_off[r->ncells++] = (uint32_t)(start - r->row_base);
+    t->cells[start + len] = '\0';
+}
+
+static void split_line(reader *r, size_t begin, size_t end)
+{
+    char *text = r->t->cells;
+    const char delim = r->delim;
+    if (blank_line(r, text + begin, end - begin))
+        return;
+    const char *nul = memchr(text + begin, '\0', end - begin);
+    size_t stop = nul ? (size_t)(nul - text) : end > begin && text[end - 1] == '\n' ? end - 1 : end;
+    r->in_record = true;
+    r->rec_line = r->field_line = r->line;
+    r->rec_start = r->row_base = begin;
+    r->nfields = 0;
+    for (size_t pos = begin;;) {
+        const char *next = memchr(text + pos, delim, stop - pos);
+        size_t field_end = next ? (size_t)(next - text) : stop, a = pos, b = field_end;
+        if (nul && !next)
+            break;   /* the field the NUL is in never ends */
+        while (a < b && r->blank((unsigned char)text[a]))
+            a++;
+        while (b > a && r->blank((unsigned char)text[b - 1]))
+            b--;
+        if (r->status)
+            return;
+        if (!r->have_ncols || r->nfields < r->t->ncols)
+            store_in_place(r, a, b - a);
+        else if (r->nfields == r->t->ncols)
+            r->extra_line = r->field_line;
+        r->nfields++;
+        if (!next)
+            break;
+        pos = field_end + 1;
+    }
+    if (nul) {
+        if (!r->status)
+            r->status = pann_fail(r->err, PANN_EINPUT,
+                                  "%s:%zu:%zu: NUL byte in input (binary file?)",
+                                  r->t->display, r->line, r->nfields + 1);
+        return;
+    }
+    on_record(0, r);
+}
+
 /* Feed text[begin, end) line by line, the first line being number line0 + 1. */
 static int parse_range(reader *r, struct csv_parser *p, const char *text, size_t begin,
                        size_t end, size_t line0)
@@ -325,7 +391,10 @@ static int parse_range(reader *r, struct csv_parser *p, const char *text, size_t
         r->line++;
         r->line_start = pos;
         r->line_end = stop;
-        feed_line(r, p, text + pos, stop - pos);
+        if (r->in_place)
+            split_line(r, pos, stop);
+        else
+            feed_line(r, p, text + pos, stop - pos);
         pos = stop;
     }
     if (!r->status && csv_fini(p, on_field, on_record, r) != 0)
@@ -349,19 +418,27 @@ static int parser_init(struct csv_parser *p, const pann_read_opts *o, reader *r)
 
 static void reader_init(reader *r, pann_table *t, const pann_read_opts *o, pann_error *err)
 {
-    *r = (reader){ .t = t, .err = err, .header = o->header };
+    *r = (reader){ .t = t, .err = err, .header = o->header, .delim = o->delim };
     r->blank = o->delim == '\t' ? blank_tsv : o->delim == ' ' ? blank_ssv : blank_csv;
+}
+
+/* Split in place (split_line): the text is not kept and has no quotes. */
+static bool in_place_suits(const pann_table *t, const pann_read_opts *o)
+{
+    return !o->keep_text && !memchr(t->text, '"', t->text_len);
 }
 
 static int parse_serial(pann_table *t, const pann_read_opts *o, pann_error *err)
 {
     reader r;
     reader_init(&r, t, o, err);
+    r.in_place = in_place_suits(t, o);
     /* Unescaping never lengthens a field and every field but the last one
      * gives up a delimiter or terminator for its NUL: the arena fits in
      * text_len + 1, so it is allocated once. */
     r.cap_cells = t->text_len + 1;
-    if (!(t->cells = malloc(r.cap_cells)))
+    t->cells = r.in_place ? t->text : malloc(r.cap_cells);
+    if (!t->cells)
         return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
     struct csv_parser p;
     if (parser_init(&p, o, &r) != 0)
@@ -419,7 +496,7 @@ static size_t first_record_fields(const reader *r, const char *text, size_t limi
 }
 
 /* Chunks of about equal size, each ending after an LF (the last at the end). */
-static size_t split_chunks(const pann_table *t, text_chunk *c, size_t nchunks)
+static size_t split_chunks(const pann_table *t, text_chunk *c, size_t nchunks, bool in_place)
 {
     size_t pos = 0, k = 0, len = t->text_len;
     for (; k < nchunks && pos < len; k++) {
@@ -430,6 +507,8 @@ static size_t split_chunks(const pann_table *t, text_chunk *c, size_t nchunks)
         c[k].begin = pos;
         c[k].end = stop;
         c[k].slice = pos + k;   /* a chunk's cells fit in its length + 1 */
+        if (in_place)
+            c[k].slice = 0;       /* offsets into the text itself */
         pos = stop;
     }
     return k;
@@ -442,6 +521,7 @@ static void parse_chunk(text_chunk *c, const pann_table *t, const pann_read_opts
     reader_init(&r, &c->part, o, &c->err);
     c->part.display = t->display;
     c->part.cells = arena + c->slice;
+    r.in_place = arena == t->text;
     r.cap_cells = c->end - c->begin + 1;
     r.fixed_cells = true;
     if (!first) {
@@ -515,13 +595,15 @@ static int parse_parallel(pann_table *t, const pann_read_opts *o, int threads, p
         return PARSE_SERIAL;
     want = want < 4 * (size_t)nth ? want : 4 * (size_t)nth;   /* for balance */
     text_chunk *c = calloc(want, sizeof *c);
-    char *arena = malloc(len + want);
+    bool in_place = in_place_suits(t, o);
+    char *arena = in_place ? t->text : malloc(len + want);
     if (!c || !arena) {
         free(c);
-        free(arena);
+        if (!in_place)
+            free(arena);
         return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
     }
-    size_t nchunks = split_chunks(t, c, want);
+    size_t nchunks = split_chunks(t, c, want, in_place);
     reader probe;
     reader_init(&probe, t, o, err);
     size_t ncols = first_record_fields(&probe, t->text, c[0].end, o->delim);
@@ -550,7 +632,7 @@ static int parse_parallel(pann_table *t, const pann_read_opts *o, int threads, p
     }
     for (size_t k = 0; k < nchunks; k++)
         free_part(&c[k].part);
-    if (rc)
+    if (rc && !in_place)
         free(arena);
     free(c);
     return rc;
@@ -581,7 +663,8 @@ static int read_table(pann_table *t, const char *path, const pann_read_opts *o,
     if (rc == 0)
         rc = parse_table(t, o, threads, err);
     if (rc == 0 && !o->keep_text) {   /* the spans point into the text */
-        free(t->text);
+        if (t->cells != t->text)      /* else the text is the cells now */
+            free(t->text);
         free(t->row_start);
         free(t->row_end);
         t->text = NULL;
@@ -627,7 +710,8 @@ void pann_table_free(pann_table *t)
     free(t->row_start);
     free(t->row_end);
     free(t->row_line);
-    free(t->cells);
+    if (t->cells != t->text)   /* split in place: one buffer */
+        free(t->cells);
     free(t->cell_off);
     free(t->row_cells);
     memset(t, 0, sizeof *t);

@@ -408,6 +408,70 @@ Test(reader_parallel, same_error_as_serial)
     }
 }
 
+/* Without keep_text a quote-free text is split in place instead of by
+ * libcsv: the same cells, lines and errors, on small odd texts and big ones,
+ * serial and parallel. */
+static void expect_same_split(const char *text, size_t len, char delim, bool header, int threads)
+{
+    pann_read_opts with, without;
+    pann_read_opts_init(&with);
+    with.delim = delim;
+    with.header = header;
+    without = with;
+    without.keep_text = false;
+    const char *path = write_temp(text, len);
+    pann_table a, b;
+    pann_error ea = { 0 }, eb = { 0 };
+    int ra = pann_tables_read(&a, &path, 1, &with, threads, &ea);
+    int rb = pann_tables_read(&b, &path, 1, &without, threads, &eb);
+    unlink(path);
+    cr_assert_eq(ra, rb, "'%.40s': %s / %s", text, ea.msg, eb.msg);
+    if (ra) {
+        cr_assert_str_eq(strchr(ea.msg, ':'), strchr(eb.msg, ':'), "'%.40s'", text);
+        return;
+    }
+    cr_assert_eq(a.nrows, b.nrows, "'%.40s'", text);
+    cr_assert_eq(a.ncols, b.ncols, "'%.40s'", text);
+    for (size_t j = 0; j < a.ncols; j++)
+        cr_assert_str_eq(a.colnames[j], b.colnames[j]);
+    for (size_t i = 0; i < a.nrows; i++) {
+        cr_assert_eq(a.row_line[i], b.row_line[i]);
+        for (size_t j = 0; j < a.ncols; j++)
+            cr_assert_str_eq(pann_cell(&a, i, j), pann_cell(&b, i, j), "'%.40s' %zu %zu",
+                             text, i, j);
+    }
+    pann_table_free(&a);
+    pann_table_free(&b);
+}
+
+Test(reader, split_in_place_equals_libcsv)
+{
+#define TEXT(x) { x, sizeof x - 1 }   /* the length counts NUL bytes inside */
+    const struct { const char *s; size_t len; } odd[] = {
+        TEXT("a,b,c\n1,2,3\n"), TEXT(" a , b ,c\r\n 1 ,\t2\t, 3 \r\n"),
+        TEXT("a,b\n\n  \n1,2\n\r\n3,4"), TEXT("a,b,c\n,,\n1,,\n"), TEXT("a,b\n1,2,\n"),
+        TEXT("a,b\n1\n"), TEXT("a,b,c\n1,2,3,4,5\n"), TEXT("\n\n a,b\n1,2\n"), TEXT(""),
+        TEXT("\n \n"), TEXT("a\n1\n2\n"), TEXT("a,b\n1,2\n3,4\n5"), TEXT("a,b\n1,\0\n"),
+        TEXT("a,b\n1,2\n3\0,4\n"), TEXT("x;y\n1;2\n"),
+    };
+#undef TEXT
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++)
+        for (int header = 0; header < 2; header++) {
+            expect_same_split(odd[i].s, odd[i].len, ',', header, 1);
+            expect_same_split(odd[i].s, odd[i].len, ';', header, 1);
+        }
+    const char *tsv[] = { "a\tb\n1\t\n \t2 \n", "a b\n1  2\n\t3 4\n" };
+    expect_same_split(tsv[0], strlen(tsv[0]), '\t', true, 1);
+    expect_same_split(tsv[1], strlen(tsv[1]), ' ', true, 1);
+    for (int variant = 0; variant < 4; variant++) {
+        size_t len;
+        char *text = big_text(variant & 1, variant & 2, variant == 3 ? 200000 : 0, "1,2", &len);
+        expect_same_split(text, len, ',', variant & 1, 1);
+        expect_same_split(text, len, ',', variant & 1, 2);
+        free(text);
+    }
+}
+
 /* Without keep_text the cells stay and the text goes: no verbatim rows. */
 Test(reader, without_text)
 {
