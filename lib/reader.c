@@ -4,7 +4,9 @@
  * text is fed to it one line at a time: that is how every record gets its
  * line number and its raw span, and how every error gets its FILE:LINE:FIELD.
  * A large file without quote characters is parsed by several threads, in
- * chunks of whole lines (parse_parallel). */
+ * chunks of whole lines (parse_parallel); and when the caller will not
+ * write rows out (keep_text false), such a file is split in place, the
+ * text becoming the cells (split_line). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
