@@ -66,12 +66,12 @@ void pann_metric_free(pann_metric *m)
 }
 
 /* L2 and cosine accumulate with fused multiply-adds, as the SIMD kernels
- * do, so a distance rounds the same whichever computes it; the FMA clone
- * makes fmaf() one instruction where the machine has it. */
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target_clones("fma", "default")))
-#endif
-float pann_cmp(const pann_metric *m, const float *a, const float *b)
+ * do, so a distance rounds the same whichever computes it.  fmaf() is one
+ * instruction only where the compiler may assume FMA, so the body is
+ * compiled twice and one copy is chosen at the first call (by hand:
+ * target_clones on an exported function is not linked by clang 14). */
+__attribute__((always_inline))
+static inline float cmp_body(const pann_metric *m, const float *a, const float *b)
 {
     const size_t d = m->d;
     const unsigned char *cat = m->is_cat;
@@ -93,6 +93,38 @@ float pann_cmp(const pann_metric *m, const float *a, const float *b)
         return 1.0f - acc;
     }
     return acc;
+}
+
+typedef float (*cmp_fn)(const pann_metric *, const float *, const float *);
+
+static float cmp_plain(const pann_metric *m, const float *a, const float *b)
+{
+    return cmp_body(m, a, b);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("fma")))
+static float cmp_fma(const pann_metric *m, const float *a, const float *b)
+{
+    return cmp_body(m, a, b);
+}
+#endif
+
+static cmp_fn chosen_cmp;
+
+float pann_cmp(const pann_metric *m, const float *a, const float *b)
+{
+    cmp_fn f = __atomic_load_n(&chosen_cmp, __ATOMIC_RELAXED);
+    if (!f) {
+        f = cmp_plain;
+#if defined(__x86_64__) && defined(__GNUC__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("fma"))
+            f = cmp_fma;
+#endif
+        __atomic_store_n(&chosen_cmp, f, __ATOMIC_RELAXED);
+    }
+    return f(m, a, b);
 }
 
 double pann_cmp_to_dist(const pann_metric *m, float c)
