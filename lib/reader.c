@@ -540,17 +540,12 @@ static void parse_chunk(text_chunk *c, const pann_table *t, const pann_read_opts
     csv_free(&p);
 }
 
+/* A chunk's table owns its arrays, not the name, text or cells it borrows. */
 static void free_part(pann_table *part)
 {
-    if (part->colnames)
-        for (size_t j = 0; j < part->ncols; j++)
-            free(part->colnames[j]);
-    free(part->colnames);
-    free(part->row_start);
-    free(part->row_end);
-    free(part->row_line);
-    free(part->row_cells);
-    free(part->cell_off);
+    part->display = NULL;
+    part->text = part->cells = NULL;
+    pann_table_free(part);
 }
 
 static int join_chunks(pann_table *t, text_chunk *c, size_t nchunks, char *arena)
