@@ -120,6 +120,9 @@ echo "== W3: K = 10 graph of $(n_of w3) x 10, L1, self excluded"
 $py "$here/bench/peers.py" prepare W3 "$tmp"; shape W3 w3 - 10
 run_pann W3 "knn --exact" w3-exact pann-knn -q -k 10 --exact "$tmp/w3.csv"
 run_pann W3 "knn (50K/row)" w3-any pann-knn -q -k 10 "$tmp/w3.csv"
+for l in 4 16 64; do
+    run_pann W3 "knn tree --leaves=$l" w3-tree$l pann-knn -q -k 10 --strategy=tree --leaves=$l "$tmp/w3.csv"
+done
 $py "$here/bench/peers.py" peers W3 "$tmp" "$rows" --timeout=$peer_timeout
 
 if [ $big = 1 ]; then

@@ -12,6 +12,7 @@
 enum {
     OPT_LABEL = CLI_OPT_FIRST_PROGRAM, OPT_WEIGHTS, OPT_REPORT, OPT_CLUSTER, OPT_MUTUAL,
     OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION, OPT_GROUP, OPT_BATCH, OPT_CHUNK_ROWS,
+    OPT_STRATEGY, OPT_LEAVES,
 };
 
 static const char program_help[] =
@@ -46,6 +47,12 @@ static const char program_help[] =
 "      --time=SECONDS     stop after this long\n"
 "      --top-fraction=F   share of rows, worst K-th distance first, given a\n"
 "                         proposal each epoch (default 0.5)\n"
+"      --strategy=S       uniform (default: the article's K copies with random\n"
+"                         proposals) or tree (nearest leaves of a k-d tree of\n"
+"                         TRAIN first; far better lists for the time in low\n"
+"                         dimension, up to 64 columns)\n"
+"      --leaves=N         tree strategy: leaves of 256 rows visited per group of\n"
+"                         8 query rows (default 8; 0 = until proven, exact)\n"
 "\n"
 "One table per category:\n"
 "      --group=COL        neighbours only among the TRAIN rows with the same\n"
@@ -61,6 +68,8 @@ typedef struct knn_opts {
     size_t k, batch, chunk_rows;
     const char *label, *report, *group;
     bool weighted, cluster, mutual, iterations_given, budget_given;
+    bool tree, leaves_given; /* --strategy=tree, --leaves */
+    size_t leaves;           /* its budget per group of 8 query rows */
     pann_engine_opts engine;
 } knn_opts;
 
@@ -83,6 +92,11 @@ static void check_combinations(const cli *c, const knn_opts *ko, int nfiles)
         cli_usage_error(c, "--cluster clusters TRAIN alone; drop QUERY");
     if (ko->batch && !ko->group)
         cli_usage_error(c, "--batch needs --group");
+    if (ko->leaves_given && !ko->tree)
+        cli_usage_error(c, "--leaves is the budget of --strategy=tree");
+    if (ko->tree && (c->exact || ko->budget_given || ko->group))
+        cli_usage_error(c, "--strategy=tree takes --leaves as its budget: no --exact, "
+                        "--iterations, --time, --top-fraction or --group");
 }
 
 static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
@@ -101,6 +115,8 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
         { "group", required_argument, NULL, OPT_GROUP },
         { "batch", required_argument, NULL, OPT_BATCH },
         { "chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS },
+        { "strategy", required_argument, NULL, OPT_STRATEGY },
+        { "leaves", required_argument, NULL, OPT_LEAVES },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &ko->engine;
@@ -135,6 +151,15 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
         case OPT_BATCH: ko->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
         case OPT_CHUNK_ROWS:
             ko->chunk_rows = cli_parse_count(c, "--chunk-rows", optarg, 0, SIZE_MAX);
+            break;
+        case OPT_STRATEGY:
+            ko->tree = strcmp(optarg, "tree") == 0;
+            if (!ko->tree && strcmp(optarg, "uniform") != 0)
+                cli_usage_error(c, "--strategy: '%s' is not uniform or tree", optarg);
+            break;
+        case OPT_LEAVES:
+            ko->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
+            ko->leaves_given = true;
             break;
         default:
             cli_usage_error(c, "unexpected option");
@@ -296,8 +321,14 @@ static void cluster(const cli *c, const knn_opts *ko, const pann_matrix *T,
     free(cl);
 }
 
-static void summarise(const cli *c, const cli_data *data, const pann_matrix *S,
-                      const pann_matrix *T, const pann_knn_result *r)
+static const char *method_name(const cli *c, const knn_opts *ko)
+{
+    return c->exact ? "exact search" : ko->tree ? "anytime search, tree strategy"
+                                                : "anytime search";
+}
+
+static void summarise(const cli *c, const knn_opts *ko, const cli_data *data,
+                      const pann_matrix *S, const pann_matrix *T, const pann_knn_result *r)
 {
     double sum = 0.0;
     size_t counted = 0;
@@ -310,9 +341,14 @@ static void summarise(const cli *c, const cli_data *data, const pann_matrix *S,
              S->n, T->n, S->d, r->k, pann_metric_name(data->metric.kind),
              (unsigned long long)c->seed);
     cli_note(c, "mean distance to the K-th neighbour %.6g; %s; %zu rows (%.1f%%) proven exact",
-             counted ? sum / counted : NAN, c->exact ? "exact search" : "anytime search",
+             counted ? sum / counted : NAN, method_name(c, ko),
              r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
-    if (!c->exact)
+    if (ko->tree)
+        cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per group, "
+                 "%.3f s", (unsigned long long)r->iterations,
+                 S->n && T->n ? 100.0 * r->iterations / ((double)S->n * T->n) : 0.0,
+                 ko->leaves, r->seconds);
+    else if (!c->exact)
         cli_note(c, "%llu proposals (%.3g%% of brute force), %llu entered a list, "
                  "%llu epochs, %.3f s%s", (unsigned long long)r->iterations,
                  S->n && T->n ? 100.0 * r->steps / ((double)S->n * T->n) : 0.0,
@@ -357,6 +393,18 @@ typedef struct stream_totals {
     uint64_t proposals;
 } stream_totals;
 
+/* Exact, the tree with its budget, or the article's K copies. */
+static int search(const cli *c, const knn_opts *ko, const pann_matrix *S, const pann_matrix *T,
+                  const pann_metric *m, const pann_engine_opts *e, pann_knn_result *r,
+                  pann_error *err)
+{
+    if (c->exact)
+        return pann_knn_exact(S, T, m, ko->k, e, r, err);
+    if (ko->tree)
+        return pann_knn_tree(S, T, m, ko->k, ko->leaves, e, r, err);
+    return pann_knn_run(S, T, m, ko->k, e, r, err);
+}
+
 static void search_chunk(const cli *c, const knn_opts *ko, const cli_data *train,
                          const pann_table *chunk, const pann_matrix *S, uint64_t chunk_index,
                          size_t base, FILE *out, stream_totals *tot)
@@ -371,8 +419,7 @@ static void search_chunk(const cli *c, const knn_opts *ko, const cli_data *train
     const pann_matrix *mats[2] = { T, S };
     if (cli_check_distances(c, &train->schema, tables, mats, 2, &err) != 0)
         cli_die(c, &err);
-    int rc = c->exact ? pann_knn_exact(S, T, &train->metric, ko->k, &e, &r, &err)
-                      : pann_knn_run(S, T, &train->metric, ko->k, &e, &r, &err);
+    int rc = search(c, ko, S, T, &train->metric, &e, &r, &err);
     if (rc)
         cli_die(c, &err);
     for (size_t q = 0; q < r.n; q++) {
@@ -443,7 +490,7 @@ static void stream_queries(const cli *c, const knn_opts *ko, const cli_data *tra
              pann_metric_name(c->metric), (unsigned long long)c->seed);
     cli_note(c, "mean distance to the K-th neighbour %.6g; %s; %zu rows (%.1f%%) proven exact",
              tot.counted ? tot.sum_kth / tot.counted : NAN,
-             c->exact ? "exact search" : "anytime search", tot.nproven,
+             method_name(c, ko), tot.nproven,
              tot.rows ? 100.0 * tot.nproven / tot.rows : 0.0);
     cli_output_commit(c, &out);
 }
@@ -456,6 +503,7 @@ int main(int argc, char **argv)
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&ko.engine);
     ko.chunk_rows = 65536;
+    ko.leaves = 8;
     parse_args(argc, argv, &c, &ko);
 
     size_t nfiles = (size_t)(argc - optind), excluded[2];
@@ -503,13 +551,12 @@ int main(int argc, char **argv)
     pann_knn_result r;
     pann_error err = {0};
     int rc = ko.group ? grouped_search(&c, &ko, &data, excluded[1], S, T, &r, &err)
-           : c.exact ? pann_knn_exact(S, T, &data.metric, ko.k, e, &r, &err)
-                     : pann_knn_run(S, T, &data.metric, ko.k, e, &r, &err);
+           : search(&c, &ko, S, T, &data.metric, e, &r, &err);
     if (e->progress)
         fputc('\n', stderr);
     if (rc)
         cli_die(&c, &err);
-    summarise(&c, &data, S, T, &r);
+    summarise(&c, &ko, &data, S, T, &r);
     if (ko.label)
         classify(&c, &ko, &labels, has_actual, S, &r);
     else if (ko.cluster)

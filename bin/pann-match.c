@@ -45,7 +45,7 @@ static const char program_help[] =
 "                         dimension; no history) or graph (neighbours of the\n"
 "                         current neighbour in a neighbour graph of REFERENCE,\n"
 "                         NN-descent's idea; no history, nothing proven)\n"
-"      --leaves=N         tree strategy: leaves of 128 rows visited per group of\n"
+"      --leaves=N         tree strategy: leaves of 256 rows visited per group of\n"
 "                         8 query rows (default 8; 0 = until proven, exact)\n"
 "      --graph-k=K        graph strategy: neighbours per row of the graph (16)\n"
 "      --rounds=N         graph strategy: improvement rounds of the graph (8)\n"

@@ -636,11 +636,12 @@ int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric 
 
 int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                   const pann_engine_opts *o, size_t k, size_t max_leaves, uint32_t *nn,
-                  float *cmp, uint32_t *filled, uint64_t *evaluations, pann_error *err)
+                  float *cmp, uint32_t *filled, unsigned char *proven, uint64_t *evaluations,
+                  pann_error *err)
 {
     pann_engine_opts min_mode = *o;
     min_mode.mode = PANN_MIN;
     min_mode.use_eps = false;
-    return tree_search(S, T, m, &min_mode, max_leaves, k, nn, cmp, filled, NULL, evaluations,
+    return tree_search(S, T, m, &min_mode, max_leaves, k, nn, cmp, filled, proven, evaluations,
                        err);
 }

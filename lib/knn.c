@@ -342,8 +342,11 @@ static int exact_parallel(const exact_ctx *x, size_t n, int threads, pann_error 
     return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 
-int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                   size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+/* Exact (max_leaves 0: the tree where it pays, else the blocked brute
+ * force) or the tree with a budget of leaves per group of queries. */
+static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                             size_t k, size_t max_leaves, const pann_engine_opts *o,
+                             pann_knn_result *r, pann_error *err)
 {
     memset(r, 0, sizeof *r);
     pann_engine_opts checked = *o;
@@ -359,8 +362,11 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
     if (!rc && (!(cmp = malloc((n ? n : 1) * k * sizeof *cmp)) || !filled))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", n, k);
     uint64_t evaluations = (uint64_t)n * T->n;
-    if (!rc && pann_tree_suits(S, T, m, &checked)) {
-        rc = pann_tree_knn(S, T, m, o, k, 0, r->nn, cmp, filled, &evaluations, err);
+    if (!rc)
+        memset(r->proven, 1, n);
+    if (!rc && (max_leaves || pann_tree_suits(S, T, m, &checked))) {
+        rc = pann_tree_knn(S, T, m, o, k, max_leaves, r->nn, cmp, filled, r->proven,
+                           &evaluations, err);
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
         if (!(rc = pann_blocks_build(&blocks, T, err))) {
@@ -369,19 +375,43 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
             pann_blocks_free(&blocks);
         }
     }
-    for (size_t at = 0; !rc && at < n * k; at++)
-        r->dist[at] = (float)pann_cmp_to_dist(m, cmp[at]);
+    for (size_t at = 0; !rc && at < n * k; at++) {
+        bool held = at % k < filled[at / k];   /* a budget can leave a list short */
+        r->nn[at] = held ? r->nn[at] : PANN_NONE;
+        r->dist[at] = held ? (float)pann_cmp_to_dist(m, cmp[at]) : INFINITY;
+    }
     free(cmp);
     free(filled);
     if (rc) {
         pann_knn_result_free(r);
         return rc;
     }
-    memset(r->proven, 1, n);
-    r->nproven = n;
+    r->nproven = 0;
+    for (size_t q = 0; q < n; q++)
+        r->nproven += r->proven[q];
     r->iterations = r->steps = evaluations;
     r->seconds = pann_now() - started;
     return 0;
+}
+
+int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                   size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+{
+    return knn_tree_or_brute(S, T, m, k, 0, o, r, err);
+}
+
+int pann_knn_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                  size_t k, size_t max_leaves, const pann_engine_opts *o,
+                  pann_knn_result *r, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    pann_engine_opts tree = *o;
+    tree.exact_method = PANN_EXACT_TREE;
+    if (m->d == 0 || m->d > 64)
+        return pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns, not %zu", m->d);
+    if (!pann_tree_suits(S, T, m, &tree))
+        return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
+    return knn_tree_or_brute(S, T, m, k, max_leaves, &tree, r, err);
 }
 
 /* ---- classification ------------------------------------------------------ */

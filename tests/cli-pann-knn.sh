@@ -231,3 +231,32 @@ expect_fail 1 "^pann-knn: .*bad-late.csv:4:1: 'bad' is not a number, but column 
     pann-knn -k 1 --chunk-rows=1 -c x,y -o "$TMPD/late-out.csv" "$TRAIN" "$TMPD/bad-late.csv"
 check "an error in a later chunk: no -o file, no temporary file" \
     test -z "$(ls "$TMPD" | grep late-out)"
+
+# ---- --strategy=tree: a leaf budget; 0 leaves = exact; proven rows exact
+for args in "$K/ties.csv" "$TRAIN $QUERY"; do
+    pann-knn -q -k 4 --exact $args >"$TMPD/exact-t.csv"
+    pann-knn -q -k 4 --strategy=tree --leaves=0 $args >"$TMPD/tree0.csv"
+    check "--strategy=tree --leaves=0 equals --exact ($(basename "${args%% *}"))" \
+        cmp -s "$TMPD/exact-t.csv" "$TMPD/tree0.csv"
+done
+awk 'BEGIN { srand(7); print "a,b,c"; for (i = 0; i < 3000; i++)
+             printf "%.4f,%.4f,%.4f\n", rand() * 10, rand() * 10, (rand() + rand()) * 5 }' \
+    >"$TMPD/cloud.csv"
+pann-knn -q -k 5 --exact "$TMPD/cloud.csv" >"$TMPD/cloud-exact.csv"
+pann-knn -q -k 5 --strategy=tree --leaves=1 "$TMPD/cloud.csv" >"$TMPD/cloud-tree.csv"
+check "--strategy=tree --leaves=1: some rows unproven (the budget bites)" \
+    test -n "$(awk -F, 'NR > 1 && $5 == 0' "$TMPD/cloud-tree.csv" | head -n 1)"
+check "--strategy=tree --leaves=1: every proven row's list is the exact one" \
+    test -z "$(awk -F, 'NR == FNR { if (FNR > 1) want[$1, $2] = $3 "," $4; next }
+                        FNR > 1 && $5 == 1 && want[$1, $2] != $3 "," $4' \
+               "$TMPD/cloud-exact.csv" "$TMPD/cloud-tree.csv")"
+check "--strategy=tree --leaves=1: no list entry closer than the exact one of its rank" \
+    test -z "$(awk -F, 'NR == FNR { if (FNR > 1) want[$1, $2] = $4; next }
+                        FNR > 1 && $4 + 1e-6 < want[$1, $2]' \
+               "$TMPD/cloud-exact.csv" "$TMPD/cloud-tree.csv")"
+expect_fail 1 "^pann-knn: --leaves is the budget of --strategy=tree" "--leaves without the tree" \
+    pann-knn -k 2 --leaves=3 "$K/ties.csv"
+expect_fail 1 "^pann-knn: --strategy=tree takes --leaves as its budget" "--strategy=tree with --exact" \
+    pann-knn -k 2 --strategy=tree --exact "$K/ties.csv"
+expect_fail 1 "^pann-knn: --strategy: 'graph' is not uniform or tree" "--strategy=graph" \
+    pann-knn -k 2 --strategy=graph "$K/ties.csv"
