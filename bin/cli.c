@@ -371,6 +371,16 @@ void cli_output_commit(const cli *c, pann_output *out)
         cli_die(c, &err);
 }
 
+void cli_write_table(const cli *c, const char *header, size_t n, cli_format_fn format,
+                     const void *ctx)
+{
+    pann_output out;
+    cli_output_open(c, &out);
+    fputs(header, out.fp);
+    cli_write_items(c, out.fp, n, format, ctx);
+    cli_output_commit(c, &out);
+}
+
 enum { ITEMS_PER_BLOCK = 8192 };
 
 typedef struct text_block {

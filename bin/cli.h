@@ -105,5 +105,8 @@ void cli_output_commit(const cli *c, pann_output *out);
 #define CLI_LINE_MAX 4096
 typedef int (*cli_format_fn)(char *buf, size_t size, size_t item, const void *ctx);
 void cli_write_items(const cli *c, FILE *fp, size_t n, cli_format_fn format, const void *ctx);
+/* -o FILE (or stdout): the header line, then the items as above, committed. */
+void cli_write_table(const cli *c, const char *header, size_t n, cli_format_fn format,
+                     const void *ctx);
 
 #endif

@@ -188,12 +188,9 @@ static int format_neighbour(char *buf, size_t size, size_t at, const void *ctx)
 static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,
                              const pann_knn_result *r)
 {
-    pann_output out;
-    cli_output_open(c, &out);
-    fputs("query,rank,neighbor,distance,proven\n", out.fp);
     neighbour_rows rows = { S, T, r };
-    cli_write_items(c, out.fp, r->n * r->k, format_neighbour, &rows);
-    cli_output_commit(c, &out);
+    cli_write_table(c, "query,rank,neighbor,distance,proven\n", r->n * r->k, format_neighbour,
+                    &rows);
 }
 
 static void fail_memory(const cli *c)

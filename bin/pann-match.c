@@ -276,13 +276,9 @@ static int format_match(char *buf, size_t size, size_t k, const void *ctx)
 static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,
                           const pann_matrix *T, const pann_result *r)
 {
-    pann_output out;
-    cli_output_open(c, &out);
-    fputs("query,neighbor,distance,proven\n", out.fp);
     match_rows rows = { S, T, r };
-    cli_write_items(c, out.fp, r->n, format_match, &rows);
+    cli_write_table(c, "query,neighbor,distance,proven\n", r->n, format_match, &rows);
     (void)data;
-    cli_output_commit(c, &out);
 }
 
 static void write_history(const cli *c, const char *path, const pann_result *r)
