@@ -345,17 +345,20 @@ static int read_threads(pann_table *t, const char *text, size_t len, bool header
     return rc;
 }
 
+/* Same rows, names, lines and cells; and the same raw spans when both
+ * tables kept their text. */
 static void expect_same_table(const pann_table *a, const pann_table *b)
 {
+    bool spans = a->text && b->text;
     cr_assert_eq(a->nrows, b->nrows);
     cr_assert_eq(a->ncols, b->ncols);
-    cr_assert_eq(a->header_start, b->header_start);
-    cr_assert_eq(a->header_end, b->header_end);
+    cr_assert(!spans || a->header_start == b->header_start);
+    cr_assert(!spans || a->header_end == b->header_end);
     for (size_t j = 0; j < a->ncols; j++)
         cr_assert_str_eq(a->colnames[j], b->colnames[j]);
     for (size_t i = 0; i < a->nrows; i++) {
-        cr_assert_eq(a->row_start[i], b->row_start[i], "row %zu", i);
-        cr_assert_eq(a->row_end[i], b->row_end[i], "row %zu", i);
+        cr_assert(!spans || a->row_start[i] == b->row_start[i], "row %zu", i);
+        cr_assert(!spans || a->row_end[i] == b->row_end[i], "row %zu", i);
         cr_assert_eq(a->row_line[i], b->row_line[i], "row %zu", i);
         for (size_t j = 0; j < a->ncols; j++)
             cr_assert_str_eq(pann_cell(a, i, j), pann_cell(b, i, j), "row %zu col %zu", i, j);
@@ -430,16 +433,7 @@ static void expect_same_split(const char *text, size_t len, char delim, bool hea
         cr_assert_str_eq(strchr(ea.msg, ':'), strchr(eb.msg, ':'), "'%.40s'", text);
         return;
     }
-    cr_assert_eq(a.nrows, b.nrows, "'%.40s'", text);
-    cr_assert_eq(a.ncols, b.ncols, "'%.40s'", text);
-    for (size_t j = 0; j < a.ncols; j++)
-        cr_assert_str_eq(a.colnames[j], b.colnames[j]);
-    for (size_t i = 0; i < a.nrows; i++) {
-        cr_assert_eq(a.row_line[i], b.row_line[i]);
-        for (size_t j = 0; j < a.ncols; j++)
-            cr_assert_str_eq(pann_cell(&a, i, j), pann_cell(&b, i, j), "'%.40s' %zu %zu",
-                             text, i, j);
-    }
+    expect_same_table(&a, &b);
     pann_table_free(&a);
     pann_table_free(&b);
 }
