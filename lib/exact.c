@@ -23,9 +23,18 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #define TILE_BLOCKS 64          /* 1024 rows of T per tile */
 #define TASK_QUERIES 64         /* queries a thread takes at a time */
+/* Leaves of the tree: exact search prunes whole leaves, so larger ones cost
+ * fewer bounds; a budget is spent more precisely on smaller ones. */
+#define EXACT_LEAF_ROWS 256
+#define BUDGET_LEAF_ROWS 128
+/* Candidate leaves ranked by each query of a group, per leaf of budget. */
+#define CANDIDATE_FACTOR 2.5
 
 typedef struct exact_ctx {
     const pann_matrix *S;
@@ -100,6 +109,10 @@ static void report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, 
 
 /* ---- the tree search ---------------------------------------------------- */
 
+/* Bounds from one point to the boxes of n nodes (see point_bounds_plain). */
+typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squared,
+                                float scale, const uint32_t *nodes, size_t n, float *out);
+
 typedef struct tree_ctx {
     const pann_matrix *S;
     const kd_index *ix;
@@ -115,6 +128,7 @@ typedef struct tree_ctx {
     uint32_t *nn;
     float *best;
     uint32_t *filled;        /* k > 1: entries held in each row's list */
+    point_bounds_fn point_bounds;   /* fast_bounds only */
 } tree_ctx;
 
 /* What a candidate must beat for row: its answer, or its list's last. */
@@ -238,6 +252,58 @@ static inline float node_bound(const tree_ctx *x, const float *alo, const float 
     return box_bound(x->metric, x->o->mode == PANN_MAX, alo, ahi, blo, bhi);
 }
 
+/* Bounds from one point to the boxes of n nodes, in the comparison units
+ * of a metric without categorical columns (nearest mode): the inner loop
+ * of the budgeted search, which ranks many leaves for every query.  An
+ * AVX-512 version, chosen at run time, takes 16 columns per instruction. */
+static void point_bounds_plain(const kd_index *ix, const float *point, bool squared, float scale,
+                               const uint32_t *nodes, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *lo = ix->lo + (size_t)nodes[i] * ix->dbox;
+        const float *hi = ix->hi + (size_t)nodes[i] * ix->dbox;
+        out[i] = scale * box_gaps(point, point, lo, hi, ix->dbox, squared);
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f")))
+static void point_bounds_avx512(const kd_index *ix, const float *point, bool squared,
+                                float scale, const uint32_t *nodes, size_t n, float *out)
+{
+    __m512 p[4];
+    __mmask16 lanes[4];
+    size_t chunks = (ix->dbox + 15) / 16;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t width = ix->dbox - 16 * c < 16 ? ix->dbox - 16 * c : 16;
+        lanes[c] = (__mmask16)((1u << width) - 1u);
+        p[c] = _mm512_maskz_loadu_ps(lanes[c], point + 16 * c);
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i++) {
+        const float *lo = ix->lo + (size_t)nodes[i] * ix->dbox;
+        const float *hi = ix->hi + (size_t)nodes[i] * ix->dbox;
+        __m512 acc = zero;
+        for (size_t c = 0; c < chunks; c++) {
+            __m512 below = _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes[c], lo + 16 * c), p[c]);
+            __m512 above = _mm512_sub_ps(p[c], _mm512_maskz_loadu_ps(lanes[c], hi + 16 * c));
+            __m512 gap = _mm512_max_ps(_mm512_max_ps(below, above), zero);
+            acc = squared ? _mm512_fmadd_ps(gap, gap, acc) : _mm512_add_ps(acc, gap);
+        }
+        out[i] = scale * _mm512_reduce_add_ps(acc);
+    }
+}
+#endif
+
+static point_bounds_fn choose_point_bounds(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f") && strcmp(pann_kernel_name(), "avx512") == 0)
+        return point_bounds_avx512;
+#endif
+    return point_bounds_plain;
+}
+
 /* True when nothing in a box with this bound can beat (or tie) best. */
 static inline bool hopeless(const tree_ctx *x, float bound, float best)
 {
@@ -256,7 +322,12 @@ static float group_worst(const tree_ctx *x, const group *g)
     return worst;
 }
 
-static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, pann_hit *hits)
+#define ALL_QUERIES ((1u << PANN_QBATCH) - 1u)
+
+/* Scan a leaf for the group's queries in mask (bit q: query q) that it
+ * can still help; known: their bounds on it, when already computed. */
+static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask,
+                      const float *known, pann_hit *hits)
 {
     const kd_index *ix = x->ix;
     const kd_node *node = &ix->nodes[node_id];
@@ -265,7 +336,9 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, pann_hit *hit
     float bound[PANN_QBATCH];
     size_t nq = 0;
     for (size_t q = 0; q < g->nq; q++) {
-        float box = node_bound(x, g->point[q], g->point[q], node_id);
+        if (!(mask >> q & 1u))
+            continue;
+        float box = known ? known[q] : node_bound(x, g->point[q], g->point[q], node_id);
         float limit = row_bound(x, g->rows[q]);
         if (!hopeless(x, box, limit)) {
             queries[nq] = pann_row(x->S, g->rows[q]);
@@ -298,7 +371,7 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
     const kd_index *ix = x->ix;
     const kd_node *node = &ix->nodes[node_id];
     if (node->leaf >= 0) {
-        scan_leaf(x, g, node_id, vals);
+        scan_leaf(x, g, node_id, ALL_QUERIES, NULL, vals);
         g->leaves_left--;
         return;
     }
@@ -316,11 +389,13 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
 }
 
 /* With a budget of leaves, depth first spends it all in the first subtree
- * it enters.  Best first spends it on the leaves nearest the group: a
- * min-heap of nodes keyed by their distance to the queries' centroid (the
- * box bound is 0 for every node overlapping the group's box, no order at
- * all), pruned by the box bound as depth first is.  The search is proven
- * when the heap runs out before the budget does. */
+ * it enters, and one order for the whole group serves its queries unevenly.
+ * So each query picks its own max_leaves leaves, best first by its own
+ * bound on them (best-bin-first: a min-heap of nodes keyed by the distance
+ * from the query to their box), and the group scans the union of its
+ * picks, each leaf for the queries that picked it, several at a time when
+ * they share it.  A query is proven when the bound on every leaf it did not
+ * pick, the heap's smallest key, cannot beat its answer. */
 typedef struct heap_entry {
     float key;
     uint32_t node;
@@ -356,29 +431,193 @@ static heap_entry heap_pop(heap_entry *heap, size_t *size)
     return top;
 }
 
-static void visit_best_first(const tree_ctx *x, group *g, const float *centre,
-                             heap_entry *heap, pann_hit *vals)
+typedef struct leaf_pick {
+    float key;               /* the smallest bound of the queries on it */
+    uint32_t node;
+    uint32_t index;          /* its place among the candidates */
+    unsigned mask;           /* the queries that picked it */
+} leaf_pick;
+
+static inline void point_node_bounds(const tree_ctx *x, const float *point,
+                                     const uint32_t *nodes, size_t n, float *out)
+{
+    pann_metric_kind kind = x->metric->kind;
+    x->point_bounds(x->ix, point, kind != PANN_L1, kind == PANN_COSINE ? 0.5f : 1.0f, nodes, n,
+                    out);
+}
+
+/* The `want` leaves nearest to point, best first, appended to picks with
+ * an empty mask; returns how many nodes are left in the heap, the roots of
+ * every leaf not picked.  The nearer child is descended at once while it
+ * stays the nearest, the other one waits in the heap. */
+static size_t nearest_leaves(const tree_ctx *x, const float *point, size_t want,
+                             heap_entry *heap, leaf_pick *picks, size_t *npicks)
 {
     const kd_index *ix = x->ix;
-    size_t size = 0;
-    heap_push(heap, &size, node_bound(x, centre, centre, 0), 0);
-    while (size > 0) {
-        uint32_t id = heap_pop(heap, &size).node;
-        if (hopeless(x, node_bound(x, g->lo, g->hi, id), g->worst))
+    size_t size = 0, taken = 0;
+    uint32_t root = 0;
+    float key;
+    point_node_bounds(x, point, &root, 1, &key);
+    heap_push(heap, &size, key, 0);
+    while (size > 0 && taken < want) {
+        heap_entry top = heap_pop(heap, &size);
+        const kd_node *node = &ix->nodes[top.node];
+        while (node->leaf < 0 && (size == 0 || top.key <= heap[0].key)) {
+            uint32_t children[2] = { (uint32_t)node->left, (uint32_t)node->right };
+            float child_key[2];
+            point_node_bounds(x, point, children, 2, child_key);
+            float left = child_key[0], right = child_key[1];
+            bool left_nearer = left <= right;
+            heap_push(heap, &size, left_nearer ? right : left,
+                      (uint32_t)(left_nearer ? node->right : node->left));
+            top = (heap_entry){ left_nearer ? left : right,
+                                (uint32_t)(left_nearer ? node->left : node->right) };
+            node = &ix->nodes[top.node];
+        }
+        if (node->leaf < 0) {      /* no longer the nearest: back in line */
+            heap_push(heap, &size, top.key, top.node);
             continue;
-        const kd_node *node = &ix->nodes[id];
-        if (node->leaf < 0) {
-            heap_push(heap, &size, node_bound(x, centre, centre, node->left), (uint32_t)node->left);
-            heap_push(heap, &size, node_bound(x, centre, centre, node->right),
-                      (uint32_t)node->right);
-        } else if (g->leaves_left == 0) {
-            g->cut = true;
-            return;
-        } else {
-            scan_leaf(x, g, id, vals);
-            g->leaves_left--;
+        }
+        picks[*npicks] = (leaf_pick){ top.key, top.node, (uint32_t)*npicks, 0 };
+        ++*npicks;
+        taken++;
+    }
+    return size;
+}
+
+/* A query's best candidates so far: a max-heap of at most cap entries by
+ * its bound (node: the candidate's index), the worst replaced first;
+ * *rejected is the least bound of those that did not stay. */
+static void keep_best(heap_entry *kept, size_t *count, size_t cap, float key, uint32_t index,
+                      float *rejected)
+{
+    if (*count < cap) {
+        size_t i = (*count)++;
+        while (i > 0 && kept[(i - 1) / 2].key < key) {
+            kept[i] = kept[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        kept[i] = (heap_entry){ key, index };
+        return;
+    }
+    if (key >= kept[0].key) {
+        *rejected = key < *rejected ? key : *rejected;
+        return;
+    }
+    *rejected = kept[0].key < *rejected ? kept[0].key : *rejected;
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= cap)
+            break;
+        if (child + 1 < cap && kept[child + 1].key > kept[child].key)
+            child++;
+        if (kept[child].key <= key)
+            break;
+        kept[i] = kept[child];
+        i = child;
+    }
+    kept[i] = (heap_entry){ key, index };
+}
+
+static int pick_by_key(const void *a, const void *b)
+{
+    const leaf_pick *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+/* Per thread: the candidates of a group, their nodes, and every query's
+ * bounds on them. */
+typedef struct pick_scratch {
+    heap_entry *heap;        /* nnodes */
+    heap_entry *kept;        /* max_leaves */
+    leaf_pick *cand;         /* the candidates (at most most) */
+    uint32_t *cand_node;
+    float *keys;             /* PANN_QBATCH * most */
+    size_t most;
+} pick_scratch;
+
+static void visit_picked(const tree_ctx *x, group *g, pick_scratch *ps, bool *complete,
+                         pann_hit *vals)
+{
+    const kd_index *ix = x->ix;
+    size_t cap = x->max_leaves < ix->nleaves ? x->max_leaves : ix->nleaves;
+    float centre[64] = { 0 };
+    for (size_t j = 0; j < ix->d; j++)
+        centre[j] = 0.5f * (g->lo[j] + g->hi[j]);
+    size_t ncand = 0;
+    size_t left_in_heap = nearest_leaves(x, centre, ps->most, ps->heap, ps->cand, &ncand);
+    for (size_t i = 0; i < ncand; i++)
+        ps->cand_node[i] = ps->cand[i].node;
+    float rejected[PANN_QBATCH];
+    for (size_t q = 0; q < g->nq; q++) {
+        float *keys = ps->keys + q * ps->most;
+        point_node_bounds(x, g->point[q], ps->cand_node, ncand, keys);
+        size_t count = 0;
+        rejected[q] = INFINITY;
+        for (size_t i = 0; i < ncand; i++)
+            keep_best(ps->kept, &count, cap, keys[i], (uint32_t)i, &rejected[q]);
+        for (size_t i = 0; i < count; i++) {
+            leaf_pick *c = &ps->cand[ps->kept[i].node];
+            c->key = c->mask ? (ps->kept[i].key < c->key ? ps->kept[i].key : c->key)
+                             : ps->kept[i].key;
+            c->mask |= 1u << q;
         }
     }
+    size_t npicks = 0;
+    for (size_t i = 0; i < ncand; i++)
+        if (ps->cand[i].mask)
+            ps->cand[npicks++] = ps->cand[i];
+    qsort(ps->cand, npicks, sizeof *ps->cand, pick_by_key);
+    for (size_t i = 0; i < npicks; i++) {
+        float known[PANN_QBATCH];
+        for (size_t q = 0; q < g->nq; q++)
+            known[q] = ps->keys[q * ps->most + ps->cand[i].index];
+        scan_leaf(x, g, ps->cand[i].node, ps->cand[i].mask, known, vals);
+    }
+    /* what no query picked: the candidates it left, and the subtrees still
+     * in the heap, bounded from the group's box */
+    float floor = INFINITY;
+    bool floor_known = left_in_heap == 0;
+    for (size_t q = 0; q < g->nq; q++) {
+        float limit = row_bound(x, g->rows[q]);
+        complete[q] = rejected[q] == INFINITY || hopeless(x, rejected[q], limit);
+        if (complete[q] && !floor_known) {
+            for (size_t i = 0; i < left_in_heap; i++) {
+                float b = node_bound(x, g->lo, g->hi, ps->heap[i].node);
+                floor = b < floor ? b : floor;
+            }
+            floor_known = true;
+        }
+        complete[q] = complete[q] && (floor == INFINITY || hopeless(x, floor, limit));
+    }
+}
+
+static void pick_scratch_free(pick_scratch *ps)
+{
+    free(ps->heap);
+    free(ps->kept);
+    free(ps->cand);
+    free(ps->cand_node);
+    free(ps->keys);
+}
+
+static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix, size_t max_leaves)
+{
+    size_t cap = max_leaves < ix->nleaves ? max_leaves : ix->nleaves;
+    double want = ceil(CANDIDATE_FACTOR * (double)cap);
+    ps->most = want < (double)ix->nleaves ? (size_t)want : ix->nleaves;
+    ps->heap = malloc(ix->nnodes * sizeof *ps->heap);
+    ps->kept = malloc(cap * sizeof *ps->kept);
+    ps->cand = malloc(ps->most * sizeof *ps->cand);
+    ps->cand_node = malloc(ps->most * sizeof *ps->cand_node);
+    ps->keys = malloc(PANN_QBATCH * ps->most * sizeof *ps->keys);
+    if (ps->heap && ps->kept && ps->cand && ps->cand_node && ps->keys)
+        return true;
+    pick_scratch_free(ps);
+    return false;
 }
 
 static float coordinate_scale(const pann_matrix *a, const pann_matrix *b)
@@ -391,32 +630,80 @@ static float coordinate_scale(const pann_matrix *a, const pann_matrix *b)
     return top;
 }
 
-/* Query rows ordered by the leaf they fall in, so a group's rows are close. */
-static uint32_t *queries_by_leaf(const kd_index *ix, const pann_matrix *S)
+/* Split the query rows order[lo, hi) at the median of their widest column
+ * until at most PANN_QBATCH remain, so each group of PANN_QBATCH consecutive
+ * rows is a small box: the budgeted search spends its leaves near every
+ * query of a group, and the exact search's shared bound stays tight. */
+static void split_queries(const pann_matrix *S, uint32_t *order, size_t count)
 {
-    uint32_t *order = malloc((S->n ? S->n : 1) * sizeof *order);
-    uint32_t *leaf = malloc((S->n ? S->n : 1) * sizeof *leaf);
-    size_t *start = calloc(ix->nleaves + 1, sizeof *start);
-    if (!order || !leaf || !start) {
-        free(order);
-        order = NULL;
-    } else {
-        for (size_t k = 0; k < S->n; k++) {
-            leaf[k] = (uint32_t)kd_leaf_of(ix, pann_row(S, k));
-            start[leaf[k] + 1]++;
-        }
-        for (size_t l = 0; l < ix->nleaves; l++)
-            start[l + 1] += start[l];
-        for (size_t k = 0; k < S->n; k++)
-            order[start[leaf[k]]++] = (uint32_t)k;
-    }
-    free(leaf);
-    free(start);
-    return order;
+    if (count <= PANN_QBATCH)
+        return;
+    float width;
+    int col = kd_widest_column(S, order, count, &width);
+    /* halves of whole groups, so the groups stay aligned */
+    size_t mid = (count + PANN_QBATCH - 1) / PANN_QBATCH / 2 * PANN_QBATCH;
+    kd_select_median(S, order, 0, count, mid, (size_t)col);
+    split_queries(S, order, mid);
+    split_queries(S, order + mid, count - mid);
 }
 
-static bool search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
-                         heap_entry *heap, uint64_t *evaluations)
+/* The query rows in search order and where each group of at most
+ * PANN_QBATCH rows starts: rows are ordered by the leaf they fall in, and a
+ * leaf's rows are split into small boxes (split_queries); no group spans two
+ * leaves. */
+typedef struct query_groups {
+    uint32_t *order;
+    size_t *first;           /* ngroups + 1 entries */
+    size_t ngroups;
+} query_groups;
+
+static void query_groups_free(query_groups *qg)
+{
+    free(qg->order);
+    free(qg->first);
+}
+
+static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_matrix *S,
+                            int threads)
+{
+    size_t n = S->n;
+    qg->order = malloc((n ? n : 1) * sizeof *qg->order);
+    qg->first = malloc((n + ix->nleaves + 1) * sizeof *qg->first);
+    uint32_t *leaf = malloc((n ? n : 1) * sizeof *leaf);
+    size_t *end = calloc(ix->nleaves + 1, sizeof *end);
+    bool ok = qg->order && qg->first && leaf && end;
+    if (ok) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t k = 0; k < n; k++)
+            leaf[k] = (uint32_t)kd_leaf_of(ix, pann_row(S, k));
+        for (size_t k = 0; k < n; k++)
+            end[leaf[k] + 1]++;
+        for (size_t l = 0; l < ix->nleaves; l++)
+            end[l + 1] += end[l];
+        for (size_t k = 0; k < n; k++)
+            qg->order[end[leaf[k]]++] = (uint32_t)k;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
+        for (size_t l = 0; l < ix->nleaves; l++) {
+            size_t begin = l ? end[l - 1] : 0;
+            split_queries(S, qg->order + begin, end[l] - begin);
+        }
+        qg->ngroups = 0;
+        for (size_t l = 0, begin = 0; l < ix->nleaves; begin = end[l++])
+            for (size_t k = begin; k < end[l]; k += PANN_QBATCH)
+                qg->first[qg->ngroups++] = k;
+        qg->first[qg->ngroups] = n;
+    } else {
+        query_groups_free(qg);
+    }
+    free(leaf);
+    free(end);
+    return ok;
+}
+
+/* Search one group; complete[q] says whether query q's answer is proven. */
+static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
+                         pick_scratch *ps, bool *complete,
+                         uint64_t *evaluations)
 {
     group g = { .nq = nq, .leaves_left = x->max_leaves ? x->max_leaves : SIZE_MAX };
     size_t d = x->ix->d;
@@ -434,16 +721,14 @@ static bool search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
         }
     }
     g.worst = group_worst(x, &g);
-    if (heap) {
-        float centre[64] = { 0 };
-        for (size_t j = 0; j < d; j++)
-            centre[j] = 0.5f * (g.lo[j] + g.hi[j]);
-        visit_best_first(x, &g, centre, heap, vals);
+    if (ps) {
+        visit_picked(x, &g, ps, complete, vals);
     } else {
         visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
+        for (size_t q = 0; q < nq; q++)
+            complete[q] = !g.cut;
     }
     *evaluations += g.evaluations;
-    return !g.cut;
 }
 
 static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
@@ -452,11 +737,11 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
                        uint64_t *evaluations, pann_error *err)
 {
     kd_index ix;
-    int rc = kd_build(&ix, T, err);
+    int rc = kd_build(&ix, T, max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS, err);
     if (rc)
         return rc;
-    uint32_t *order = queries_by_leaf(&ix, S);
-    if (!order) {
+    query_groups qg;
+    if (!queries_by_leaf(&qg, &ix, S, pann_threads(o->threads))) {
         kd_free(&ix);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
     }
@@ -467,11 +752,11 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     for (size_t j = 0; m->is_cat && j < m->d; j++)
         has_cat = has_cat || m->is_cat[j];
     tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
-                   !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled };
+                   !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
+                   choose_point_bounds() };
     size_t max_blocks = 1;
     for (size_t l = 0; l < ix.nleaves; l++)
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
-    size_t ngroups = (S->n + PANN_QBATCH - 1) / PANN_QBATCH;
     int out_of_memory = 0;
     uint64_t total = 0, rows_done = 0;
 #pragma omp parallel num_threads(pann_threads(o->threads)) reduction(+:total)
@@ -479,19 +764,20 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
         /* best first for a budget in nearest mode (every node at most once) */
         bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
-        heap_entry *heap = best_first ? malloc(ix.nnodes * sizeof *heap) : NULL;
-        if (best_first && !heap) {
+        pick_scratch scratch = { 0 };
+        pick_scratch *ps = best_first ? &scratch : NULL;
+        if (best_first && !pick_scratch_alloc(ps, &ix, max_leaves)) {
             free(vals);
             vals = NULL;
         }
 #pragma omp for schedule(dynamic, 8)
-        for (size_t gi = 0; gi < ngroups; gi++) {
-            size_t first = gi * PANN_QBATCH;
-            size_t nq = S->n - first < PANN_QBATCH ? S->n - first : PANN_QBATCH;
+        for (size_t gi = 0; gi < qg.ngroups; gi++) {
+            size_t first = qg.first[gi], nq = qg.first[gi + 1] - first;
             if (vals) {
-                bool complete = search_group(&x, order + first, nq, vals, heap, &total);
+                bool complete[PANN_QBATCH];
+                search_group(&x, qg.order + first, nq, vals, ps, complete, &total);
                 for (size_t q = 0; proven && q < nq; q++)
-                    proven[order[first + q]] = complete;
+                    proven[qg.order[first + q]] = complete[q];
             }
             report_rows(o, &rows_done, nq, S->n);
         }
@@ -500,9 +786,10 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
             out_of_memory = 1;
         }
         free(vals);
-        free(heap);
+        if (ps)
+            pick_scratch_free(ps);
     }
-    free(order);
+    query_groups_free(&qg);
     kd_free(&ix);
     *evaluations = total;
     if (o->progress && !out_of_memory)

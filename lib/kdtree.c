@@ -2,7 +2,7 @@
  * exact search can skip the leaves that cannot hold a better answer.
  *
  * T is split at the median of its widest column until a leaf holds at most
- * LEAF_ROWS rows; the rows are then laid out leaf by leaf in the blocked
+ * the rows asked for (256 for exact search, fewer for a budget); the rows are then laid out leaf by leaf in the blocked
  * SIMD layout of distance.c, each leaf padded to whole blocks.  For L1, L2
  * and (on unit rows) cosine, the distance from a query to any row of a leaf
  * is at least the distance from the query to the leaf's box, and at most the
@@ -19,14 +19,13 @@
 #include "pann.h"
 #include "kdtree.h"
 
-#define LEAF_ROWS 256
-
 typedef struct build_ctx {
     const pann_matrix *T;
     uint32_t *rows;          /* permutation of T's rows, leaf by leaf */
     kd_node *nodes;
     size_t nnodes, cap_nodes;
     size_t nleaves;
+    size_t leaf_rows;
 } build_ctx;
 
 static float column_value(const pann_matrix *T, uint32_t row, size_t col)
@@ -35,7 +34,7 @@ static float column_value(const pann_matrix *T, uint32_t row, size_t col)
 }
 
 /* Quickselect rows[lo..hi) so that rows[mid] has the median value of col. */
-static void select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_t hi,
+void kd_select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_t hi,
                           size_t mid, size_t col)
 {
     ptrdiff_t left = (ptrdiff_t)lo, right = (ptrdiff_t)hi - 1, target = (ptrdiff_t)mid;
@@ -57,7 +56,7 @@ static void select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_
     }
 }
 
-static int widest_column(const pann_matrix *T, const uint32_t *rows, size_t count,
+int kd_widest_column(const pann_matrix *T, const uint32_t *rows, size_t count,
                          float *width)
 {
     int best_col = 0;
@@ -89,13 +88,13 @@ static int64_t build_node(build_ctx *b, size_t lo, size_t hi)
     }
     size_t id = b->nnodes++;
     float width;
-    int col = widest_column(b->T, b->rows + lo, hi - lo, &width);
-    if (hi - lo <= LEAF_ROWS || width <= 0.0f) {
+    int col = kd_widest_column(b->T, b->rows + lo, hi - lo, &width);
+    if (hi - lo <= b->leaf_rows || width <= 0.0f) {
         b->nodes[id] = (kd_node){ .leaf = (int32_t)b->nleaves++, .first = lo, .count = hi - lo };
         return (int64_t)id;
     }
     size_t mid = lo + (hi - lo) / 2;
-    select_median(b->T, b->rows, lo, hi, mid, (size_t)col);
+    kd_select_median(b->T, b->rows, lo, hi, mid, (size_t)col);
     float split = column_value(b->T, b->rows[mid], (size_t)col);
     b->nodes[id] = (kd_node){ .leaf = -1, .col = col, .split = split };
     int64_t left = build_node(b, lo, mid);
@@ -129,16 +128,18 @@ static int layout_leaves(kd_index *ix, const pann_matrix *T, const uint32_t *row
     size_t d = T->d, total_blocks = 0;
     ix->leaf_block = malloc(ix->nleaves * sizeof *ix->leaf_block);
     ix->leaf_nblocks = malloc(ix->nleaves * sizeof *ix->leaf_nblocks);
+    ix->leaf_node = malloc(ix->nleaves * sizeof *ix->leaf_node);
     size_t dbox = ix->dbox;
     ix->lo = calloc(ix->nnodes * dbox, sizeof *ix->lo);
     ix->hi = calloc(ix->nnodes * dbox, sizeof *ix->hi);
-    if (!ix->leaf_block || !ix->leaf_nblocks || !ix->lo || !ix->hi)
+    if (!ix->leaf_block || !ix->leaf_nblocks || !ix->leaf_node || !ix->lo || !ix->hi)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
     for (size_t id = 0; id < ix->nnodes; id++) {
         const kd_node *node = &ix->nodes[id];
         if (node->leaf < 0)
             continue;
         ix->leaf_block[node->leaf] = (uint32_t)total_blocks;
+        ix->leaf_node[node->leaf] = (uint32_t)id;
         ix->leaf_nblocks[node->leaf] = (uint32_t)((node->count + PANN_LANES - 1) / PANN_LANES);
         total_blocks += ix->leaf_nblocks[node->leaf];
         leaf_box(T, rows + node->first, node->count, ix->lo + id * dbox,
@@ -186,13 +187,13 @@ static void inner_boxes(kd_index *ix)
     }
 }
 
-int kd_build(kd_index *ix, const pann_matrix *T, pann_error *err)
+int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, pann_error *err)
 {
     memset(ix, 0, sizeof *ix);
     ix->n = T->n;
     ix->d = T->d;
     ix->dbox = (T->d + KD_BOX_LANES - 1) / KD_BOX_LANES * KD_BOX_LANES;
-    build_ctx b = { .T = T };
+    build_ctx b = { .T = T, .leaf_rows = leaf_rows ? leaf_rows : 1 };
     b.rows = malloc((T->n ? T->n : 1) * sizeof *b.rows);
     if (!b.rows)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
@@ -222,6 +223,7 @@ void kd_free(kd_index *ix)
     free(ix->slot_row);
     free(ix->leaf_block);
     free(ix->leaf_nblocks);
+    free(ix->leaf_node);
     free(ix->lo);
     free(ix->hi);
     memset(ix, 0, sizeof *ix);

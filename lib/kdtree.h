@@ -23,12 +23,19 @@ typedef struct kd_index {
     uint32_t *slot_row;      /* row of T in each slot, PANN_NONE for padding */
     uint32_t *leaf_block;    /* first block of each leaf */
     uint32_t *leaf_nblocks;
+    uint32_t *leaf_node;     /* node id of each leaf */
     float *lo, *hi;          /* nnodes * dbox: each node's bounding box,
                                 zero past d so padded columns add no gap */
 } kd_index;
 
-int kd_build(kd_index *ix, const pann_matrix *T, pann_error *err);
+/* Leaves of at most leaf_rows rows (more only where all rows are equal). */
+int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, pann_error *err);
 void kd_free(kd_index *ix);
+/* Quickselect rows[lo..hi) of T so that rows[mid] holds the median of col. */
+void kd_select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_t hi, size_t mid,
+                      size_t col);
+/* The column of T with the widest range over these rows, and that range. */
+int kd_widest_column(const pann_matrix *T, const uint32_t *rows, size_t count, float *width);
 /* The leaf a point falls in (for grouping queries). */
 size_t kd_leaf_of(const kd_index *ix, const float *x);
 
