@@ -737,7 +737,8 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
                        uint64_t *evaluations, pann_error *err)
 {
     kd_index ix;
-    int rc = kd_build(&ix, T, max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS, err);
+    int rc = kd_build(&ix, T, max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS,
+                      pann_threads(o->threads), err);
     if (rc)
         return rc;
     query_groups qg;

@@ -2,8 +2,16 @@
  * exact search can skip the leaves that cannot hold a better answer.
  *
  * T is split at the median of its widest column until a leaf holds at most
- * the rows asked for (256 for exact search, fewer for a budget); the rows are then laid out leaf by leaf in the blocked
- * SIMD layout of distance.c, each leaf padded to whole blocks.  For L1, L2
+ * the rows asked for (256 for exact search, fewer for a budget); the rows are
+ * then laid out leaf by leaf in the blocked SIMD layout of distance.c, each
+ * leaf padded to whole blocks.  The build works on a copy of T whose rows
+ * move with the partition, so a node reads its rows contiguously: one scan
+ * gives its box and widest column, a branch-free quickselect on the rows'
+ * ranks (value, then position, so equal values split the same way every
+ * time) finds the median, and one pass swaps the rows across it.  Large
+ * nodes leave their right half to another thread, which builds it into its
+ * own node array, appended after the left half: nodes stay numbered in
+ * preorder and the tree does not depend on the thread count.  For L1, L2
  * and (on unit rows) cosine, the distance from a query to any row of a leaf
  * is at least the distance from the query to the leaf's box, and at most the
  * distance to the box's far corner; these bounds order the leaves and prune
@@ -19,14 +27,27 @@
 #include "pann.h"
 #include "kdtree.h"
 
+/* Nodes of more rows than this build their halves in parallel, and scan
+ * their rows in KD_SCAN_PARTS parts; fixed, so the work split (not the tree)
+ * is all that threads change. */
+#define KD_TASK_ROWS 65536
+#define KD_SCAN_PARTS 16
+#define KD_MAX_SCAN_D 64      /* wider rows are scanned one by one */
+
 typedef struct build_ctx {
-    const pann_matrix *T;
+    float *W;                /* T's rows in the order of rows */
     uint32_t *rows;          /* permutation of T's rows, leaf by leaf */
-    kd_node *nodes;
-    size_t nnodes, cap_nodes;
-    size_t nleaves;
+    uint64_t *rank;          /* scratch: rank_key() of a node's rows */
+    size_t d, dbox;
     size_t leaf_rows;
 } build_ctx;
+
+/* A subtree's nodes in preorder, numbered from 0, with their boxes. */
+typedef struct subtree {
+    kd_node *nodes;
+    float *lo, *hi;          /* dbox floats per node */
+    size_t nnodes, cap, nleaves;
+} subtree;
 
 static float column_value(const pann_matrix *T, uint32_t row, size_t col)
 {
@@ -56,6 +77,19 @@ void kd_select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_t hi
     }
 }
 
+/* The first column of the widest range (ties keep the lower column). */
+static int widest(const float *lo, const float *hi, size_t d, float *width)
+{
+    int best_col = 0;
+    *width = -1.0f;
+    for (size_t j = 0; j < d; j++)
+        if (hi[j] - lo[j] > *width) {
+            *width = hi[j] - lo[j];
+            best_col = (int)j;
+        }
+    return best_col;
+}
+
 int kd_widest_column(const pann_matrix *T, const uint32_t *rows, size_t count,
                          float *width)
 {
@@ -76,63 +110,283 @@ int kd_widest_column(const pann_matrix *T, const uint32_t *rows, size_t count,
     return best_col;
 }
 
-static int64_t build_node(build_ctx *b, size_t lo, size_t hi)
+/* The box of count consecutive rows of d columns (empty: +inf..-inf).
+ * KD_SCAN_ROWS rows at a time are one flat run of floats, so the minima
+ * and maxima vectorise whatever d is. */
+static void scan_box(const float *rows, size_t d, size_t count, float *lo, float *hi)
 {
-    if (b->nnodes == b->cap_nodes) {
-        size_t cap = b->cap_nodes ? 2 * b->cap_nodes : 256;
-        kd_node *grown = realloc(b->nodes, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        b->nodes = grown;
-        b->cap_nodes = cap;
+    enum { KD_SCAN_ROWS = 4 };
+    size_t run = KD_SCAN_ROWS * d, whole = count / KD_SCAN_ROWS * KD_SCAN_ROWS;
+    float run_lo[KD_SCAN_ROWS * KD_MAX_SCAN_D], run_hi[KD_SCAN_ROWS * KD_MAX_SCAN_D];
+    if (d > KD_MAX_SCAN_D)
+        whole = 0;
+    for (size_t k = 0; k < run && whole; k++) {
+        run_lo[k] = INFINITY;
+        run_hi[k] = -INFINITY;
     }
-    size_t id = b->nnodes++;
-    float width;
-    int col = kd_widest_column(b->T, b->rows + lo, hi - lo, &width);
-    if (hi - lo <= b->leaf_rows || width <= 0.0f) {
-        b->nodes[id] = (kd_node){ .leaf = (int32_t)b->nleaves++, .first = lo, .count = hi - lo };
-        return (int64_t)id;
+    for (size_t i = 0; i < whole; i += KD_SCAN_ROWS) {
+        const float *v = rows + i * d;
+#pragma omp simd
+        for (size_t k = 0; k < run; k++) {
+            run_lo[k] = v[k] < run_lo[k] ? v[k] : run_lo[k];
+            run_hi[k] = v[k] > run_hi[k] ? v[k] : run_hi[k];
+        }
     }
-    size_t mid = lo + (hi - lo) / 2;
-    kd_select_median(b->T, b->rows, lo, hi, mid, (size_t)col);
-    float split = column_value(b->T, b->rows[mid], (size_t)col);
-    b->nodes[id] = (kd_node){ .leaf = -1, .col = col, .split = split };
-    int64_t left = build_node(b, lo, mid);
-    int64_t right = left < 0 ? -1 : build_node(b, mid, hi);
-    if (right < 0)
-        return -1;
-    b->nodes[id].left = (size_t)left;
-    b->nodes[id].right = (size_t)right;
-    return (int64_t)id;
-}
-
-static void leaf_box(const pann_matrix *T, const uint32_t *rows, size_t count,
-                     float *lo, float *hi)
-{
-    for (size_t j = 0; j < T->d; j++) {
+    for (size_t j = 0; j < d; j++) {
         lo[j] = INFINITY;
         hi[j] = -INFINITY;
     }
-    for (size_t i = 0; i < count; i++)
-        for (size_t j = 0; j < T->d; j++) {
-            float v = column_value(T, rows[i], j);
+    for (size_t k = 0; k < run && whole; k++) {
+        size_t j = k % d;
+        lo[j] = run_lo[k] < lo[j] ? run_lo[k] : lo[j];
+        hi[j] = run_hi[k] > hi[j] ? run_hi[k] : hi[j];
+    }
+    for (size_t i = whole; i < count; i++)
+        for (size_t j = 0; j < d; j++) {
+            float v = rows[i * d + j];
             lo[j] = v < lo[j] ? v : lo[j];
             hi[j] = v > hi[j] ? v : hi[j];
         }
 }
 
-/* Lay the rows out leaf by leaf in blocks, and record each leaf's box. */
-static int layout_leaves(kd_index *ix, const pann_matrix *T, const uint32_t *rows,
-                         pann_error *err)
+/* The box of rows [first, first + count) of W, a large node's in parts
+ * (minima and maxima are exact, so the parts change nothing). */
+static void node_box(const float *W, size_t d, size_t first, size_t count, float *lo,
+                     float *hi)
 {
-    size_t d = T->d, total_blocks = 0;
+    float *part = count > KD_TASK_ROWS ? malloc(KD_SCAN_PARTS * 2 * d * sizeof *part) : NULL;
+    if (!part) {
+        scan_box(W + first * d, d, count, lo, hi);
+        return;
+    }
+#pragma omp taskloop grainsize(1)
+    for (size_t p = 0; p < KD_SCAN_PARTS; p++) {
+        size_t begin = count * p / KD_SCAN_PARTS, end = count * (p + 1) / KD_SCAN_PARTS;
+        scan_box(W + (first + begin) * d, d, end - begin, part + 2 * p * d,
+                 part + (2 * p + 1) * d);
+    }
+    scan_box(part, d, 0, lo, hi);
+    for (size_t p = 0; p < KD_SCAN_PARTS; p++)
+        for (size_t j = 0; j < d; j++) {
+            float plo = part[2 * p * d + j], phi = part[(2 * p + 1) * d + j];
+            lo[j] = plo < lo[j] ? plo : lo[j];
+            hi[j] = phi > hi[j] ? phi : hi[j];
+        }
+    free(part);
+}
+
+/* A row's place in a node's order: by value (as unsigned bits ordered like
+ * the floats, NaNs at the ends), ties by position, so no two rows tie and
+ * the lower half is one set whatever finds it. */
+static uint64_t rank_key(float v, size_t pos)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    u = u & 0x80000000u ? ~u : u | 0x80000000u;
+    return (uint64_t)u << 32 | (uint32_t)pos;
+}
+
+static float rank_value(uint64_t rank)
+{
+    uint32_t u = (uint32_t)(rank >> 32);
+    u = u & 0x80000000u ? u & 0x7fffffffu : ~u;
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* The k-th smallest of n distinct ranks: quickselect with a branch-free
+ * partition, as the comparisons with the pivot are unpredictable. */
+static uint64_t select_rank(uint64_t *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        uint64_t pivot = a[lo + (hi - lo) / 2];
+        a[lo + (hi - lo) / 2] = a[hi - 1];
+        size_t s = lo;
+        for (size_t i = lo; i < hi - 1; i++) {
+            uint64_t x = a[i];
+            a[i] = a[s];
+            a[s] = x;
+            s += x < pivot;
+        }
+        a[hi - 1] = a[s];
+        a[s] = pivot;
+        if (k == s)
+            return pivot;
+        if (k < s) hi = s;
+        else lo = s + 1;
+    }
+    return a[lo];
+}
+
+/* Swap two rows of the copy, four columns at a time where it can. */
+static void swap_rows(const build_ctx *b, size_t i, size_t k)
+{
+    uint32_t tmp = b->rows[i]; b->rows[i] = b->rows[k]; b->rows[k] = tmp;
+    float *wi = b->W + i * b->d, *wk = b->W + k * b->d, four[4];
+    size_t j = 0;
+    for (; j + 4 <= b->d; j += 4) {
+        memcpy(four, wi + j, sizeof four);
+        memcpy(wi + j, wk + j, sizeof four);
+        memcpy(wk + j, four, sizeof four);
+    }
+    for (; j < b->d; j++) {
+        float v = wi[j]; wi[j] = wk[j]; wk[j] = v;
+    }
+}
+
+/* Split rows [lo, hi) at the median of col: the mid - lo lowest ranked rows
+ * to [lo, mid), each swapped with a row of the upper half in the order the
+ * two halves are read.  Returns the median. */
+static float split_rows(const build_ctx *b, size_t lo, size_t mid, size_t hi, size_t col)
+{
+    const float *key = b->W + col;
+    size_t d = b->d;
+    uint64_t *rank = b->rank + lo;
+    for (size_t i = lo; i < hi; i++)
+        rank[i - lo] = rank_key(key[i * d], i - lo);
+    uint64_t median = select_rank(rank, hi - lo, mid - lo);
+    /* a row is read before any swap moves it, so its rank is as above */
+    for (size_t i = lo, k = mid;; i++, k++) {
+        while (i < mid && rank_key(key[i * d], i - lo) < median)
+            i++;
+        while (k < hi && rank_key(key[k * d], k - lo) >= median)
+            k++;
+        if (i == mid)
+            break;
+        swap_rows(b, i, k);
+    }
+    return rank_value(median);
+}
+
+/* Room for one more node; its box is zero past d. */
+static int64_t push_node(subtree *s, size_t d, size_t dbox)
+{
+    if (s->nnodes == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        kd_node *nodes = realloc(s->nodes, cap * sizeof *nodes);
+        if (nodes)
+            s->nodes = nodes;
+        float *lo = nodes ? realloc(s->lo, cap * dbox * sizeof *lo) : NULL;
+        if (lo)
+            s->lo = lo;
+        float *hi = lo ? realloc(s->hi, cap * dbox * sizeof *hi) : NULL;
+        if (!hi)
+            return -1;
+        s->hi = hi;
+        s->cap = cap;
+    }
+    size_t id = s->nnodes++;
+    for (size_t j = d; j < dbox; j++)
+        s->lo[id * dbox + j] = s->hi[id * dbox + j] = 0.0f;
+    return (int64_t)id;
+}
+
+/* Append a subtree built apart, renumbering its nodes and leaves. */
+static int append_subtree(subtree *s, const subtree *t, size_t d, size_t dbox)
+{
+    size_t base = s->nnodes;
+    for (size_t k = 0; k < t->nnodes; k++)
+        if (push_node(s, d, dbox) < 0)
+            return -1;
+    for (size_t k = 0; k < t->nnodes; k++) {
+        kd_node node = t->nodes[k];
+        if (node.leaf >= 0) {
+            node.leaf += (int32_t)s->nleaves;
+        } else {
+            node.left += base;
+            node.right += base;
+        }
+        s->nodes[base + k] = node;
+    }
+    memcpy(s->lo + base * dbox, t->lo, t->nnodes * dbox * sizeof *t->lo);
+    memcpy(s->hi + base * dbox, t->hi, t->nnodes * dbox * sizeof *t->hi);
+    s->nleaves += t->nleaves;
+    return 0;
+}
+
+static void subtree_free(subtree *s)
+{
+    free(s->nodes);
+    free(s->lo);
+    free(s->hi);
+}
+
+static int build_node(const build_ctx *b, subtree *s, size_t lo, size_t hi);
+
+/* The children of node id, in preorder; a large node's right child is built
+ * by another task into its own array, then appended after the left one. */
+static int build_children(const build_ctx *b, subtree *s, size_t id, size_t lo, size_t mid,
+                          size_t hi)
+{
+    if (hi - lo <= KD_TASK_ROWS) {
+        s->nodes[id].left = s->nnodes;
+        if (build_node(b, s, lo, mid))
+            return -1;
+        s->nodes[id].right = s->nnodes;
+        return build_node(b, s, mid, hi);
+    }
+    subtree right = { 0 };
+    int rc_right = 0;
+#pragma omp task shared(right, rc_right)
+    rc_right = build_node(b, &right, mid, hi);
+    s->nodes[id].left = s->nnodes;
+    int rc = build_node(b, s, lo, mid);
+#pragma omp taskwait
+    s->nodes[id].right = s->nnodes;
+    if (!rc && !rc_right)
+        rc = append_subtree(s, &right, b->d, b->dbox);
+    subtree_free(&right);
+    return rc || rc_right ? -1 : 0;
+}
+
+/* The subtree of rows [lo, hi). */
+static int build_node(const build_ctx *b, subtree *s, size_t lo, size_t hi)
+{
+    size_t d = b->d;
+    int64_t id = push_node(s, d, b->dbox);
+    if (id < 0)
+        return -1;
+    float *box_lo = s->lo + (size_t)id * b->dbox, *box_hi = s->hi + (size_t)id * b->dbox;
+    node_box(b->W, d, lo, hi - lo, box_lo, box_hi);
+    float width;
+    int col = widest(box_lo, box_hi, d, &width);
+    if (hi - lo <= b->leaf_rows || width <= 0.0f) {
+        s->nodes[id] = (kd_node){ .leaf = (int32_t)s->nleaves++, .first = lo, .count = hi - lo };
+        return 0;
+    }
+    size_t mid = lo + (hi - lo) / 2;
+    float split = split_rows(b, lo, mid, hi, (size_t)col);
+    s->nodes[id] = (kd_node){ .leaf = -1, .col = col, .split = split };
+    return build_children(b, s, (size_t)id, lo, mid, hi);
+}
+
+/* Write one leaf's rows (W[first, first + count)) into its blocks, the
+ * lanes past its last row zero and of no row. */
+static void layout_leaf(kd_index *ix, const build_ctx *b, const kd_node *node)
+{
+    size_t d = ix->d, first_slot = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
+    size_t nslots = (size_t)ix->leaf_nblocks[node->leaf] * PANN_LANES;
+    float *v = ix->blocks.v + first_slot * d;
+    for (size_t i = 0; i < nslots; i++) {
+        size_t blk = i / PANN_LANES, lane = i % PANN_LANES;
+        bool real = i < node->count;
+        const float *row = real ? b->W + (node->first + i) * d : NULL;
+        ix->slot_row[first_slot + i] = real ? b->rows[node->first + i] : PANN_NONE;
+        for (size_t j = 0; j < d; j++)
+            v[(blk * d + j) * PANN_LANES + lane] = real ? row[j] : 0.0f;
+    }
+}
+
+/* Lay the rows out leaf by leaf in blocks, leaves in parallel. */
+static int layout_leaves(kd_index *ix, const build_ctx *b, int threads, pann_error *err)
+{
+    size_t d = ix->d, total_blocks = 0;
     ix->leaf_block = malloc(ix->nleaves * sizeof *ix->leaf_block);
     ix->leaf_nblocks = malloc(ix->nleaves * sizeof *ix->leaf_nblocks);
     ix->leaf_node = malloc(ix->nleaves * sizeof *ix->leaf_node);
-    size_t dbox = ix->dbox;
-    ix->lo = calloc(ix->nnodes * dbox, sizeof *ix->lo);
-    ix->hi = calloc(ix->nnodes * dbox, sizeof *ix->hi);
-    if (!ix->leaf_block || !ix->leaf_nblocks || !ix->leaf_node || !ix->lo || !ix->hi)
+    if (!ix->leaf_block || !ix->leaf_nblocks || !ix->leaf_node)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
     for (size_t id = 0; id < ix->nnodes; id++) {
         const kd_node *node = &ix->nodes[id];
@@ -142,75 +396,63 @@ static int layout_leaves(kd_index *ix, const pann_matrix *T, const uint32_t *row
         ix->leaf_node[node->leaf] = (uint32_t)id;
         ix->leaf_nblocks[node->leaf] = (uint32_t)((node->count + PANN_LANES - 1) / PANN_LANES);
         total_blocks += ix->leaf_nblocks[node->leaf];
-        leaf_box(T, rows + node->first, node->count, ix->lo + id * dbox,
-                 ix->hi + id * dbox);
     }
     size_t slots = total_blocks * PANN_LANES;
     ix->blocks = (pann_blocks){ .n = slots, .d = d, .nblocks = total_blocks };
-    ix->slot_row = malloc(slots * sizeof *ix->slot_row);
+    ix->slot_row = malloc((slots ? slots : 1) * sizeof *ix->slot_row);
     if (!ix->slot_row || posix_memalign((void **)&ix->blocks.v, 64,
                                         (slots ? slots : 1) * (d ? d : 1) * sizeof(float)))
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
-    memset(ix->blocks.v, 0, slots * d * sizeof(float));
-    for (size_t s = 0; s < slots; s++)
-        ix->slot_row[s] = PANN_NONE;
-    for (size_t id = 0; id < ix->nnodes; id++) {
-        const kd_node *node = &ix->nodes[id];
-        if (node->leaf < 0)
-            continue;
-        size_t first_slot = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
-        for (size_t i = 0; i < node->count; i++) {
-            size_t slot = first_slot + i, blk = slot / PANN_LANES, lane = slot % PANN_LANES;
-            uint32_t row = rows[node->first + i];
-            ix->slot_row[slot] = row;
-            for (size_t j = 0; j < d; j++)
-                ix->blocks.v[(blk * d + j) * PANN_LANES + lane] = column_value(T, row, j);
-        }
-    }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
+    for (size_t l = 0; l < ix->nleaves; l++)
+        layout_leaf(ix, b, &ix->nodes[ix->leaf_node[l]]);
     return 0;
 }
 
-/* Nodes are numbered in preorder, so children come after their parent. */
-static void inner_boxes(kd_index *ix)
+/* Build into the index's own arrays: the root's subtree is the whole tree. */
+static int build_tree(kd_index *ix, const build_ctx *b, int threads)
 {
-    size_t d = ix->d, dbox = ix->dbox;
-    for (size_t id = ix->nnodes; id-- > 0;) {
-        const kd_node *node = &ix->nodes[id];
-        if (node->leaf >= 0)
-            continue;
-        const float *llo = ix->lo + node->left * dbox, *lhi = ix->hi + node->left * dbox;
-        const float *rlo = ix->lo + node->right * dbox, *rhi = ix->hi + node->right * dbox;
-        for (size_t j = 0; j < d; j++) {
-            ix->lo[id * dbox + j] = llo[j] < rlo[j] ? llo[j] : rlo[j];
-            ix->hi[id * dbox + j] = lhi[j] > rhi[j] ? lhi[j] : rhi[j];
-        }
-    }
+    subtree root = { 0 };
+    int rc = 0;
+#pragma omp parallel num_threads(threads)
+#pragma omp single
+    rc = build_node(b, &root, 0, ix->n);
+    ix->nodes = root.nodes;
+    ix->lo = root.lo;
+    ix->hi = root.hi;
+    ix->nnodes = root.nnodes;
+    ix->nleaves = root.nleaves;
+    return rc;
 }
 
-int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, pann_error *err)
+int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
+             pann_error *err)
 {
     memset(ix, 0, sizeof *ix);
     ix->n = T->n;
     ix->d = T->d;
     ix->dbox = (T->d + KD_BOX_LANES - 1) / KD_BOX_LANES * KD_BOX_LANES;
-    build_ctx b = { .T = T, .leaf_rows = leaf_rows ? leaf_rows : 1 };
-    b.rows = malloc((T->n ? T->n : 1) * sizeof *b.rows);
-    if (!b.rows)
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
-    for (size_t i = 0; i < T->n; i++)
-        b.rows[i] = (uint32_t)i;
-    if (build_node(&b, 0, T->n) < 0) {
-        free(b.rows);
-        free(b.nodes);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
+    size_t n = T->n, d = T->d;
+    build_ctx b = { .d = d, .dbox = ix->dbox, .leaf_rows = leaf_rows ? leaf_rows : 1 };
+    b.W = malloc((n ? n : 1) * (d ? d : 1) * sizeof *b.W);
+    b.rows = malloc((n ? n : 1) * sizeof *b.rows);
+    b.rank = malloc((n ? n : 1) * sizeof *b.rank);
+    int rc = !b.W || !b.rows || !b.rank;
+    if (!rc) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t first = 0; first < n; first += KD_TASK_ROWS) {
+            size_t count = n - first < KD_TASK_ROWS ? n - first : KD_TASK_ROWS;
+            for (size_t i = first; i < first + count; i++)
+                b.rows[i] = (uint32_t)i;
+            memcpy(b.W + first * d, T->v + first * d, count * d * sizeof *b.W);
+        }
+        rc = build_tree(ix, &b, threads);
     }
-    ix->nodes = b.nodes;
-    ix->nnodes = b.nnodes;
-    ix->nleaves = b.nleaves;
-    int rc = layout_leaves(ix, T, b.rows, err);
+    free(b.rank);
+    rc = rc ? pann_fail(err, PANN_ESYSTEM, "out of memory (index)")
+            : layout_leaves(ix, &b, threads, err);
+    free(b.W);
     free(b.rows);
-    if (!rc)
-        inner_boxes(ix);
     if (rc)
         kd_free(ix);
     return rc;

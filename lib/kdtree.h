@@ -28,8 +28,10 @@ typedef struct kd_index {
                                 zero past d so padded columns add no gap */
 } kd_index;
 
-/* Leaves of at most leaf_rows rows (more only where all rows are equal). */
-int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, pann_error *err);
+/* Leaves of at most leaf_rows rows (more only where all rows are equal);
+ * the tree is the same whatever the number of threads. */
+int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
+             pann_error *err);
 void kd_free(kd_index *ix);
 /* Quickselect rows[lo..hi) of T so that rows[mid] holds the median of col. */
 void kd_select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_t hi, size_t mid,
