@@ -51,7 +51,9 @@ static int grow(void *p, size_t *cap, size_t need, size_t elem)
 
 static int read_fd(int fd, pann_table *t, size_t hint, pann_error *err)
 {
-    size_t cap = hint + 1, len = 0;
+    /* room for the NUL and for the read that finds the end: a file of the
+     * size announced is read without doubling the buffer */
+    size_t cap = hint + 2, len = 0;
     char *buf = malloc(cap);
     if (!buf)
         return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", t->display);
