@@ -305,6 +305,12 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
         cli_die(c, &err);
 }
 
+void cli_data_drop_cells(cli_data *data)
+{
+    for (size_t i = 0; i < data->nfiles; i++)
+        pann_table_drop_cells(&data->tables[i]);
+}
+
 void cli_data_free(cli_data *data)
 {
     for (size_t i = 0; i < data->nfiles; i++) {

@@ -84,6 +84,9 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
                      const char *const *except, const char *const *options, size_t nexcept,
                      cli_data *data, size_t *except_cols);
 void cli_data_free(cli_data *data);
+/* Free the tables' text and cells (pann_table_drop_cells) once nothing will
+ * read a cell again. */
+void cli_data_drop_cells(cli_data *data);
 /* Refuse data whose float distances could overflow: the columns' spans over
  * the n matrices must not add up (L1) or add up in squares (L2) past a
  * quarter of FLT_MAX.  The error names the largest value of the worst

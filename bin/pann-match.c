@@ -45,8 +45,9 @@ static const char program_help[] =
 "                         dimension; no history) or graph (neighbours of the\n"
 "                         current neighbour in a neighbour graph of REFERENCE,\n"
 "                         NN-descent's idea; no history, nothing proven)\n"
-"      --leaves=N         tree strategy: leaves of 256 rows visited per group of\n"
-"                         8 query rows (default 8; 0 = until proven, exact)\n"
+"      --leaves=N         tree strategy: leaves of 128 rows scanned per query\n"
+"                         row, its nearest (default 16; 0 = until proven,\n"
+"                         exact)\n"
 "      --graph-k=K        graph strategy: neighbours per row of the graph (16)\n"
 "      --rounds=N         graph strategy: improvement rounds of the graph (8)\n"
 "      --ef=N             graph strategy: best rows kept while walking (32)\n"
@@ -100,7 +101,7 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
     };
     pann_engine_opts *e = &mo->engine;
     mo->fit_skip = 5;
-    mo->leaves = 8;
+    mo->leaves = 16;
     mo->graph_k = 16;
     mo->rounds = 8;
     mo->ef = 32;
@@ -349,7 +350,7 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
              : mo->graph ? "anytime search, graph strategy" : "anytime search",
              r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
     if (mo->tree)
-        cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per group, %.3f s",
+        cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per row, %.3f s",
                  (unsigned long long)r->iterations, 100.0 * r->iterations / brute, mo->leaves,
                  r->seconds);
     else if (mo->graph)
@@ -394,6 +395,8 @@ int main(int argc, char **argv)
     const char *option = "--group";
     cli_load_except(&c, files, nfiles, &mo.group, &option, 1, &data, &group_col);
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
+    if (!mo.group)   /* only --group reads cells after loading */
+        cli_data_drop_cells(&data);
 
     pann_engine_opts common;
     cli_engine_opts(&c, &common);

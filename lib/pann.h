@@ -84,6 +84,11 @@ int pann_table_read(pann_table *t, const char *path, const pann_read_opts *o,
 int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
                      const pann_read_opts *o, int threads, pann_error *err);
 void pann_table_free(pann_table *t);
+/* Free the text and the cells once they are encoded, keeping the names,
+ * the shape and each row's line (for locating errors): for programs that
+ * write no cell and read none again, so a long search runs on the
+ * matrices alone.  The cells' accessors must not be used afterwards. */
+void pann_table_drop_cells(pann_table *t);
 static inline const char *pann_cell(const pann_table *t, size_t row, size_t col)
 {
     return t->cells + t->row_cells[row] + t->cell_off[row * t->ncols + col];

@@ -695,6 +695,21 @@ int pann_tables_read(pann_table *tables, const char *const *paths, size_t n,
     return 0;
 }
 
+void pann_table_drop_cells(pann_table *t)
+{
+    if (t->cells != t->text)
+        free(t->cells);
+    free(t->text);
+    free(t->row_start);
+    free(t->row_end);
+    free(t->cell_off);
+    free(t->row_cells);
+    t->text = t->cells = NULL;
+    t->text_len = 0;
+    t->row_start = t->row_end = t->row_cells = NULL;
+    t->cell_off = NULL;
+}
+
 void pann_table_free(pann_table *t)
 {
     if (!t)

@@ -487,6 +487,31 @@ Test(reader, without_text)
     pann_table_free(&t);
 }
 
+/* Dropping the cells keeps what locates errors: names, shape, lines; for
+ * both ways a table can hold its text (split in place, or a copy). */
+Test(reader, drop_cells)
+{
+    const char *text = "a,b\n1,\"x\"\n\n2,y\n";
+    for (int keep = 0; keep < 2; keep++) {
+        pann_read_opts o;
+        pann_read_opts_init(&o);
+        o.keep_text = keep;
+        pann_table t;
+        pann_error err = { 0 };
+        cr_assert_eq(read_text_opts(&t, text, strlen(text), &o, &err), 0, "%s", err.msg);
+        pann_table_drop_cells(&t);
+        cr_assert_null(t.text);
+        cr_assert_null(t.cells);
+        cr_assert_null(t.cell_off);
+        cr_assert_eq(t.nrows, 2);
+        cr_assert_eq(t.ncols, 2);
+        cr_assert_str_eq(t.colnames[1], "b");
+        cr_assert_eq(t.row_line[1], 4);
+        pann_table_drop_cells(&t);   /* twice is harmless */
+        pann_table_free(&t);
+    }
+}
+
 Test(reader_errors, empty_input)
 {
     EXPECT_ERROR("", 1, "1:1: empty input");
