@@ -485,39 +485,54 @@ static size_t nearest_leaves(const tree_ctx *x, const float *point, size_t want,
     return size;
 }
 
-/* A query's best candidates so far: a max-heap of at most cap entries by
- * its bound (node: the candidate's index), the worst replaced first;
- * *rejected is the least bound of those that did not stay. */
-static void keep_best(heap_entry *kept, size_t *count, size_t cap, float key, uint32_t index,
-                      float *rejected)
+/* The value of rank k (0-based) among v[0..n), v reordered. */
+static float select_rank(float *v, size_t n, size_t k)
 {
-    if (*count < cap) {
-        size_t i = (*count)++;
-        while (i > 0 && kept[(i - 1) / 2].key < key) {
-            kept[i] = kept[(i - 1) / 2];
-            i = (i - 1) / 2;
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                float swap = v[i]; v[i] = v[j]; v[j] = swap;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
         }
-        kept[i] = (heap_entry){ key, index };
-        return;
+        if (k <= j && j < i) hi = j;
+        else if (k >= i) lo = i;
+        else return v[k];
     }
-    if (key >= kept[0].key) {
-        *rejected = key < *rejected ? key : *rejected;
-        return;
+    return v[k];
+}
+
+/* Mark in chosen[] the cap smallest keys (ties to the lower index);
+ * returns the least key left out, INFINITY when none is. */
+static float choose_smallest(const float *keys, size_t n, size_t cap, float *scratch,
+                             bool *chosen)
+{
+    if (n <= cap) {
+        for (size_t i = 0; i < n; i++)
+            chosen[i] = true;
+        return INFINITY;
     }
-    *rejected = kept[0].key < *rejected ? kept[0].key : *rejected;
-    size_t i = 0;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= cap)
-            break;
-        if (child + 1 < cap && kept[child + 1].key > kept[child].key)
-            child++;
-        if (kept[child].key <= key)
-            break;
-        kept[i] = kept[child];
-        i = child;
+    memcpy(scratch, keys, n * sizeof *keys);
+    float limit = select_rank(scratch, n, cap - 1), left_out = INFINITY;
+    size_t below = 0;
+    for (size_t i = 0; i < n; i++)
+        below += keys[i] < limit;
+    size_t ties = cap - below;
+    for (size_t i = 0; i < n; i++) {
+        chosen[i] = keys[i] < limit || (keys[i] == limit && ties > 0);
+        ties -= keys[i] == limit && chosen[i];
+        if (!chosen[i] && keys[i] < left_out)
+            left_out = keys[i];
     }
-    kept[i] = (heap_entry){ key, index };
+    return left_out;
 }
 
 static int pick_by_key(const void *a, const void *b)
@@ -532,7 +547,8 @@ static int pick_by_key(const void *a, const void *b)
  * bounds on them. */
 typedef struct pick_scratch {
     heap_entry *heap;        /* nnodes */
-    heap_entry *kept;        /* max_leaves */
+    float *scratch;          /* most */
+    bool *chosen;            /* most */
     leaf_pick *cand;         /* the candidates (at most most) */
     uint32_t *cand_node;
     float *keys;             /* PANN_QBATCH * most */
@@ -555,14 +571,12 @@ static void visit_picked(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
     for (size_t q = 0; q < g->nq; q++) {
         float *keys = ps->keys + q * ps->most;
         point_node_bounds(x, g->point[q], ps->cand_node, ncand, keys);
-        size_t count = 0;
-        rejected[q] = INFINITY;
-        for (size_t i = 0; i < ncand; i++)
-            keep_best(ps->kept, &count, cap, keys[i], (uint32_t)i, &rejected[q]);
-        for (size_t i = 0; i < count; i++) {
-            leaf_pick *c = &ps->cand[ps->kept[i].node];
-            c->key = c->mask ? (ps->kept[i].key < c->key ? ps->kept[i].key : c->key)
-                             : ps->kept[i].key;
+        rejected[q] = choose_smallest(keys, ncand, cap, ps->scratch, ps->chosen);
+        for (size_t i = 0; i < ncand; i++) {
+            if (!ps->chosen[i])
+                continue;
+            leaf_pick *c = &ps->cand[i];
+            c->key = c->mask && c->key < keys[i] ? c->key : keys[i];
             c->mask |= 1u << q;
         }
     }
@@ -598,7 +612,8 @@ static void visit_picked(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
 static void pick_scratch_free(pick_scratch *ps)
 {
     free(ps->heap);
-    free(ps->kept);
+    free(ps->scratch);
+    free(ps->chosen);
     free(ps->cand);
     free(ps->cand_node);
     free(ps->keys);
@@ -610,11 +625,12 @@ static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix, size_t max_
     double want = ceil(CANDIDATE_FACTOR * (double)cap);
     ps->most = want < (double)ix->nleaves ? (size_t)want : ix->nleaves;
     ps->heap = malloc(ix->nnodes * sizeof *ps->heap);
-    ps->kept = malloc(cap * sizeof *ps->kept);
+    ps->scratch = malloc(ps->most * sizeof *ps->scratch);
+    ps->chosen = malloc(ps->most * sizeof *ps->chosen);
     ps->cand = malloc(ps->most * sizeof *ps->cand);
     ps->cand_node = malloc(ps->most * sizeof *ps->cand_node);
     ps->keys = malloc(PANN_QBATCH * ps->most * sizeof *ps->keys);
-    if (ps->heap && ps->kept && ps->cand && ps->cand_node && ps->keys)
+    if (ps->heap && ps->scratch && ps->chosen && ps->cand && ps->cand_node && ps->keys)
         return true;
     pick_scratch_free(ps);
     return false;
