@@ -124,7 +124,7 @@ claim() { # claim NAME EXACT_MEAN BRUTE UNIFORM_BUDGET "LEAVES..." FILES...
 if [ -s "$data/w1-exact.csv" ]; then ex1=$(csv_mean "$data/w1-exact.csv"); else ex1=$(exact_mean "$data/w1-S.csv" "$data/w1-T.csv"); fi
 n1=$(($(wc -l <"$data/w1-S.csv") - 1)); m1=$(($(wc -l <"$data/w1-T.csv") - 1))
 b1=$(awk -v a="$n1" -v b="$m1" 'BEGIN { printf "%.0f", a * b }')
-claim "W1 ($n1 x $m1)" "$ex1" "$b1" "$(awk -v b="$b1" -v s="$w1_share" 'BEGIN { printf "%.0f", b * s }')" "1 4 16 64 256" \
+claim "W1 ($n1 x $m1)" "$ex1" "$b1" "$(awk -v b="$b1" -v s="$w1_share" 'BEGIN { printf "%.0f", b * s }')" "1 4 8 16 32" \
     "$data/w1-S.csv" "$data/w1-T.csv"
 if [ -s "$data/w6.csv" ]; then
     n6=$(($(wc -l <"$data/w6.csv") - 1))
@@ -132,5 +132,5 @@ if [ -s "$data/w6.csv" ]; then
     else ex6=$(pann-match --strategy=tree --leaves=0 --estimate=0 "$data/w6.csv" 2>&1 >/dev/null |
                sed -n 's/.*mean NN distance \([0-9.e+-]*\) over.*/\1/p'); fi
     b6=$(awk -v a="$n6" 'BEGIN { printf "%.0f", a * (a - 1) }')
-    claim "W6 ($n6 rows, self)" "$ex6" "$b6" "$w6_budget" "1 4 16 64" "$data/w6.csv"
+    claim "W6 ($n6 rows, self)" "$ex6" "$b6" "$w6_budget" "1 4 8 16 32" "$data/w6.csv"
 fi

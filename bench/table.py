@@ -61,7 +61,7 @@ def ratio(a, b):
 
 
 def print_table(rows):
-    head = (f"{'work':4} {'method':22} {'read s':>6} {'build s':>8} {'query s':>8} {'total s':>8} "
+    head = (f"{'work':4} {'method':26} {'read s':>6} {'build s':>8} {'query s':>8} {'total s':>8} "
             f"{'cpu s':>7} {'recall':>6} {'dist/ex':>7} {'RSS MB':>7} {'vs exact':>8} {'cpu':>6} {'same rec':>8}")
     print(head)
     print("-" * len(head))
@@ -81,7 +81,7 @@ def print_table(rows):
             same = fastest_at(rows, w, rec) if rec is not None else None
             if same:
                 vs_same = ratio(r["total_s"], same["total_s"])
-        print(f"{w:4} {r['method'][:22]:22} {fmt(r['read_s'], 6)} {fmt(r['build_s'], 8)} "
+        print(f"{w:4} {r['method'][:26]:26} {fmt(r['read_s'], 6)} {fmt(r['build_s'], 8)} "
               f"{fmt(r['query_s'], 8)} {fmt(r['total_s'], 8)} {fmt(r['cpu_s'], 7)} "
               f"{fmt(r['recall'], 6, 4)} {fmt(r['dist_ratio'], 7, 4)} {fmt(r['rss_mb'], 7, 0)} "
               f"{vs_exact or '':>8} {vs_cpu or '':>6} {vs_same or '':>8}"

@@ -51,8 +51,9 @@ static const char program_help[] =
 "                         proposals) or tree (nearest leaves of a k-d tree of\n"
 "                         TRAIN first; far better lists for the time in low\n"
 "                         dimension, up to 64 columns)\n"
-"      --leaves=N         tree strategy: leaves of 256 rows visited per group of\n"
-"                         8 query rows (default 8; 0 = until proven, exact)\n"
+"      --leaves=N         tree strategy: leaves of 128 rows scanned per query\n"
+"                         row, its nearest (default 16; 0 = until proven,\n"
+"                         exact)\n"
 "\n"
 "One table per category:\n"
 "      --group=COL        neighbours only among the TRAIN rows with the same\n"
@@ -69,7 +70,7 @@ typedef struct knn_opts {
     const char *label, *report, *group;
     bool weighted, cluster, mutual, iterations_given, budget_given;
     bool tree, leaves_given; /* --strategy=tree, --leaves */
-    size_t leaves;           /* its budget per group of 8 query rows */
+    size_t leaves;           /* its budget per query row */
     pann_engine_opts engine;
 } knn_opts;
 
@@ -341,7 +342,7 @@ static void summarise(const cli *c, const knn_opts *ko, const cli_data *data,
              counted ? sum / counted : NAN, method_name(c, ko),
              r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
     if (ko->tree)
-        cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per group, "
+        cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per row, "
                  "%.3f s", (unsigned long long)r->iterations,
                  S->n && T->n ? 100.0 * r->iterations / ((double)S->n * T->n) : 0.0,
                  ko->leaves, r->seconds);
@@ -500,7 +501,7 @@ int main(int argc, char **argv)
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&ko.engine);
     ko.chunk_rows = 65536;
-    ko.leaves = 8;
+    ko.leaves = 16;
     parse_args(argc, argv, &c, &ko);
 
     size_t nfiles = (size_t)(argc - optind), excluded[2];
