@@ -534,6 +534,8 @@ int main(int argc, char **argv)
     bool has_actual = false;
     if (ko.label)
         read_labels(&c, &data, label_col, S, T, &labels, &has_actual);
+    if (!ko.group)   /* only --group reads cells from here on */
+        cli_data_drop_cells(&data);
 
     pann_engine_opts common;
     cli_engine_opts(&c, &common);
