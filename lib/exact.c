@@ -509,9 +509,9 @@ static float select_rank(float *v, size_t n, size_t k)
                 j--;
             }
         }
-        if (k <= j && j < i) hi = j;
+        if (k <= j) hi = j;          /* v[lo..j] <= pivot <= v[i..hi] */
         else if (k >= i) lo = i;
-        else return v[k];
+        else return v[k];            /* between them, all equal to pivot */
     }
     return v[k];
 }
