@@ -453,47 +453,68 @@ Test(engine, tree_strategy_budget_and_proofs)
     pann_matrix_free(&T);
 }
 
+/* Rows scaled to unit length, as the encoder does for cosine. */
+static void unit_rows(pann_matrix *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        double norm = 0;
+        for (size_t j = 0; j < a->d; j++)
+            norm += (double)a->v[i * a->d + j] * a->v[i * a->d + j];
+        for (size_t j = 0; j < a->d; j++)
+            a->v[i * a->d + j] = (float)(a->v[i * a->d + j] / sqrt(norm));
+    }
+}
+
 /* The budgeted tree search on a tree of many leaves, with each kernel (the
- * leaf bounds follow it): every query's own nearest leaves find most exact
- * neighbours with a few leaves, proven rows are exact, no answer beats
- * brute force, and a budget of every leaf proves every row. */
+ * leaf bounds follow it) and each metric: every query's own nearest leaves
+ * find most exact neighbours with a few leaves, proven rows are exact, no
+ * answer beats brute force, and a budget of every leaf proves every row. */
 Test(engine, tree_budget_ranks_leaves_per_query)
 {
-    pann_matrix S = test_matrix(4000, 6, 102, 1.0, 0), T = test_matrix(20000, 6, 103, 1.0, 0);
-    pann_metric m = metric_of(PANN_L1, 6, NULL);
-    pann_engine_opts o;
-    pann_engine_opts_init(&o);
-    uint32_t *nn = malloc(S.n * sizeof *nn);
-    float *dist = malloc(S.n * sizeof *dist);
-    test_brute(&S, &T, &m, PANN_MIN, false, false, 0, nn, dist);
-    const char *kernels[] = { "generic", NULL };
-    for (int k = 0; k < 2; k++) {
-        cr_assert_eq(pann_kernel_select(kernels[k]), 0);
-        size_t budgets[] = { 8, 20000 };
-        for (int b = 0; b < 2; b++) {
-            pann_result r;
-            cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
-            size_t right = 0;
-            for (size_t q = 0; q < S.n; q++) {
-                right += r.nn[q] == nn[q];
-                cr_assert(!r.proven[q] || r.nn[q] == nn[q], "row %zu proven but wrong", q);
-                cr_assert_geq(r.dist[q], dist[q]);
-            }
-            if (b == 0) {
-                cr_assert_gt(right, S.n * 9 / 10, "%zu of %zu exact with 8 leaves", right, S.n);
-                cr_assert_lt(r.iterations, (uint64_t)S.n * T.n / 10);
-            } else {
-                cr_assert_eq(r.nproven, S.n);
-                cr_assert_eq(right, S.n);
-            }
-            pann_result_free(&r);
+    pann_metric_kind kinds[] = { PANN_L1, PANN_L2, PANN_COSINE };
+    for (int kind = 0; kind < 3; kind++) {
+        pann_matrix S = test_matrix(3000, 6, 102, 1.0, 0), T = test_matrix(20000, 6, 103, 1.0, 0);
+        if (kinds[kind] == PANN_COSINE) {
+            unit_rows(&S);
+            unit_rows(&T);
         }
+        pann_metric m = metric_of(kinds[kind], 6, NULL);
+        pann_engine_opts o;
+        pann_engine_opts_init(&o);
+        uint32_t *nn = malloc(S.n * sizeof *nn);
+        float *dist = malloc(S.n * sizeof *dist);
+        test_brute(&S, &T, &m, PANN_MIN, false, false, 0, nn, dist);
+        const char *kernels[] = { "generic", NULL };
+        for (int k = 0; k < 2; k++) {
+            cr_assert_eq(pann_kernel_select(kernels[k]), 0);
+            size_t budgets[] = { 8, 20000 };
+            for (int b = 0; b < 2; b++) {
+                pann_result r;
+                cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
+                size_t right = 0;
+                for (size_t q = 0; q < S.n; q++) {
+                    right += r.nn[q] == nn[q];
+                    cr_assert(!r.proven[q] || r.nn[q] == nn[q], "metric %d: row %zu proven but wrong",
+                              kind, q);
+                    cr_assert_geq(r.dist[q], dist[q]);
+                }
+                if (b == 0) {
+                    cr_assert_gt(right, S.n * 9 / 10, "metric %d: %zu of %zu exact with 8 leaves",
+                                 kind, right, S.n);
+                    cr_assert_lt(r.iterations, (uint64_t)S.n * T.n / 10);
+                } else {
+                    cr_assert_eq(r.nproven, S.n, "metric %d", kind);
+                    cr_assert_eq(right, S.n, "metric %d", kind);
+                }
+                pann_result_free(&r);
+            }
+        }
+        pann_kernel_select(NULL);
+        free(nn);
+        free(dist);
+        pann_matrix_free(&S);
+        pann_matrix_free(&T);
     }
-    pann_kernel_select(NULL);
-    free(nn);
-    free(dist);
-    pann_matrix_free(&S);
-    pann_matrix_free(&T);
 }
 
 /* The graph strategy: its graph converges towards the exact K lists, its
