@@ -95,9 +95,9 @@ static void check_combinations(const cli *c, const knn_opts *ko, int nfiles)
         cli_usage_error(c, "--batch needs --group");
     if (ko->leaves_given && !ko->tree)
         cli_usage_error(c, "--leaves is the budget of --strategy=tree");
-    if (ko->tree && (c->exact || ko->budget_given || ko->group))
+    if (ko->tree && (c->exact || ko->budget_given))
         cli_usage_error(c, "--strategy=tree takes --leaves as its budget: no --exact, "
-                        "--iterations, --time, --top-fraction or --group");
+                        "--iterations, --time or --top-fraction");
 }
 
 static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
@@ -370,7 +370,8 @@ static int grouped_search(const cli *c, const knn_opts *ko, const cli_data *data
         return rc;
     pann_group_stats st;
     rc = pann_knn_group(S, T, &groups, data->nfiles == 1, ko->batch, &data->metric, ko->k,
-                        c->exact, &ko->engine, r, &st, err);
+                        c->exact || (ko->tree && ko->leaves == 0), ko->tree ? ko->leaves : 0,
+                        &ko->engine, r, &st, err);
     if (!rc)
         cli_note(c, "--group=%s: %zu categories, %zu searches; %llu pairs within batches, "
                  "%.3g%% of the %.0f pairs of an ungrouped search", ko->group, st.groups,

@@ -645,6 +645,7 @@ typedef struct knn_batches {
     const pann_groups *g;
     size_t k;
     bool exact;
+    size_t tree_leaves;
     pann_knn_result *r;
 } knn_batches;
 
@@ -660,7 +661,8 @@ static int knn_batch(const pann_matrix *Sb, const pann_matrix *Tb, const pann_en
                          candidates, o->self_exclude ? " besides a row itself" : "", k);
     pann_knn_result rb;
     int rc = job->exact ? pann_knn_exact(Sb, Tb, job->m, k, o, &rb, err)
-                        : pann_knn_run(Sb, Tb, job->m, k, o, &rb, err);
+           : job->tree_leaves ? pann_knn_tree(Sb, Tb, job->m, k, job->tree_leaves, o, &rb, err)
+                              : pann_knn_run(Sb, Tb, job->m, k, o, &rb, err);
     if (rc)
         return rc;
     pann_knn_result *r = job->r;
@@ -683,8 +685,8 @@ static int knn_batch(const pann_matrix *Sb, const pann_matrix *Tb, const pann_en
 
 int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
                    bool same, size_t batch, const pann_metric *m, size_t k, bool exact,
-                   const pann_engine_opts *o, pann_knn_result *r, pann_group_stats *st,
-                   pann_error *err)
+                   size_t tree_leaves, const pann_engine_opts *o, pann_knn_result *r,
+                   pann_group_stats *st, pann_error *err)
 {
     memset(r, 0, sizeof *r);
     int rc = alloc_result(r, S->n, k, err);
@@ -694,7 +696,7 @@ int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups
             r->nn[at] = PANN_NONE;
             r->dist[at] = NAN;
         }
-        knn_batches job = { m, g, k, exact, r };
+        knn_batches job = { m, g, k, exact, tree_leaves, r };
         rc = pann_group_batches(S, T, g, same, batch, o, knn_batch, &job, st, err);
     }
     if (!rc && st->rows_without_reference)

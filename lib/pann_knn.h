@@ -120,11 +120,13 @@ int pann_knn_cluster(const pann_knn_result *r, bool mutual, uint32_t *cluster,
 
 /* One table per category (--group): each query row's K neighbours among
  * the training rows of its category only (see pann_group_batches; `same`:
- * TRAIN against itself).  A category with fewer than K candidates, or a
- * query category absent from TRAIN, is an error. */
+ * TRAIN against itself), by exact search, by the tree with a budget of
+ * tree_leaves leaves per query row (tree_leaves > 0, not exact), or by the
+ * article's K copies.  A category with fewer than K candidates, or a query
+ * category absent from TRAIN, is an error. */
 int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
                    bool same, size_t batch, const pann_metric *m, size_t k, bool exact,
-                   const pann_engine_opts *o, pann_knn_result *r, pann_group_stats *st,
-                   pann_error *err);
+                   size_t tree_leaves, const pann_engine_opts *o, pann_knn_result *r,
+                   pann_group_stats *st, pann_error *err);
 
 #endif

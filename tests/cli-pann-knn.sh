@@ -254,6 +254,18 @@ check "--strategy=tree --leaves=1: no list entry closer than the exact one of it
     test -z "$(awk -F, 'NR == FNR { if (FNR > 1) want[$1, $2] = $4; next }
                         FNR > 1 && $4 + 1e-6 < want[$1, $2]' \
                "$TMPD/cloud-exact.csv" "$TMPD/cloud-tree.csv")"
+awk -F, 'NR == 1 { print $0 ",kind"; next } { print $0 "," (NR % 3 ? "a" : "b") }' \
+    "$TMPD/cloud.csv" >"$TMPD/cloud-kinds.csv"
+pann-knn -q -k 5 --exact --group=kind "$TMPD/cloud-kinds.csv" >"$TMPD/kinds-exact.csv"
+pann-knn -q -k 5 --strategy=tree --leaves=0 --group=kind "$TMPD/cloud-kinds.csv" >"$TMPD/kinds-tree0.csv"
+check "--strategy=tree --leaves=0 --group equals --exact --group" \
+    cmp -s "$TMPD/kinds-exact.csv" "$TMPD/kinds-tree0.csv"
+pann-knn -q -k 5 --strategy=tree --leaves=1 --group=kind "$TMPD/cloud-kinds.csv" >"$TMPD/kinds-tree1.csv"
+check "--strategy=tree --leaves=1 --group: some rows unproven, every proven list the exact one" \
+    sh -c "awk -F, 'NR > 1 && \$5 == 0' '$TMPD/kinds-tree1.csv' | grep -q . &&
+           test -z \"\$(awk -F, 'NR == FNR { if (FNR > 1) want[\$1, \$2] = \$3 \",\" \$4; next }
+                              FNR > 1 && \$5 == 1 && want[\$1, \$2] != \$3 \",\" \$4' \
+                     '$TMPD/kinds-exact.csv' '$TMPD/kinds-tree1.csv')\""
 expect_fail 1 "^pann-knn: --leaves is the budget of --strategy=tree" "--leaves without the tree" \
     pann-knn -k 2 --leaves=3 "$K/ties.csv"
 expect_fail 1 "^pann-knn: --strategy=tree takes --leaves as its budget" "--strategy=tree with --exact" \
