@@ -123,7 +123,7 @@ typedef struct tree_ctx {
     float eps_cmp;
     float abs_margin;        /* rounding allowance of bounds vs distances */
     bool fast_bounds;        /* no categorical column, nearest: box_gaps() */
-    size_t max_leaves;       /* per group of queries; 0 = no limit (exact) */
+    size_t max_leaves;       /* per query; 0 = no limit (exact) */
     size_t k;                /* entries per row of the lists below */
                              /* filled == NULL: one answer per row in nn/best;
                                 else lists of k sorted entries (min mode) */
@@ -727,7 +727,10 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
                          pick_scratch *ps, bool *complete,
                          uint64_t *evaluations)
 {
-    group g = { .nq = nq, .leaves_left = x->max_leaves ? x->max_leaves : SIZE_MAX };
+    /* depth first (categorical columns, farthest rows) the group shares
+     * its rows' budgets */
+    size_t shared = x->max_leaves <= SIZE_MAX / PANN_QBATCH ? x->max_leaves * nq : SIZE_MAX;
+    group g = { .nq = nq, .leaves_left = x->max_leaves ? shared : SIZE_MAX };
     size_t d = x->ix->d;
     for (size_t j = 0; j < d; j++) {
         g.lo[j] = INFINITY;

@@ -374,11 +374,12 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
                    pann_result *r, pann_error *err);
 
 /* Anytime search guided by a k-d tree of T (a proposal strategy beyond the
- * article's uniform one): each group of nearby queries visits the leaves of
- * T nearest first, accepting a candidate when it is closer, and stops after
- * max_leaves leaves (0 = no limit, which is exact).  A row whose search
- * ended by pruning rather than by the budget is proven exact.  Needs 1 to
- * 64 columns; cosine needs rows of non-zero norm. */
+ * article's uniform one): each query row scans its max_leaves nearest
+ * leaves of T (of 128 rows; with categorical columns or PANN_MAX a group of
+ * 8 nearby rows visits them nearest first and shares its rows' budgets),
+ * accepting a candidate when it is closer; max_leaves 0 = no limit, which
+ * is exact.  A row is proven exact when no leaf it did not scan can hold a
+ * better row.  Needs 1 to 64 columns; cosine needs rows of non-zero norm. */
 int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                   const pann_engine_opts *o, size_t max_leaves, pann_result *r,
                   pann_error *err);
