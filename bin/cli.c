@@ -9,6 +9,9 @@
 #include <config.h>
 #include <errno.h>
 #include <float.h>
+#if defined HAVE_MALLOC_H && defined HAVE_MALLOPT
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -68,6 +71,13 @@ static void unknown_option(const cli *c)
 void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale)
 {
     opterr = 0;
+    /* Arrays of rows (windows of text, matrices, indexes) come and go in
+     * phases; glibc would raise its mmap threshold after the first large
+     * free and keep later ones in the heap, resident after they are freed.
+     * A fixed threshold hands every large array back when it is freed. */
+#if defined HAVE_MALLOC_H && defined HAVE_MALLOPT && defined M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
     memset(c, 0, sizeof *c);
     c->prog = prog;
     c->usage = usage;
@@ -213,13 +223,15 @@ static double column_span(const pann_schema *s, const pann_matrix *const *mats, 
  * distance would be a silently wrong result.  The largest comparison value
  * is bounded by the columns' spans; past a quarter of FLT_MAX (room for
  * rounding) the largest value of the worst column is named. */
-int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
-                        const pann_matrix *const *mats, size_t n, pann_error *err)
+/* The column whose span makes the distances overflow, or -1 when none does. */
+static long overflowing_column(const cli *c, const pann_schema *s,
+                               const pann_matrix *const *mats, size_t n, size_t *at_t,
+                               size_t *at_i)
 {
     if (c->metric == PANN_COSINE)
-        return 0;
+        return -1;
     double total = 0, worst = -1;
-    size_t worst_t = 0, worst_i = 0, worst_j = 0;
+    long worst_j = -1;
     for (size_t j = 0; j < s->d; j++) {
         size_t t = 0, i = 0;
         double span = column_span(s, mats, n, j, &t, &i);
@@ -227,10 +239,18 @@ int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *co
         total += term;
         if (term > worst) {
             worst = term;
-            worst_t = t, worst_i = i, worst_j = j;
+            *at_t = t, *at_i = i, worst_j = (long)j;
         }
     }
-    if (total <= FLT_MAX / 4)
+    return total <= FLT_MAX / 4 ? -1 : worst_j;
+}
+
+int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
+                        const pann_matrix *const *mats, size_t n, pann_error *err)
+{
+    size_t worst_t = 0, worst_i = 0;
+    long worst_j = overflowing_column(c, s, mats, n, &worst_t, &worst_i);
+    if (worst_j < 0)
         return 0;
     const pann_table *tb = tables[worst_t];
     size_t row = mats[worst_t]->row_id[worst_i], col = 0;
@@ -240,6 +260,54 @@ int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *co
                      "would overflow single precision (try --scale=std or --scale=range)",
                      tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
                      c->metric == PANN_L2 ? "L2" : "L1");
+}
+
+static void free_loaded(cli_data *data)
+{
+    cli_data_free(data);
+    size_t nfiles = data->nfiles;
+    memset(data, 0, sizeof *data);
+    data->nfiles = nfiles;
+}
+
+/* c->matrices_only: plain numeric regular files straight into the matrices.
+ * False (nothing kept) when any file needs the general path, which then
+ * reads it and reports what is wrong with it. */
+static bool load_numeric(const cli *c, const char *const *files, size_t nfiles,
+                         const char *const *except, const char *const *options, size_t nexcept,
+                         cli_data *data, size_t *except_cols, const pann_encode_opts *base)
+{
+    pann_error err = {0};
+    size_t read = 0;
+    while (read < nfiles && strcmp(files[read], "-") != 0 &&
+           pann_table_read_header(&data->tables[read], files[read], &c->read, &err) == 0)
+        read++;
+    pann_encode_opts encode = *base;
+    char *columns = NULL;
+    bool ok = read == nfiles;
+    if (ok && nexcept) {
+        size_t cols[8];
+        ok = pann_columns_except(&data->tables[0], base->columns, except, options, nexcept,
+                                 cols, &columns, &err) == 0;
+        encode.columns = columns;
+        for (size_t i = 0; ok && i < nexcept; i++)
+            except_cols[i] = cols[i];
+    }
+    bool loaded = false;
+    if (ok && pann_load_numeric(data->tables, nfiles, &c->read, &encode, c->threads,
+                                &data->schema, data->mats, &loaded, &err) != 0)
+        cli_die(c, &err);
+    free(columns);
+    const pann_matrix *mats_of[3];
+    for (size_t i = 0; i < nfiles; i++)
+        mats_of[i] = &data->mats[i];
+    size_t at_t, at_i;
+    if (loaded && (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0 ||
+                   overflowing_column(c, &data->schema, mats_of, nfiles, &at_t, &at_i) >= 0))
+        loaded = false;
+    if (!loaded)
+        free_loaded(data);   /* the headers read, and anything loaded */
+    return loaded;
 }
 
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
@@ -259,14 +327,8 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
     if (stdin_count > 1)
         cli_usage_error(c, "standard input ('-') can be read only once");
     data->nfiles = nfiles;
-    const pann_table *tables[3];
-    if (pann_tables_read(data->tables, files, nfiles, &c->read, c->threads, &err) != 0)
-        cli_die(c, &err);
-    for (size_t i = 0; i < nfiles; i++)
-        tables[i] = &data->tables[i];
     pann_encode_opts encode = c->encode;
     encode.cosine = c->metric == PANN_COSINE;
-    char *columns = NULL;
     const char *given[8], *given_options[8];
     size_t ngiven = 0, cols[8];
     for (size_t i = 0; i < nexcept && ngiven < 8; i++) {
@@ -277,6 +339,19 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
             given_options[ngiven++] = options[i];
         }
     }
+    if (c->matrices_only &&
+        load_numeric(c, files, nfiles, given, given_options, ngiven, data, cols, &encode)) {
+        for (size_t i = 0, j = 0; i < nexcept; i++)
+            if (except[i])
+                except_cols[i] = cols[j++];
+        return;
+    }
+    const pann_table *tables[3];
+    if (pann_tables_read(data->tables, files, nfiles, &c->read, c->threads, &err) != 0)
+        cli_die(c, &err);
+    for (size_t i = 0; i < nfiles; i++)
+        tables[i] = &data->tables[i];
+    char *columns = NULL;
     if (ngiven) {   /* the header must be read before the list can be made */
         if (pann_columns_except(&data->tables[0], c->encode.columns, given, given_options,
                                 ngiven, cols, &columns, &err) != 0)

@@ -43,6 +43,10 @@ typedef struct cli {
     int threads;
     const char *output;
     bool quiet, progress;
+    /* No cell is read after loading (no label, group or verbatim row): files
+     * of plain numbers are then loaded without their text (pann_load_numeric),
+     * which is what keeps a search's memory near its matrices. */
+    bool matrices_only;
 } cli;
 
 void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale);
@@ -67,7 +71,10 @@ double cli_parse_real(const cli *c, const char *option, const char *arg,
 
 /* Read the files (at most one may be "-") and encode them together:
  * files[0] is the reference whose statistics scale every file.  Dropped
- * rows (--missing=drop) are reported.  Exits on error. */
+ * rows (--missing=drop) are reported.  Exits on error.  With
+ * c->matrices_only, plain numeric files are loaded straight into the
+ * matrices; any other file takes the general path, so the results and the
+ * errors are the same either way. */
 typedef struct cli_data {
     size_t nfiles;
     pann_table tables[3];

@@ -512,6 +512,7 @@ int main(int argc, char **argv)
     if (streams && strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
         cli_usage_error(&c, "standard input ('-') can be read only once");
     cli_data data;
+    c.matrices_only = !ko.label && !ko.group && !streams;   /* no cell read afterwards */
     cli_load_except(&c, files, streams ? 1 : nfiles, except, options, 2, &data, excluded);
     size_t label_col = excluded[0];
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];

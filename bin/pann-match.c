@@ -393,6 +393,7 @@ int main(int argc, char **argv)
     cli_data data;
     size_t group_col = 0;
     const char *option = "--group";
+    c.matrices_only = !mo.group;   /* only --group reads cells after loading */
     cli_load_except(&c, files, nfiles, &mo.group, &option, 1, &data, &group_col);
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
     if (!mo.group)   /* only --group reads cells after loading */

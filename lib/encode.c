@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "pann.h"
+#include "internal.h"
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -120,6 +121,16 @@ static bool parse_trimmed(const char *s, size_t len, double *v)
     return true;
 }
 
+bool pann_parse_span(const char *s, size_t len, double *v)
+{
+    const char *a = s, *b = s + len;
+    while (a < b && isspace((unsigned char)*a))
+        a++;
+    while (b > a && isspace((unsigned char)b[-1]))
+        b--;
+    return parse_trimmed(a, (size_t)(b - a), v);
+}
+
 bool pann_parse_number(const char *s, double *v)
 {
     size_t len;
@@ -191,8 +202,7 @@ void pann_schema_free(pann_schema *s)
     memset(s, 0, sizeof *s);
 }
 
-static int schema_alloc(pann_schema *s, const pann_table *ref, const size_t *idx,
-                        size_t d)
+int pann_schema_alloc(pann_schema *s, const pann_table *ref, const size_t *idx, size_t d)
 {
     s->d = d;
     s->names = calloc(d, sizeof *s->names);
@@ -565,43 +575,90 @@ static int decide_kind(encoder *e, size_t j, const col_count *count,
     return fail_at(e, t, i, j, what);
 }
 
+/* A column's statistics, accumulated in row order by three passes: a
+ * running mean (with the range), the largest deviation from it, then the
+ * squares of deviations relative to the largest one (a plain sum of squares
+ * overflows from about 1e154 on, and the fallback scale of 1 would then
+ * silently push every value out of range).  The encoder (a column at a time)
+ * and the numeric loader (load.c, a row at a time) share these steps, so
+ * both give the same scales bit for bit. */
+static inline void stats_pass1(pann_col_stats *c, double v)
+{
+    c->m++;
+    c->mean += v / (double)c->m - c->mean / (double)c->m;
+    c->lo = v < c->lo ? v : c->lo;
+    c->hi = v > c->hi ? v : c->hi;
+}
+
+static inline void stats_pass2(pann_col_stats *c, double v)
+{
+    if (fabs(v - c->mean) > c->big)
+        c->big = fabs(v - c->mean);
+}
+
+static inline void stats_pass3(pann_col_stats *c, double v)
+{
+    if (c->big > 0)
+        c->ss += ((v - c->mean) / c->big) * ((v - c->mean) / c->big);
+}
+
+void pann_col_stats_init(pann_col_stats *c)
+{
+    *c = (pann_col_stats){ .lo = INFINITY, .hi = -INFINITY };
+}
+
+void pann_col_stats_finish(const pann_col_stats *c, pann_scale scale, double *center,
+                           double *scale_out, double *impute)
+{
+    double centre = 0, spread = 1;
+    if (scale == PANN_SCALE_STD) {
+        centre = c->mean;
+        spread = c->m > 1 ? c->big * sqrt(c->ss / (double)(c->m - 1)) : 0;
+    } else if (scale == PANN_SCALE_RANGE) {
+        centre = c->lo;
+        spread = c->hi - c->lo;
+    }
+    if (!(spread > 0) || !isfinite(spread))
+        spread = 1;     /* a constant column: never divide by zero */
+    *center = centre;
+    *scale_out = spread;
+    *impute = (c->mean - centre) / spread;
+}
+
+void pann_col_stats_rows(const double *v, size_t n, size_t d, pann_col_stats *c)
+{
+    for (size_t j = 0; j < d; j++)
+        pann_col_stats_init(&c[j]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            stats_pass1(&c[j], v[i * d + j]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            stats_pass2(&c[j], v[i * d + j]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            stats_pass3(&c[j], v[i * d + j]);
+}
+
 /* Center, scale and imputed value of numeric column j, from the reference. */
 static void numeric_stats(encoder *e, size_t j)
 {
     const unsigned char *cls = cls_of(e, 0, j);
     const double *v = vals_of(e, 0, j);
-    size_t n = e->tables[0]->nrows, m = 0;
-    /* A running mean and squares of deviations relative to the largest
-     * one: a plain sum of squares overflows from about 1e154 on, and the
-     * fallback scale of 1 would then silently push every value out of range. */
-    double mean = 0, lo = INFINITY, hi = -INFINITY;
+    size_t n = e->tables[0]->nrows;
+    pann_col_stats c;
+    pann_col_stats_init(&c);
     for (size_t i = 0; i < n; i++)
-        if (cls[i] == CELL_NUMBER) {
-            m++;
-            mean += v[i] / (double)m - mean / (double)m;
-            lo = v[i] < lo ? v[i] : lo;
-            hi = v[i] > hi ? v[i] : hi;
-        }
-    double big = 0, ss = 0;
-    for (size_t i = 0; i < n; i++)
-        if (cls[i] == CELL_NUMBER && fabs(v[i] - mean) > big)
-            big = fabs(v[i] - mean);
-    for (size_t i = 0; i < n && big > 0; i++)
         if (cls[i] == CELL_NUMBER)
-            ss += ((v[i] - mean) / big) * ((v[i] - mean) / big);
-    double center = 0, scale = 1;
-    if (e->o->scale == PANN_SCALE_STD) {
-        center = mean;
-        scale = m > 1 ? big * sqrt(ss / (double)(m - 1)) : 0;
-    } else if (e->o->scale == PANN_SCALE_RANGE) {
-        center = lo;
-        scale = hi - lo;
-    }
-    if (!(scale > 0) || !isfinite(scale))
-        scale = 1;     /* a constant column: never divide by zero */
-    e->schema->center[j] = center;
-    e->schema->scale[j] = scale;
-    e->schema->impute[j] = (mean - center) / scale;
+            stats_pass1(&c, v[i]);
+    for (size_t i = 0; i < n; i++)
+        if (cls[i] == CELL_NUMBER)
+            stats_pass2(&c, v[i]);
+    for (size_t i = 0; i < n; i++)
+        if (cls[i] == CELL_NUMBER)
+            stats_pass3(&c, v[i]);
+    pann_col_stats_finish(&c, e->o->scale, &e->schema->center[j], &e->schema->scale[j],
+                          &e->schema->impute[j]);
 }
 
 /* A finite double can still leave float's range once encoded (1e300, or a
@@ -733,7 +790,7 @@ static size_t drop_rows(encoder *e, size_t t)
     return dropped;
 }
 
-static void normalise_rows(pann_matrix *m)
+void pann_normalise_rows(pann_matrix *m)
 {
     for (size_t i = 0; i < m->n; i++) {
         float *row = m->v + i * m->d;
@@ -751,7 +808,7 @@ static void normalise_rows(pann_matrix *m)
 static int run_encoder(encoder *e, size_t *dropped)
 {
     int rc = choose_columns(e);
-    if (rc == 0 && schema_alloc(e->schema, e->tables[0], e->idx[0], e->d) != 0)
+    if (rc == 0 && pann_schema_alloc(e->schema, e->tables[0], e->idx[0], e->d) != 0)
         rc = oom(e);
     if (rc == 0)
         rc = check_has_values(e);
@@ -770,7 +827,7 @@ static int run_encoder(encoder *e, size_t *dropped)
         if (e->o->missing == PANN_MISSING_DROP)
             total += drop_rows(e, t);
         if (e->o->cosine)
-            normalise_rows(&e->out[t]);
+            pann_normalise_rows(&e->out[t]);
     }
     if (dropped)
         *dropped = total;

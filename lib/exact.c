@@ -897,12 +897,11 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_met
     if (rc)
         return rc;
     size_t n = S->n;
-    float *best = malloc((n ? n : 1) * sizeof *best);
-    if (!best || pann_result_alloc(r, n, err)) {
-        free(best);
+    if (pann_result_alloc(r, n, err)) {
         pann_result_free(r);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     }
+    float *best = r->dist;   /* comparison values until converted, in place */
     for (size_t k = 0; k < n; k++)
         best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
     if (tree) {
@@ -914,7 +913,6 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_met
         r->iterations = (uint64_t)n * T->n;
     }
     if (rc) {
-        free(best);
         pann_result_free(r);
         return rc;
     }
@@ -922,7 +920,6 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_met
         r->dist[k] = r->nn[k] == PANN_NONE ? NAN : (float)pann_cmp_to_dist(m, best[k]);
         r->nproven += r->proven[k];
     }
-    free(best);
     r->steps = r->iterations;
     r->seconds = pann_now() - started;
     return 0;

@@ -94,4 +94,26 @@ int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric 
                   float *cmp, uint32_t *filled, unsigned char *proven, uint64_t *evaluations,
                   pann_error *err);
 
+/* ---- encoding pieces shared with the numeric loader (encode.c) --------- */
+
+/* A field s[0..len) (not NUL-terminated) as pann_parse_number reads it:
+ * blanks trimmed, the whole field a finite number. */
+bool pann_parse_span(const char *s, size_t len, double *v);
+/* Statistics of a numeric column, accumulated in row order. */
+typedef struct pann_col_stats {
+    size_t m;                /* values seen */
+    double mean, lo, hi, big, ss;
+} pann_col_stats;
+void pann_col_stats_init(pann_col_stats *c);
+/* The d columns of the row-major n x d values v, all numbers. */
+void pann_col_stats_rows(const double *v, size_t n, size_t d, pann_col_stats *c);
+/* Center, scale and imputed (encoded) value, as the encoder sets them. */
+void pann_col_stats_finish(const pann_col_stats *c, pann_scale scale, double *center,
+                           double *scale_out, double *impute);
+/* The schema's arrays for d columns named after ref's columns idx[]: every
+ * column numeric with scale 1 until set.  Returns -1 when out of memory. */
+int pann_schema_alloc(pann_schema *s, const pann_table *ref, const size_t *idx, size_t d);
+/* Each row scaled to unit L2 norm (zero rows left as they are). */
+void pann_normalise_rows(pann_matrix *m);
+
 #endif

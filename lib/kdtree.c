@@ -5,7 +5,8 @@
  * the rows asked for (256 for exact search, fewer for a budget); the rows are
  * then laid out leaf by leaf in the blocked SIMD layout of distance.c, each
  * leaf padded to whole blocks.  The build works on a copy of T whose rows
- * move with the partition, so a node reads its rows contiguously: one scan
+ * move with the partition (and which then becomes the blocks, laid out in
+ * place, so the index holds T once), so a node reads its rows contiguously: one scan
  * gives its box and widest column, a branch-free quickselect on the rows'
  * ranks (value, then position, so equal values split the same way every
  * time) finds the median, and one pass swaps the rows across it.  Large
@@ -362,9 +363,10 @@ static int build_node(const build_ctx *b, subtree *s, size_t lo, size_t hi)
     return build_children(b, s, (size_t)id, lo, mid, hi);
 }
 
-/* Write one leaf's rows (W[first, first + count)) into its blocks, the
+/* Write one leaf's rows (copied to `rows_of_leaf`) into its blocks, the
  * lanes past its last row zero and of no row. */
-static void layout_leaf(kd_index *ix, const build_ctx *b, const kd_node *node)
+static void layout_leaf(kd_index *ix, const build_ctx *b, const kd_node *node,
+                        const float *rows_of_leaf)
 {
     size_t d = ix->d, first_slot = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
     size_t nslots = (size_t)ix->leaf_nblocks[node->leaf] * PANN_LANES;
@@ -372,17 +374,32 @@ static void layout_leaf(kd_index *ix, const build_ctx *b, const kd_node *node)
     for (size_t i = 0; i < nslots; i++) {
         size_t blk = i / PANN_LANES, lane = i % PANN_LANES;
         bool real = i < node->count;
-        const float *row = real ? b->W + (node->first + i) * d : NULL;
+        const float *row = real ? rows_of_leaf + i * d : NULL;
         ix->slot_row[first_slot + i] = real ? b->rows[node->first + i] : PANN_NONE;
         for (size_t j = 0; j < d; j++)
             v[(blk * d + j) * PANN_LANES + lane] = real ? row[j] : 0.0f;
     }
 }
 
-/* Lay the rows out leaf by leaf in blocks, leaves in parallel. */
-static int layout_leaves(kd_index *ix, const build_ctx *b, int threads, pann_error *err)
+/* Most slots the layout can need: every leaf but a lone root holds at least
+ * half of leaf_rows (a node is split only when it has more), and pads at
+ * most PANN_LANES - 1 slots. */
+static size_t max_slots(size_t n, size_t leaf_rows)
 {
-    size_t d = ix->d, total_blocks = 0;
+    size_t min_leaf = (leaf_rows + 1) / 2 ? (leaf_rows + 1) / 2 : 1;
+    size_t leaves = n / min_leaf + 1;
+    return (n / PANN_LANES + leaves + 1) * PANN_LANES;
+}
+
+/* Lay the rows out leaf by leaf in blocks, in W's own memory (allocated
+ * for max_slots): leaf l's blocks start at or after its rows in W, since
+ * the leaves before it take at least as many slots as rows, so going from
+ * the last leaf to the first each leaf overwrites only rows already laid
+ * out, and its own rows, copied aside first.  The index then holds T once,
+ * not twice. */
+static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
+{
+    size_t d = ix->d, total_blocks = 0, widest_leaf = 1;
     ix->leaf_block = malloc(ix->nleaves * sizeof *ix->leaf_block);
     ix->leaf_nblocks = malloc(ix->nleaves * sizeof *ix->leaf_nblocks);
     ix->leaf_node = malloc(ix->nleaves * sizeof *ix->leaf_node);
@@ -396,16 +413,24 @@ static int layout_leaves(kd_index *ix, const build_ctx *b, int threads, pann_err
         ix->leaf_node[node->leaf] = (uint32_t)id;
         ix->leaf_nblocks[node->leaf] = (uint32_t)((node->count + PANN_LANES - 1) / PANN_LANES);
         total_blocks += ix->leaf_nblocks[node->leaf];
+        widest_leaf = node->count > widest_leaf ? node->count : widest_leaf;
     }
     size_t slots = total_blocks * PANN_LANES;
     ix->blocks = (pann_blocks){ .n = slots, .d = d, .nblocks = total_blocks };
     ix->slot_row = malloc((slots ? slots : 1) * sizeof *ix->slot_row);
-    if (!ix->slot_row || posix_memalign((void **)&ix->blocks.v, 64,
-                                        (slots ? slots : 1) * (d ? d : 1) * sizeof(float)))
+    float *aside = malloc(widest_leaf * (d ? d : 1) * sizeof *aside);
+    if (!ix->slot_row || !aside) {
+        free(aside);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
-    for (size_t l = 0; l < ix->nleaves; l++)
-        layout_leaf(ix, b, &ix->nodes[ix->leaf_node[l]]);
+    }
+    ix->blocks.v = b->W;
+    b->W = NULL;
+    for (size_t l = ix->nleaves; l-- > 0;) {
+        const kd_node *node = &ix->nodes[ix->leaf_node[l]];
+        memcpy(aside, ix->blocks.v + node->first * d, node->count * d * sizeof *aside);
+        layout_leaf(ix, b, node, aside);
+    }
+    free(aside);
     return 0;
 }
 
@@ -434,7 +459,9 @@ int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
     ix->dbox = (T->d + KD_BOX_LANES - 1) / KD_BOX_LANES * KD_BOX_LANES;
     size_t n = T->n, d = T->d;
     build_ctx b = { .d = d, .dbox = ix->dbox, .leaf_rows = leaf_rows ? leaf_rows : 1 };
-    b.W = malloc((n ? n : 1) * (d ? d : 1) * sizeof *b.W);
+    size_t room = max_slots(n, b.leaf_rows) * (d ? d : 1) * sizeof *b.W;
+    if (posix_memalign((void **)&b.W, 64, room) != 0)
+        b.W = NULL;
     b.rows = malloc((n ? n : 1) * sizeof *b.rows);
     b.rank = malloc((n ? n : 1) * sizeof *b.rank);
     int rc = !b.W || !b.rows || !b.rank;
@@ -450,7 +477,7 @@ int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
     }
     free(b.rank);
     rc = rc ? pann_fail(err, PANN_ESYSTEM, "out of memory (index)")
-            : layout_leaves(ix, &b, threads, err);
+            : layout_leaves(ix, &b, err);
     free(b.W);
     free(b.rows);
     if (rc)

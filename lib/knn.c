@@ -356,11 +356,11 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const p
         return rc;
     double started = pann_now();
     size_t n = S->n;
-    float *cmp = NULL;
     uint32_t *filled = calloc(n ? n : 1, sizeof *filled);
     rc = alloc_result(r, n, k, err);
-    if (!rc && (!(cmp = malloc((n ? n : 1) * k * sizeof *cmp)) || !filled))
+    if (!rc && !filled)
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", n, k);
+    float *cmp = r->dist;   /* comparison values until converted, in place */
     uint64_t evaluations = (uint64_t)n * T->n;
     if (!rc)
         memset(r->proven, 1, n);
@@ -380,7 +380,6 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const p
         r->nn[at] = held ? r->nn[at] : PANN_NONE;
         r->dist[at] = held ? (float)pann_cmp_to_dist(m, cmp[at]) : INFINITY;
     }
-    free(cmp);
     free(filled);
     if (rc) {
         pann_knn_result_free(r);

@@ -213,6 +213,27 @@ int pann_encode_with_schema(const pann_schema *s, const pann_table *t, const siz
                             pann_error *err);
 void pann_schema_free(pann_schema *s);
 void pann_matrix_free(pann_matrix *m);
+
+/* ---- numeric files straight to matrices (load.c) ----------------------- */
+
+/* The header of path alone: names, number of columns, and the header line's
+ * text (t->text, header_end); no rows.  Errors as pann_table_read's. */
+int pann_table_read_header(pann_table *t, const char *path, const pann_read_opts *o,
+                           pann_error *err);
+/* What pann_tables_read then pann_encode give, for regular files whose
+ * chosen cells are all plain numbers, without ever holding their text:
+ * each file is read in windows by up to threads threads, the reference's
+ * numbers held as doubles until scaled, the others encoded as read.  The
+ * tables come from pann_table_read_header; a loaded table gets nrows, but
+ * neither cells nor row lines (pann_cell, row_line and pann_table_write_row
+ * must not be used on it: every error about its cells was ruled out).  Any file the general path could read differently, or would
+ * refuse (quotes, blank lines, missing or text cells, ragged rows, NUL
+ * bytes, values out of range, o->categorical set, stdin), sets *loaded to
+ * false and leaves nothing allocated: read it with pann_tables_read, which
+ * locates any error.  Returns non-zero only on a system error. */
+int pann_load_numeric(pann_table *tables, size_t ntables, const pann_read_opts *ro,
+                      const pann_encode_opts *eo, int threads, pann_schema *schema,
+                      pann_matrix *out, bool *loaded, pann_error *err);
 /* Allocate an n*d matrix (zeroed, row_id = identity). */
 int pann_matrix_alloc(pann_matrix *m, size_t n, size_t d, pann_error *err);
 

@@ -54,6 +54,15 @@ check "-k = every candidate row: 59 distinct neighbours per row" \
 pann-knn -q -k 4 --iterations=0 "$K/ties.csv" >"$TMPD/exhausted.csv"
 pann-knn -q -k 4 --exact "$K/ties.csv" >"$TMPD/exact.csv"
 check "anytime with --iterations=0 equals --exact" cmp -s "$TMPD/exhausted.csv" "$TMPD/exact.csv"
+# a plain numeric file is loaded without its text; stdin takes the general path
+awk 'BEGIN { srand(3); print "x,y,z"; for (i = 0; i < 30000; i++)
+      printf "%.6f,%.4g,%d\n", rand(), rand() * 100, int(rand() * 50) }' >"$TMPD/big.csv"
+pann-knn -q -k 4 --exact --scale=range "$TMPD/big.csv" >"$TMPD/big-file.csv"
+pann-knn -q -k 4 --exact --scale=range - <"$TMPD/big.csv" >"$TMPD/big-stdin.csv"
+check "numeric file loaded directly: same K lists as through stdin" \
+    cmp -s "$TMPD/big-file.csv" "$TMPD/big-stdin.csv"
+check "numeric file loaded directly: K lines for every row" \
+    test "$(wc -l <"$TMPD/big-file.csv")" -eq 120001
 run pann-knn -k 4 "$K/ties.csv"
 check "default budget on a small table tries every candidate (proven, = exact)" \
     sh -c "printf '%s\n' \"\$1\" > '$TMPD/default.csv'; cmp -s '$TMPD/default.csv' '$TMPD/exact.csv'" _ "$out"
