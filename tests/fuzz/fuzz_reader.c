@@ -54,6 +54,32 @@ static void same_without_text(const pann_read_opts *ro, int rc, const pann_table
     pann_table_free(&u);
 }
 
+/* The numeric loader (load.c) either gives up or gives the general path's
+ * schema and matrix bit for bit. */
+static void same_when_loaded(const pann_read_opts *ro, const pann_encode_opts *eo,
+                             const pann_schema *schema, const pann_matrix *m)
+{
+    pann_table header;
+    pann_error err = {0};
+    if (pann_table_read_header(&header, path, ro, &err) != 0)
+        return;
+    pann_schema fs;
+    pann_matrix fm;
+    bool loaded = false;
+    if (pann_load_numeric(&header, 1, ro, eo, 2, &fs, &fm, &loaded, &err) != 0)
+        abort();
+    if (loaded) {
+        if (fs.d != schema->d || fm.n != m->n || fm.d != m->d ||
+            memcmp(fm.v, m->v, m->n * m->d * sizeof *m->v) != 0 ||
+            memcmp(fs.center, schema->center, fs.d * sizeof *fs.center) != 0 ||
+            memcmp(fs.scale, schema->scale, fs.d * sizeof *fs.scale) != 0)
+            abort();   /* the two ways of reading a file disagree */
+        pann_matrix_free(&fm);
+        pann_schema_free(&fs);
+    }
+    pann_table_free(&header);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     make_temp();
@@ -93,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t k = 0; k < m.n * m.d; k++)
             if (!isfinite(m.v[k]))
                 abort();   /* an inf or NaN coordinate is a silent wrong number */
+        same_when_loaded(&ro, &eo, &schema, &m);
         pann_matrix_free(&m);
         pann_schema_free(&schema);
     }
