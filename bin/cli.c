@@ -222,8 +222,7 @@ static double column_span(const pann_schema *s, const pann_matrix *const *mats, 
  * are each representable can still add up past FLT_MAX, and an infinite
  * distance would be a silently wrong result.  The largest comparison value
  * is bounded by the columns' spans; past a quarter of FLT_MAX (room for
- * rounding) the largest value of the worst column is named. */
-/* The column whose span makes the distances overflow, or -1 when none does. */
+ * rounding) it overflows.  The column to blame, or -1 when none is. */
 static long overflowing_column(const cli *c, const pann_schema *s,
                                const pann_matrix *const *mats, size_t n, size_t *at_t,
                                size_t *at_i)
@@ -245,6 +244,7 @@ static long overflowing_column(const cli *c, const pann_schema *s,
     return total <= FLT_MAX / 4 ? -1 : worst_j;
 }
 
+/* The error names the largest value of the worst column, at its cell. */
 int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
                         const pann_matrix *const *mats, size_t n, pann_error *err)
 {

@@ -19,15 +19,22 @@
 
 /* ---- values ------------------------------------------------------------ */
 
-static void trim(const char **s, size_t *len)
+/* s[0..*len) without leading and trailing blanks. */
+static void trim_span(const char **s, size_t *len)
 {
-    const char *a = *s, *b = *s + strlen(*s);
+    const char *a = *s, *b = *s + *len;
     while (a < b && isspace((unsigned char)*a))
         a++;
     while (b > a && isspace((unsigned char)b[-1]))
         b--;
     *s = a;
     *len = (size_t)(b - a);
+}
+
+static void trim(const char **s, size_t *len)
+{
+    *len = strlen(*s);
+    trim_span(s, len);
 }
 
 static bool is_missing_trimmed(const char *s, size_t len)
@@ -123,12 +130,8 @@ static bool parse_trimmed(const char *s, size_t len, double *v)
 
 bool pann_parse_span(const char *s, size_t len, double *v)
 {
-    const char *a = s, *b = s + len;
-    while (a < b && isspace((unsigned char)*a))
-        a++;
-    while (b > a && isspace((unsigned char)b[-1]))
-        b--;
-    return parse_trimmed(a, (size_t)(b - a), v);
+    trim_span(&s, &len);
+    return parse_trimmed(s, len, v);
 }
 
 bool pann_parse_number(const char *s, double *v)
@@ -673,7 +676,7 @@ static int encode_numeric(encoder *e, size_t j)
         const unsigned char *cls = cls_of(e, t, j);
         double *v = vals_of(e, t, j);
         for (size_t i = 0; i < e->tables[t]->nrows; i++) {
-            float x = cls[i] == CELL_MISSING ? impute : (float)((v[i] - center) / scale);
+            float x = cls[i] == CELL_MISSING ? impute : pann_encode_value(v[i], center, scale);
             v[i] = x;
             if (isfinite(x))
                 continue;

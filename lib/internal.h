@@ -113,6 +113,12 @@ void pann_col_stats_finish(const pann_col_stats *c, pann_scale scale, double *ce
 /* The schema's arrays for d columns named after ref's columns idx[]: every
  * column numeric with scale 1 until set.  Returns -1 when out of memory. */
 int pann_schema_alloc(pann_schema *s, const pann_table *ref, const size_t *idx, size_t d);
+/* A numeric value as encoded: the encoder and the numeric loader both call
+ * this, so their floats agree bit for bit. */
+static inline float pann_encode_value(double v, double center, double scale)
+{
+    return (float)((v - center) / scale);
+}
 /* Each row scaled to unit L2 norm (zero rows left as they are). */
 void pann_normalise_rows(pann_matrix *m);
 

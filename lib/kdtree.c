@@ -5,9 +5,9 @@
  * the rows asked for (256 for exact search, fewer for a budget); the rows are
  * then laid out leaf by leaf in the blocked SIMD layout of distance.c, each
  * leaf padded to whole blocks.  The build works on a copy of T whose rows
- * move with the partition (and which then becomes the blocks, laid out in
- * place, so the index holds T once), so a node reads its rows contiguously: one scan
- * gives its box and widest column, a branch-free quickselect on the rows'
+ * move with the partition (the copy then becomes the blocks, laid out in
+ * place, so the index holds T once), so a node reads its rows
+ * contiguously: one scan gives its box and widest column, a branch-free quickselect on the rows'
  * ranks (value, then position, so equal values split the same way every
  * time) finds the median, and one pass swaps the rows across it.  Large
  * nodes leave their right half to another thread, which builds it into its
@@ -399,7 +399,8 @@ static size_t max_slots(size_t n, size_t leaf_rows)
  * not twice. */
 static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
 {
-    size_t d = ix->d, total_blocks = 0, widest_leaf = 1;
+    size_t d = ix->d, total_blocks = 0, widest_leaf = 1, rows_before = 0,
+           leaves_before = 0;
     ix->leaf_block = malloc(ix->nleaves * sizeof *ix->leaf_block);
     ix->leaf_nblocks = malloc(ix->nleaves * sizeof *ix->leaf_nblocks);
     ix->leaf_node = malloc(ix->nleaves * sizeof *ix->leaf_node);
@@ -409,6 +410,10 @@ static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
         const kd_node *node = &ix->nodes[id];
         if (node->leaf < 0)
             continue;
+        /* the in-place layout relies on leaves numbered in row order */
+        if (node->first != rows_before || (size_t)node->leaf != leaves_before++)
+            return pann_fail(err, PANN_ESYSTEM, "internal error: leaves out of row order");
+        rows_before += node->count;
         ix->leaf_block[node->leaf] = (uint32_t)total_blocks;
         ix->leaf_node[node->leaf] = (uint32_t)id;
         ix->leaf_nblocks[node->leaf] = (uint32_t)((node->count + PANN_LANES - 1) / PANN_LANES);

@@ -189,7 +189,7 @@ static bool parse_line(const numeric_file *f, const char *line, size_t len, size
             if (f->raw) {
                 f->raw[row * f->d + j] = v;
             } else {
-                float x = (float)((v - f->center[j]) / f->scale[j]);
+                float x = pann_encode_value(v, f->center[j], f->scale[j]);
                 if (!isfinite(x))
                     return false;
                 f->enc[row * f->d + j] = x;
@@ -238,8 +238,8 @@ static bool parse_slice(const numeric_file *f, const slice *s, char **buf, size_
     return row == s->first_row + s->nrows;
 }
 
-/* Split the data into slices, count their lines, then parse them, one slice
- * per thread; f->raw or f->enc must hold f->nrows rows (set by the count). */
+/* The data split into one slice per thread (one below 1 MB), each slice
+ * starting at a line start. */
 static bool slice_file(numeric_file *f, int threads, slice **slices_out, size_t *nslices)
 {
     size_t n = (size_t)threads, bytes = f->size - f->data_begin;
@@ -362,7 +362,7 @@ static void encode_reference(loader *l, double *raw, size_t n)
     float *enc = (float *)raw;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
-            enc[i * d + j] = (float)((raw[i * d + j] - center[j]) / scale[j]);
+            enc[i * d + j] = pann_encode_value(raw[i * d + j], center[j], scale[j]);
 }
 
 static bool all_finite(const float *v, size_t count)
