@@ -115,8 +115,30 @@ static void report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, 
 typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squared,
                                 float scale, const uint32_t *nodes, size_t n, float *out);
 
+/* Where the queries' coordinates are: the rows of S, or, in a self-match
+ * that gave T's memory to the index (kd_build_owned), the index's blocks,
+ * found through each row's slot. */
+typedef struct query_source {
+    const pann_matrix *S;    /* NULL: read from the index */
+    const kd_index *ix;
+    uint32_t *row_slot;      /* S == NULL: the slot of each row of T */
+    size_t n, d;
+} query_source;
+
+static void query_coords(const query_source *qs, size_t row, float *out)
+{
+    if (qs->S) {
+        memcpy(out, pann_row(qs->S, row), qs->d * sizeof *out);
+        return;
+    }
+    size_t slot = qs->row_slot[row], d = qs->d;
+    const float *block = qs->ix->blocks.v + slot / PANN_LANES * d * PANN_LANES;
+    for (size_t j = 0; j < d; j++)
+        out[j] = block[j * PANN_LANES + slot % PANN_LANES];
+}
+
 typedef struct tree_ctx {
-    const pann_matrix *S;
+    const query_source *qs;
     const kd_index *ix;
     const pann_metric *metric;
     const pann_engine_opts *o;
@@ -343,7 +365,7 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
         float box = known ? known[q] : node_bound(x, g->point[q], g->point[q], node_id);
         float limit = row_bound(x, g->rows[q]);
         if (!hopeless(x, box, limit)) {
-            queries[nq] = pann_row(x->S, g->rows[q]);
+            queries[nq] = g->point[q];
             qrows[nq] = g->rows[q];
             bound[nq++] = limit;
         }
@@ -685,38 +707,90 @@ static void query_groups_free(query_groups *qg)
     free(qg->first);
 }
 
-static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_matrix *S,
-                            int threads)
+/* Split the queries of one leaf, order[0, count), into small boxes; from
+ * the index, the leaf's queries are first gathered into a small matrix
+ * (scratch: count rows and their local numbers), so the split sees the
+ * same values in the same order as from S. */
+static void split_leaf_queries(const query_source *qs, uint32_t *order, size_t count,
+                               float *scratch, uint32_t *local)
 {
-    size_t n = S->n;
+    if (qs->S) {
+        split_queries(qs->S, order, count);
+        return;
+    }
+    pann_matrix gathered = { .n = count, .d = qs->d, .v = scratch };
+    for (size_t i = 0; i < count; i++) {
+        query_coords(qs, order[i], scratch + i * qs->d);
+        local[i] = (uint32_t)i;
+    }
+    split_queries(&gathered, local, count);
+    for (size_t i = 0; i < count; i++)     /* local numbers back to rows */
+        local[i] = order[local[i]];
+    memcpy(order, local, count * sizeof *order);
+}
+
+/* Each query's leaf (kd_leaf_of), from the rows of S or from the index. */
+static void leaf_of_queries(const query_source *qs, uint32_t *leaf, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t k = 0; k < qs->n; k++) {
+        float point[64];
+        query_coords(qs, k, point);
+        leaf[k] = (uint32_t)kd_leaf_of(qs->ix, point);
+    }
+}
+
+static bool queries_by_leaf(query_groups *qg, const query_source *qs, int threads)
+{
+    const kd_index *ix = qs->ix;
+    size_t n = qs->n;
     qg->order = malloc((n ? n : 1) * sizeof *qg->order);
-    qg->first = malloc((n + ix->nleaves + 1) * sizeof *qg->first);
+    /* a leaf's c queries make ceil(c / PANN_QBATCH) groups */
+    qg->first = malloc((n / PANN_QBATCH + ix->nleaves + 1) * sizeof *qg->first);
     uint32_t *leaf = malloc((n ? n : 1) * sizeof *leaf);
     size_t *end = calloc(ix->nleaves + 1, sizeof *end);
     bool ok = qg->order && qg->first && leaf && end;
     if (ok) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (size_t k = 0; k < n; k++)
-            leaf[k] = (uint32_t)kd_leaf_of(ix, pann_row(S, k));
+        leaf_of_queries(qs, leaf, threads);
         for (size_t k = 0; k < n; k++)
             end[leaf[k] + 1]++;
-        for (size_t l = 0; l < ix->nleaves; l++)
+        size_t most = 0;
+        for (size_t l = 0; l < ix->nleaves; l++) {
+            most = end[l + 1] > most ? end[l + 1] : most;
             end[l + 1] += end[l];
+        }
         for (size_t k = 0; k < n; k++)
             qg->order[end[leaf[k]]++] = (uint32_t)k;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
-        for (size_t l = 0; l < ix->nleaves; l++) {
-            size_t begin = l ? end[l - 1] : 0;
-            split_queries(S, qg->order + begin, end[l] - begin);
+        free(leaf);
+        leaf = NULL;
+        int failed = 0;
+#pragma omp parallel num_threads(threads)
+        {
+            float *scratch = qs->S ? NULL : malloc((most ? most : 1) * qs->d * sizeof *scratch);
+            uint32_t *local = qs->S ? NULL : malloc((most ? most : 1) * sizeof *local);
+            bool have = qs->S || (scratch && local);
+#pragma omp for schedule(dynamic, 64)
+            for (size_t l = 0; l < ix->nleaves; l++) {
+                size_t begin = l ? end[l - 1] : 0;
+                if (have)
+                    split_leaf_queries(qs, qg->order + begin, end[l] - begin, scratch, local);
+            }
+            if (!have) {
+#pragma omp atomic write
+                failed = 1;
+            }
+            free(scratch);
+            free(local);
         }
+        ok = !failed;
         qg->ngroups = 0;
         for (size_t l = 0, begin = 0; l < ix->nleaves; begin = end[l++])
             for (size_t k = begin; k < end[l]; k += PANN_QBATCH)
                 qg->first[qg->ngroups++] = k;
         qg->first[qg->ngroups] = n;
-    } else {
-        query_groups_free(qg);
     }
+    if (!ok)
+        query_groups_free(qg);
     free(leaf);
     free(end);
     return ok;
@@ -738,9 +812,9 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
     }
     for (size_t q = 0; q < nq; q++) {
         g.rows[q] = rows[q];
-        const float *row = pann_row(x->S, rows[q]);
+        const float *row = g.point[q];
+        query_coords(x->qs, rows[q], g.point[q]);
         for (size_t j = 0; j < d; j++) {
-            g.point[q][j] = row[j];
             g.lo[j] = row[j] < g.lo[j] ? row[j] : g.lo[j];
             g.hi[j] = row[j] > g.hi[j] ? row[j] : g.hi[j];
         }
@@ -756,28 +830,46 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
     *evaluations += g.evaluations;
 }
 
-static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, size_t max_leaves, size_t k, uint32_t *nn,
-                       float *best, uint32_t *filled, unsigned char *proven,
-                       uint64_t *evaluations, pann_error *err)
+/* The slot of each row of the index (the inverse of slot_row). */
+static uint32_t *rows_to_slots(const kd_index *ix)
 {
+    uint32_t *row_slot = malloc((ix->n ? ix->n : 1) * sizeof *row_slot);
+    for (size_t slot = 0; row_slot && slot < ix->blocks.n; slot++)
+        if (ix->slot_row[slot] != PANN_NONE)
+            row_slot[ix->slot_row[slot]] = (uint32_t)slot;
+    return row_slot;
+}
+
+/* owned: a self-match (S == T == owned) whose rows the index takes
+ * (kd_build_owned); the queries are then read from the index, and S->v
+ * is NULL once the index is built. */
+static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                       const pann_metric *m, const pann_engine_opts *o, size_t max_leaves,
+                       size_t k, uint32_t *nn, float *best, uint32_t *filled,
+                       unsigned char *proven, uint64_t *evaluations, pann_error *err)
+{
+    /* before an owned build takes the rows */
+    float scale = coordinate_scale(S, T), d = (float)m->d;
+    size_t leaf_rows = max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS;
+    int threads = pann_threads(o->threads);
     kd_index ix;
-    int rc = kd_build(&ix, T, max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS,
-                      pann_threads(o->threads), err);
+    int rc = owned ? kd_build_owned(&ix, owned, leaf_rows, threads, err)
+                   : kd_build(&ix, T, leaf_rows, threads, err);
     if (rc)
         return rc;
+    query_source qs = { owned ? NULL : S, &ix, NULL, S->n, ix.d };
     query_groups qg;
-    if (!queries_by_leaf(&qg, &ix, S, pann_threads(o->threads))) {
+    if ((owned && !(qs.row_slot = rows_to_slots(&ix))) || !queries_by_leaf(&qg, &qs, threads)) {
+        free(qs.row_slot);
         kd_free(&ix);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
     }
-    float scale = coordinate_scale(S, T), d = (float)m->d;
     float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
                      : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
     bool has_cat = false;
     for (size_t j = 0; m->is_cat && j < m->d; j++)
         has_cat = has_cat || m->is_cat[j];
-    tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
+    tree_ctx x = { &qs, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
                    choose_point_bounds() };
     size_t max_blocks = 1;
@@ -816,6 +908,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
             pick_scratch_free(ps);
     }
     query_groups_free(&qg);
+    free(qs.row_slot);
     kd_free(&ix);
     *evaluations = total;
     if (o->progress && !out_of_memory)
@@ -885,32 +978,45 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
 }
 
 
-/* Both entry points: allocate the answers, search, convert the comparison
+/* A self-match's rows once the search is done with them (see owned). */
+void pann_release_rows(pann_matrix *owned)
+{
+    if (owned) {
+        free(owned->v);
+        owned->v = NULL;
+    }
+}
+
+/* Every entry point: allocate the answers, search, convert the comparison
  * values to distances.  The brute force proves every row; the tree proves
- * the rows whose search was not cut by the leaf budget. */
-static int run_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                      const pann_engine_opts *o, bool tree, size_t max_leaves,
-                      pann_result *r, pann_error *err)
+ * the rows whose search was not cut by the leaf budget.  owned: see
+ * tree_search; the rows are released whatever the outcome. */
+static int run_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                      const pann_metric *m, const pann_engine_opts *o, bool tree,
+                      size_t max_leaves, pann_result *r, pann_error *err)
 {
     double started = pann_now();
     int rc = pann_check_search(S, T, m, err);
-    if (rc)
-        return rc;
-    size_t n = S->n;
-    if (pann_result_alloc(r, n, err)) {
+    size_t n = S->n, tn = T->n;
+    if (!rc && pann_result_alloc(r, n, err)) {
         pann_result_free(r);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
+    }
+    if (rc) {
+        pann_release_rows(owned);
+        return rc;
     }
     float *best = r->dist;   /* comparison values until converted, in place */
     for (size_t k = 0; k < n; k++)
         best[k] = o->mode == PANN_MIN ? INFINITY : -INFINITY;
     if (tree) {
-        rc = tree_search(S, T, m, o, max_leaves, 1, r->nn, best, NULL, r->proven,
+        rc = tree_search(S, T, owned, m, o, max_leaves, 1, r->nn, best, NULL, r->proven,
                          &r->iterations, err);
     } else {
         rc = brute_search(S, T, m, o, r->nn, best, err);
+        pann_release_rows(owned);
         memset(r->proven, 1, n);
-        r->iterations = (uint64_t)n * T->n;
+        r->iterations = (uint64_t)n * tn;
     }
     if (rc) {
         pann_result_free(r);
@@ -929,29 +1035,53 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
                    const pann_metric *m, const pann_engine_opts *o,
                    pann_result *r, pann_error *err)
 {
-    return run_search(S, T, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
+    return run_search(S, T, NULL, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
+}
+
+int pann_exact_self(pann_matrix *T, const pann_metric *m, const pann_engine_opts *o,
+                    pann_result *r, pann_error *err)
+{
+    return run_search(T, T, T, m, o, pann_tree_suits(T, T, m, o), 0, r, err);
+}
+
+static int tree_run(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                    const pann_metric *m, const pann_engine_opts *o, size_t max_leaves,
+                    pann_result *r, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = 0;
+    if (m->d == 0 || m->d > 64)
+        rc = pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns, not %zu", m->d);
+    else if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
+        rc = pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
+    if (rc) {
+        pann_release_rows(owned);
+        return rc;
+    }
+    return run_search(S, T, owned, m, o, true, max_leaves, r, err);
 }
 
 int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                   const pann_engine_opts *o, size_t max_leaves, pann_result *r,
                   pann_error *err)
 {
-    memset(r, 0, sizeof *r);
-    if (m->d == 0 || m->d > 64)
-        return pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns, not %zu", m->d);
-    if (m->kind == PANN_COSINE && (has_zero_row(S) || has_zero_row(T)))
-        return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
-    return run_search(S, T, m, o, true, max_leaves, r, err);
+    return tree_run(S, T, NULL, m, o, max_leaves, r, err);
 }
 
-int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                  const pann_engine_opts *o, size_t k, size_t max_leaves, uint32_t *nn,
-                  float *cmp, uint32_t *filled, unsigned char *proven, uint64_t *evaluations,
-                  pann_error *err)
+int pann_tree_self(pann_matrix *T, const pann_metric *m, const pann_engine_opts *o,
+                   size_t max_leaves, pann_result *r, pann_error *err)
+{
+    return tree_run(T, T, T, m, o, max_leaves, r, err);
+}
+
+int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                  const pann_metric *m, const pann_engine_opts *o, size_t k,
+                  size_t max_leaves, uint32_t *nn, float *cmp, uint32_t *filled,
+                  unsigned char *proven, uint64_t *evaluations, pann_error *err)
 {
     pann_engine_opts min_mode = *o;
     min_mode.mode = PANN_MIN;
     min_mode.use_eps = false;
-    return tree_search(S, T, m, &min_mode, max_leaves, k, nn, cmp, filled, proven, evaluations,
-                       err);
+    return tree_search(S, T, owned, m, &min_mode, max_leaves, k, nn, cmp, filled, proven,
+                       evaluations, err);
 }

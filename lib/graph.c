@@ -100,7 +100,7 @@ static int seed_lists(const pann_matrix *S, const pann_matrix *T, const pann_met
     seed.self_exclude = self;
     seed.exact_method = PANN_EXACT_TREE;   /* "can the tree run here at all" */
     if (use_tree && pann_tree_suits(S, T, m, &seed))
-        return pann_tree_knn(S, T, m, &seed, k, 1, nn, cmp, filled, NULL, evaluations, err);
+        return pann_tree_knn(S, T, NULL, m, &seed, k, 1, nn, cmp, filled, NULL, evaluations, err);
     uint64_t evals = 0;
 #pragma omp parallel for schedule(static) num_threads(pann_threads(o->threads)) reduction(+:evals)
     for (size_t q = 0; q < S->n; q++) {

@@ -5,11 +5,11 @@
  * the rows asked for (256 for exact search, fewer for a budget); the rows are
  * then laid out leaf by leaf in the blocked SIMD layout of distance.c, each
  * leaf padded to whole blocks.  The build works on a copy of T whose rows
- * move with the partition (the copy then becomes the blocks, laid out in
- * place, so the index holds T once), so a node reads its rows
- * contiguously: one scan gives its box and widest column, a branch-free quickselect on the rows'
- * ranks (value, then position, so equal values split the same way every
- * time) finds the median, and one pass swaps the rows across it.  Large
+ * move with the partition (or on T itself, when the caller gives it up:
+ * kd_build_owned), so a node reads its rows contiguously: one scan gives
+ * its box and widest column, a branch-free quickselect on the rows' ranks
+ * (value, then position, so equal values split the same way every time)
+ * finds the median, and one pass swaps the rows across it.  Large
  * nodes leave their right half to another thread, which builds it into its
  * own node array, appended after the left half: nodes stay numbered in
  * preorder and the tree does not depend on the thread count.  For L1, L2
@@ -25,6 +25,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef HAVE_SYS_MMAN_H
+#include <sys/mman.h>
+#endif
+#include <unistd.h>
 #include "pann.h"
 #include "kdtree.h"
 
@@ -381,26 +385,37 @@ static void layout_leaf(kd_index *ix, const build_ctx *b, const kd_node *node,
     }
 }
 
-/* Most slots the layout can need: every leaf but a lone root holds at least
- * half of leaf_rows (a node is split only when it has more), and pads at
- * most PANN_LANES - 1 slots. */
-static size_t max_slots(size_t n, size_t leaf_rows)
+/* Give back to the system the whole pages of W's first `used` bytes: the
+ * layout has copied those rows into the blocks for good, so W and the
+ * blocks together stay near the size of one of them.  Only pages wholly
+ * inside W are released (never the allocator's header before it), and in
+ * steps of at least a megabyte, to keep the system calls few. */
+static void release_read(const float *W, size_t used, size_t *released)
 {
-    size_t min_leaf = (leaf_rows + 1) / 2 ? (leaf_rows + 1) / 2 : 1;
-    size_t leaves = n / min_leaf + 1;
-    return (n / PANN_LANES + leaves + 1) * PANN_LANES;
+#if defined(HAVE_MADVISE) && defined(MADV_DONTNEED)
+    long page_size = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = page_size > 0 ? (uintptr_t)page_size : 4096;
+    const uintptr_t step = (uintptr_t)1 << 20;
+    uintptr_t base = (uintptr_t)W;
+    uintptr_t begin = (base + *released + page - 1) / page * page;
+    uintptr_t end = (base + used) / page * page;
+    if (end <= begin || end - begin < step)
+        return;
+    if (madvise((void *)begin, end - begin, MADV_DONTNEED) == 0)
+        *released = end - base;
+#else
+    (void)W;
+    (void)used;
+    (void)released;
+#endif
 }
 
-/* Lay the rows out leaf by leaf in blocks, in W's own memory (allocated
- * for max_slots): leaf l's blocks start at or after its rows in W, since
- * the leaves before it take at least as many slots as rows, so going from
- * the last leaf to the first each leaf overwrites only rows already laid
- * out, and its own rows, copied aside first.  The index then holds T once,
- * not twice. */
+/* Lay the rows out leaf by leaf in blocks, a fresh aligned array, reading
+ * W in order and releasing it behind (release_read), so the index holds T
+ * once, not twice, even while it is being laid out. */
 static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
 {
-    size_t d = ix->d, total_blocks = 0, widest_leaf = 1, rows_before = 0,
-           leaves_before = 0;
+    size_t d = ix->d, total_blocks = 0, rows_before = 0, leaves_before = 0;
     ix->leaf_block = malloc(ix->nleaves * sizeof *ix->leaf_block);
     ix->leaf_nblocks = malloc(ix->nleaves * sizeof *ix->leaf_nblocks);
     ix->leaf_node = malloc(ix->nleaves * sizeof *ix->leaf_node);
@@ -410,7 +425,7 @@ static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
         const kd_node *node = &ix->nodes[id];
         if (node->leaf < 0)
             continue;
-        /* the in-place layout relies on leaves numbered in row order */
+        /* reading W once, in order, relies on leaves numbered in row order */
         if (node->first != rows_before || (size_t)node->leaf != leaves_before++)
             return pann_fail(err, PANN_ESYSTEM, "internal error: leaves out of row order");
         rows_before += node->count;
@@ -418,24 +433,21 @@ static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
         ix->leaf_node[node->leaf] = (uint32_t)id;
         ix->leaf_nblocks[node->leaf] = (uint32_t)((node->count + PANN_LANES - 1) / PANN_LANES);
         total_blocks += ix->leaf_nblocks[node->leaf];
-        widest_leaf = node->count > widest_leaf ? node->count : widest_leaf;
     }
     size_t slots = total_blocks * PANN_LANES;
     ix->blocks = (pann_blocks){ .n = slots, .d = d, .nblocks = total_blocks };
     ix->slot_row = malloc((slots ? slots : 1) * sizeof *ix->slot_row);
-    float *aside = malloc(widest_leaf * (d ? d : 1) * sizeof *aside);
-    if (!ix->slot_row || !aside) {
-        free(aside);
+    size_t bytes = (slots ? slots : 1) * (d ? d : 1) * sizeof *ix->blocks.v;
+    if (posix_memalign((void **)&ix->blocks.v, 64, bytes) != 0)
+        ix->blocks.v = NULL;
+    if (!ix->slot_row || !ix->blocks.v)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
-    }
-    ix->blocks.v = b->W;
-    b->W = NULL;
-    for (size_t l = ix->nleaves; l-- > 0;) {
+    size_t released = 0;
+    for (size_t l = 0; l < ix->nleaves; l++) {
         const kd_node *node = &ix->nodes[ix->leaf_node[l]];
-        memcpy(aside, ix->blocks.v + node->first * d, node->count * d * sizeof *aside);
-        layout_leaf(ix, b, node, aside);
+        layout_leaf(ix, b, node, b->W + node->first * d);
+        release_read(b->W, (node->first + node->count) * d * sizeof *b->W, &released);
     }
-    free(aside);
     return 0;
 }
 
@@ -455,38 +467,59 @@ static int build_tree(kd_index *ix, const build_ctx *b, int threads)
     return rc;
 }
 
-int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
-             pann_error *err)
+/* Build the index from W, T's rows row-major, which the build permutes and
+ * the layout then releases; the caller frees W. */
+static int build_from(kd_index *ix, float *W, size_t n, size_t d, size_t leaf_rows,
+                      int threads, pann_error *err)
 {
     memset(ix, 0, sizeof *ix);
-    ix->n = T->n;
-    ix->d = T->d;
-    ix->dbox = (T->d + KD_BOX_LANES - 1) / KD_BOX_LANES * KD_BOX_LANES;
-    size_t n = T->n, d = T->d;
-    build_ctx b = { .d = d, .dbox = ix->dbox, .leaf_rows = leaf_rows ? leaf_rows : 1 };
-    size_t room = max_slots(n, b.leaf_rows) * (d ? d : 1) * sizeof *b.W;
-    if (posix_memalign((void **)&b.W, 64, room) != 0)
-        b.W = NULL;
+    ix->n = n;
+    ix->d = d;
+    ix->dbox = (d + KD_BOX_LANES - 1) / KD_BOX_LANES * KD_BOX_LANES;
+    build_ctx b = { .W = W, .d = d, .dbox = ix->dbox, .leaf_rows = leaf_rows ? leaf_rows : 1 };
     b.rows = malloc((n ? n : 1) * sizeof *b.rows);
     b.rank = malloc((n ? n : 1) * sizeof *b.rank);
-    int rc = !b.W || !b.rows || !b.rank;
+    int rc = !b.rows || !b.rank;
     if (!rc) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (size_t first = 0; first < n; first += KD_TASK_ROWS) {
-            size_t count = n - first < KD_TASK_ROWS ? n - first : KD_TASK_ROWS;
-            for (size_t i = first; i < first + count; i++)
-                b.rows[i] = (uint32_t)i;
-            memcpy(b.W + first * d, T->v + first * d, count * d * sizeof *b.W);
-        }
+        for (size_t i = 0; i < n; i++)
+            b.rows[i] = (uint32_t)i;
         rc = build_tree(ix, &b, threads);
     }
     free(b.rank);
     rc = rc ? pann_fail(err, PANN_ESYSTEM, "out of memory (index)")
             : layout_leaves(ix, &b, err);
-    free(b.W);
     free(b.rows);
     if (rc)
         kd_free(ix);
+    return rc;
+}
+
+int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
+             pann_error *err)
+{
+    size_t n = T->n, d = T->d;
+    float *W = malloc((n ? n : 1) * (d ? d : 1) * sizeof *W);
+    if (!W) {
+        memset(ix, 0, sizeof *ix);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (index)");
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t first = 0; first < n; first += KD_TASK_ROWS) {
+        size_t count = n - first < KD_TASK_ROWS ? n - first : KD_TASK_ROWS;
+        memcpy(W + first * d, T->v + first * d, count * d * sizeof *W);
+    }
+    int rc = build_from(ix, W, n, d, leaf_rows, threads, err);
+    free(W);
+    return rc;
+}
+
+int kd_build_owned(kd_index *ix, pann_matrix *T, size_t leaf_rows, int threads,
+                   pann_error *err)
+{
+    float *W = T->v;
+    T->v = NULL;
+    int rc = build_from(ix, W, T->n, T->d, leaf_rows, threads, err);
+    free(W);
     return rc;
 }
 

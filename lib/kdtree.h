@@ -32,6 +32,12 @@ typedef struct kd_index {
  * the tree is the same whatever the number of threads. */
 int kd_build(kd_index *ix, const pann_matrix *T, size_t leaf_rows, int threads,
              pann_error *err);
+/* The same index built in T's own memory, for a search that has no further
+ * use for T's rows (a self-match reads its queries from the blocks): T->v
+ * is taken and freed, NULL on return whatever the outcome, and the rows are
+ * never held twice. */
+int kd_build_owned(kd_index *ix, pann_matrix *T, size_t leaf_rows, int threads,
+                   pann_error *err);
 void kd_free(kd_index *ix);
 /* Quickselect rows[lo..hi) of T so that rows[mid] holds the median of col. */
 void kd_select_median(const pann_matrix *T, uint32_t *rows, size_t lo, size_t hi, size_t mid,

@@ -343,17 +343,20 @@ static int exact_parallel(const exact_ctx *x, size_t n, int threads, pann_error 
 }
 
 /* Exact (max_leaves 0: the tree where it pays, else the blocked brute
- * force) or the tree with a budget of leaves per group of queries. */
-static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                             size_t k, size_t max_leaves, const pann_engine_opts *o,
-                             pann_knn_result *r, pann_error *err)
+ * force) or the tree with a budget of leaves per group of queries; owned:
+ * see pann_tree_knn. */
+static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                             const pann_metric *m, size_t k, size_t max_leaves,
+                             const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
 {
     memset(r, 0, sizeof *r);
     pann_engine_opts checked = *o;
     checked.mode = PANN_MIN;
     int rc = check_inputs(S, T, m, k, &checked, err);
-    if (rc)
+    if (rc) {
+        pann_release_rows(owned);
         return rc;
+    }
     double started = pann_now();
     size_t n = S->n;
     uint32_t *filled = calloc(n ? n : 1, sizeof *filled);
@@ -365,8 +368,9 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const p
     if (!rc)
         memset(r->proven, 1, n);
     if (!rc && (max_leaves || pann_tree_suits(S, T, m, &checked))) {
-        rc = pann_tree_knn(S, T, m, o, k, max_leaves, r->nn, cmp, filled, r->proven,
+        rc = pann_tree_knn(S, T, owned, m, o, k, max_leaves, r->nn, cmp, filled, r->proven,
                            &evaluations, err);
+        owned = NULL;   /* released by the search */
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
         if (!(rc = pann_blocks_build(&blocks, T, err))) {
@@ -375,6 +379,7 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const p
             pann_blocks_free(&blocks);
         }
     }
+    pann_release_rows(owned);
     for (size_t at = 0; !rc && at < n * k; at++) {
         bool held = at % k < filled[at / k];   /* a budget can leave a list short */
         r->nn[at] = held ? r->nn[at] : PANN_NONE;
@@ -396,21 +401,45 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, const p
 int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                    size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
 {
-    return knn_tree_or_brute(S, T, m, k, 0, o, r, err);
+    return knn_tree_or_brute(S, T, NULL, m, k, 0, o, r, err);
+}
+
+int pann_knn_exact_self(pann_matrix *T, const pann_metric *m, size_t k,
+                        const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+{
+    return knn_tree_or_brute(T, T, T, m, k, 0, o, r, err);
+}
+
+static int knn_tree(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                    const pann_metric *m, size_t k, size_t max_leaves,
+                    const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    pann_engine_opts tree = *o;
+    tree.exact_method = PANN_EXACT_TREE;
+    int rc = 0;
+    if (m->d == 0 || m->d > 64)
+        rc = pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns, not %zu", m->d);
+    else if (!pann_tree_suits(S, T, m, &tree))
+        rc = pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
+    if (rc) {
+        pann_release_rows(owned);
+        return rc;
+    }
+    return knn_tree_or_brute(S, T, owned, m, k, max_leaves, &tree, r, err);
 }
 
 int pann_knn_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                   size_t k, size_t max_leaves, const pann_engine_opts *o,
                   pann_knn_result *r, pann_error *err)
 {
-    memset(r, 0, sizeof *r);
-    pann_engine_opts tree = *o;
-    tree.exact_method = PANN_EXACT_TREE;
-    if (m->d == 0 || m->d > 64)
-        return pann_fail(err, PANN_EINPUT, "the tree search needs 1 to 64 columns, not %zu", m->d);
-    if (!pann_tree_suits(S, T, m, &tree))
-        return pann_fail(err, PANN_EINPUT, "the tree search with cosine needs rows of non-zero norm");
-    return knn_tree_or_brute(S, T, m, k, max_leaves, &tree, r, err);
+    return knn_tree(S, T, NULL, m, k, max_leaves, o, r, err);
+}
+
+int pann_knn_tree_self(pann_matrix *T, const pann_metric *m, size_t k, size_t max_leaves,
+                       const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+{
+    return knn_tree(T, T, T, m, k, max_leaves, o, r, err);
 }
 
 /* ---- classification ------------------------------------------------------ */

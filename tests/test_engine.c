@@ -576,3 +576,123 @@ Test(engine, graph_strategy)
     pann_matrix_free(&S);
     pann_matrix_free(&T);
 }
+
+/* A copy of a matrix, for the self variants that consume theirs. */
+static pann_matrix matrix_copy(const pann_matrix *a)
+{
+    pann_matrix c;
+    if (pann_matrix_alloc(&c, a->n, a->d, NULL) != 0)
+        abort();
+    memcpy(c.v, a->v, a->n * a->d * sizeof *c.v);
+    return c;
+}
+
+static void expect_same_result(const pann_result *a, const pann_result *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s", what);
+    cr_assert_eq(a->nproven, b->nproven, "%s", what);
+    cr_assert_eq(a->iterations, b->iterations, "%s", what);
+    cr_assert(memcmp(a->nn, b->nn, a->n * sizeof *a->nn) == 0, "%s: neighbours differ", what);
+    cr_assert(memcmp(a->dist, b->dist, a->n * sizeof *a->dist) == 0, "%s: distances differ", what);
+    cr_assert(memcmp(a->proven, b->proven, a->n) == 0, "%s: proofs differ", what);
+}
+
+static void expect_same_lists(const pann_knn_result *a, const pann_knn_result *b, const char *what)
+{
+    size_t entries = a->n * a->k;
+    cr_assert_eq(a->nproven, b->nproven, "%s", what);
+    cr_assert(memcmp(a->nn, b->nn, entries * sizeof *a->nn) == 0, "%s: lists differ", what);
+    cr_assert(memcmp(a->dist, b->dist, entries * sizeof *a->dist) == 0, "%s: distances differ",
+              what);
+    cr_assert(memcmp(a->proven, b->proven, a->n) == 0, "%s: proofs differ", what);
+}
+
+/* The self variants build the tree in the matrix's own memory and read the
+ * queries back from the tree's blocks: they must answer exactly as the
+ * variants that copy (ties, proofs and counts included), consume the rows
+ * whatever happens, and the exact one must equal the blocked brute force
+ * (no tree at all) on data large enough for the layout to release pages. */
+Test(exact, self_variants_answer_as_the_copying_ones)
+{
+    pann_matrix big = test_matrix(40000, 8, 110, 1.0, 0), ties = test_matrix(6000, 4, 111, 0, 5);
+    pann_metric m8 = metric_of(PANN_L1, 8, NULL), m4 = metric_of(PANN_L2, 4, NULL);
+    const pann_matrix *data[2] = { &big, &ties };
+    const pann_metric *metric[2] = { &m8, &m4 };
+    for (int set = 0; set < 2; set++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            pann_engine_opts o;
+            pann_engine_opts_init(&o);
+            o.self_exclude = true;
+            o.threads = threads;
+            pann_result want, got;
+            pann_matrix own = matrix_copy(data[set]);
+            cr_assert_eq(pann_exact_run(data[set], data[set], metric[set], &o, &want, NULL), 0);
+            cr_assert_eq(pann_exact_self(&own, metric[set], &o, &got, NULL), 0);
+            cr_assert_null(own.v);
+            pann_matrix_free(&own);
+            expect_same_result(&want, &got, "exact");
+            if (set == 0 && threads == 1) {   /* and the brute force, which has no tree */
+                pann_result brute;
+                o.exact_method = PANN_EXACT_BRUTE;
+                cr_assert_eq(pann_exact_run(&big, &big, &m8, &o, &brute, NULL), 0);
+                o.exact_method = PANN_EXACT_AUTO;
+                cr_assert(memcmp(brute.nn, got.nn, big.n * sizeof *got.nn) == 0);
+                cr_assert(memcmp(brute.dist, got.dist, big.n * sizeof *got.dist) == 0);
+                pann_result_free(&brute);
+            }
+            pann_result_free(&want);
+            pann_result_free(&got);
+            own = matrix_copy(data[set]);
+            cr_assert_eq(pann_tree_run(data[set], data[set], metric[set], &o, 4, &want, NULL), 0);
+            cr_assert_eq(pann_tree_self(&own, metric[set], &o, 4, &got, NULL), 0);
+            cr_assert_null(own.v);
+            pann_matrix_free(&own);
+            cr_assert_lt(got.nproven, got.n);   /* the budget did cut some searches */
+            expect_same_result(&want, &got, "tree, 4 leaves");
+            pann_result_free(&want);
+            pann_result_free(&got);
+            size_t budgets[2] = { 0, 3 };
+            for (int b = 0; b < 2; b++) {
+                pann_knn_result lists_want, lists_got;
+                own = matrix_copy(data[set]);
+                int rc_want = b ? pann_knn_tree(data[set], data[set], metric[set], 6, budgets[b],
+                                                &o, &lists_want, NULL)
+                                : pann_knn_exact(data[set], data[set], metric[set], 6, &o,
+                                                 &lists_want, NULL);
+                int rc_got = b ? pann_knn_tree_self(&own, metric[set], 6, budgets[b], &o,
+                                                    &lists_got, NULL)
+                               : pann_knn_exact_self(&own, metric[set], 6, &o, &lists_got, NULL);
+                cr_assert_eq(rc_want, 0);
+                cr_assert_eq(rc_got, 0);
+                cr_assert_null(own.v);
+            pann_matrix_free(&own);
+                expect_same_lists(&lists_want, &lists_got, b ? "knn tree" : "knn exact");
+                pann_knn_result_free(&lists_want);
+                pann_knn_result_free(&lists_got);
+            }
+        }
+    /* the rows are consumed on the paths without a tree and on errors too */
+    pann_engine_opts o;
+    pann_engine_opts_init(&o);
+    o.self_exclude = true;
+    o.exact_method = PANN_EXACT_BRUTE;
+    pann_matrix own = matrix_copy(&ties);
+    pann_result want, got;
+    cr_assert_eq(pann_exact_run(&ties, &ties, &m4, &o, &want, NULL), 0);
+    cr_assert_eq(pann_exact_self(&own, &m4, &o, &got, NULL), 0);
+    cr_assert_null(own.v);
+    pann_matrix_free(&own);
+    expect_same_result(&want, &got, "brute force");
+    pann_result_free(&want);
+    pann_result_free(&got);
+    pann_matrix zero = test_matrix(3000, 4, 112, 1.0, 0);
+    memset(zero.v, 0, 4 * sizeof *zero.v);
+    pann_metric cosine = metric_of(PANN_COSINE, 4, NULL);
+    pann_error err = {0};
+    cr_assert_eq(pann_tree_self(&zero, &cosine, &o, 4, &got, &err), PANN_EINPUT);
+    cr_assert_null(zero.v);
+    cr_assert(strstr(err.msg, "non-zero norm") != NULL);
+    pann_matrix_free(&zero);
+    pann_matrix_free(&big);
+    pann_matrix_free(&ties);
+}
