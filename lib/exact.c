@@ -729,14 +729,25 @@ static void split_leaf_queries(const query_source *qs, uint32_t *order, size_t c
     memcpy(order, local, count * sizeof *order);
 }
 
-/* Each query's leaf (kd_leaf_of), from the rows of S or from the index. */
+/* Each query's leaf (kd_leaf_of), from the rows of S or from the index,
+ * read there in slot order: in row order every read would be a cache miss. */
 static void leaf_of_queries(const query_source *qs, uint32_t *leaf, int threads)
 {
+    const kd_index *ix = qs->ix;
+    size_t count = qs->S ? qs->n : ix->blocks.n;
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t k = 0; k < qs->n; k++) {
+    for (size_t k = 0; k < count; k++) {
         float point[64];
-        query_coords(qs, k, point);
-        leaf[k] = (uint32_t)kd_leaf_of(qs->ix, point);
+        uint32_t row = qs->S ? (uint32_t)k : ix->slot_row[k];
+        if (row == PANN_NONE)
+            continue;
+        if (qs->S)
+            query_coords(qs, k, point);
+        else
+            for (size_t j = 0; j < qs->d; j++)
+                point[j] = ix->blocks.v[(k / PANN_LANES * qs->d + j) * PANN_LANES
+                                        + k % PANN_LANES];
+        leaf[row] = (uint32_t)kd_leaf_of(ix, point);
     }
 }
 
