@@ -121,17 +121,19 @@ typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squ
 typedef struct query_source {
     const pann_matrix *S;    /* NULL: read from the index */
     const kd_index *ix;
-    uint32_t *row_slot;      /* S == NULL: the slot of each row of T */
+    const uint32_t *row_slot;   /* S == NULL: the slot of each row of T */
     size_t n, d;
 } query_source;
 
-static void query_coords(const query_source *qs, size_t row, float *out)
+/* The coordinates of a query: row of S, or the row in this slot of the
+ * index. */
+static void query_coords(const query_source *qs, size_t row, size_t slot, float *out)
 {
     if (qs->S) {
         memcpy(out, pann_row(qs->S, row), qs->d * sizeof *out);
         return;
     }
-    size_t slot = qs->row_slot[row], d = qs->d;
+    size_t d = qs->d;
     const float *block = qs->ix->blocks.v + slot / PANN_LANES * d * PANN_LANES;
     for (size_t j = 0; j < d; j++)
         out[j] = block[j * PANN_LANES + slot % PANN_LANES];
@@ -697,6 +699,7 @@ static void split_queries(const pann_matrix *S, uint32_t *order, size_t count)
  * leaves. */
 typedef struct query_groups {
     uint32_t *order;
+    uint32_t *slot;          /* from the index: each query's slot, by order */
     size_t *first;           /* ngroups + 1 entries */
     size_t ngroups;
 } query_groups;
@@ -704,15 +707,24 @@ typedef struct query_groups {
 static void query_groups_free(query_groups *qg)
 {
     free(qg->order);
+    free(qg->slot);
     free(qg->first);
+}
+
+/* Reorder v[0, count) as v[local[0]], v[local[1]], ... (through spare). */
+static void permute(uint32_t *v, const uint32_t *local, size_t count, uint32_t *spare)
+{
+    for (size_t i = 0; i < count; i++)
+        spare[i] = v[local[i]];
+    memcpy(v, spare, count * sizeof *v);
 }
 
 /* Split the queries of one leaf, order[0, count), into small boxes; from
  * the index, the leaf's queries are first gathered into a small matrix
- * (scratch: count rows and their local numbers), so the split sees the
- * same values in the same order as from S. */
-static void split_leaf_queries(const query_source *qs, uint32_t *order, size_t count,
-                               float *scratch, uint32_t *local)
+ * (scratch: count rows; local: twice count numbers), so the split sees the
+ * same values in the same order as from S, and their slots follow. */
+static void split_leaf_queries(const query_source *qs, uint32_t *order, uint32_t *slot,
+                               size_t count, float *scratch, uint32_t *local)
 {
     if (qs->S) {
         split_queries(qs->S, order, count);
@@ -720,13 +732,12 @@ static void split_leaf_queries(const query_source *qs, uint32_t *order, size_t c
     }
     pann_matrix gathered = { .n = count, .d = qs->d, .v = scratch };
     for (size_t i = 0; i < count; i++) {
-        query_coords(qs, order[i], scratch + i * qs->d);
+        query_coords(qs, order[i], slot[i], scratch + i * qs->d);
         local[i] = (uint32_t)i;
     }
     split_queries(&gathered, local, count);
-    for (size_t i = 0; i < count; i++)     /* local numbers back to rows */
-        local[i] = order[local[i]];
-    memcpy(order, local, count * sizeof *order);
+    permute(order, local, count, local + count);
+    permute(slot, local, count, local + count);
 }
 
 /* Each query's leaf (kd_leaf_of), from the rows of S or from the index,
@@ -741,12 +752,7 @@ static void leaf_of_queries(const query_source *qs, uint32_t *leaf, int threads)
         uint32_t row = qs->S ? (uint32_t)k : ix->slot_row[k];
         if (row == PANN_NONE)
             continue;
-        if (qs->S)
-            query_coords(qs, k, point);
-        else
-            for (size_t j = 0; j < qs->d; j++)
-                point[j] = ix->blocks.v[(k / PANN_LANES * qs->d + j) * PANN_LANES
-                                        + k % PANN_LANES];
+        query_coords(qs, row, k, point);
         leaf[row] = (uint32_t)kd_leaf_of(ix, point);
     }
 }
@@ -756,11 +762,12 @@ static bool queries_by_leaf(query_groups *qg, const query_source *qs, int thread
     const kd_index *ix = qs->ix;
     size_t n = qs->n;
     qg->order = malloc((n ? n : 1) * sizeof *qg->order);
+    qg->slot = qs->S ? NULL : malloc((n ? n : 1) * sizeof *qg->slot);
     /* a leaf's c queries make ceil(c / PANN_QBATCH) groups */
     qg->first = malloc((n / PANN_QBATCH + ix->nleaves + 1) * sizeof *qg->first);
     uint32_t *leaf = malloc((n ? n : 1) * sizeof *leaf);
     size_t *end = calloc(ix->nleaves + 1, sizeof *end);
-    bool ok = qg->order && qg->first && leaf && end;
+    bool ok = qg->order && (qs->S || qg->slot) && qg->first && leaf && end;
     if (ok) {
         leaf_of_queries(qs, leaf, threads);
         for (size_t k = 0; k < n; k++)
@@ -770,21 +777,25 @@ static bool queries_by_leaf(query_groups *qg, const query_source *qs, int thread
             most = end[l + 1] > most ? end[l + 1] : most;
             end[l + 1] += end[l];
         }
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < n; k++) {
+            if (qg->slot)
+                qg->slot[end[leaf[k]]] = qs->row_slot[k];
             qg->order[end[leaf[k]]++] = (uint32_t)k;
+        }
         free(leaf);
         leaf = NULL;
         int failed = 0;
 #pragma omp parallel num_threads(threads)
         {
             float *scratch = qs->S ? NULL : malloc((most ? most : 1) * qs->d * sizeof *scratch);
-            uint32_t *local = qs->S ? NULL : malloc((most ? most : 1) * sizeof *local);
+            uint32_t *local = qs->S ? NULL : malloc(2 * (most ? most : 1) * sizeof *local);
             bool have = qs->S || (scratch && local);
 #pragma omp for schedule(dynamic, 64)
             for (size_t l = 0; l < ix->nleaves; l++) {
                 size_t begin = l ? end[l - 1] : 0;
                 if (have)
-                    split_leaf_queries(qs, qg->order + begin, end[l] - begin, scratch, local);
+                    split_leaf_queries(qs, qg->order + begin, qg->slot ? qg->slot + begin : NULL,
+                                       end[l] - begin, scratch, local);
             }
             if (!have) {
 #pragma omp atomic write
@@ -808,7 +819,8 @@ static bool queries_by_leaf(query_groups *qg, const query_source *qs, int thread
 }
 
 /* Search one group; complete[q] says whether query q's answer is proven. */
-static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
+static void search_group(const tree_ctx *x, const uint32_t *rows, const uint32_t *slots,
+                         size_t nq, pann_hit *vals,
                          pick_scratch *ps, bool *complete,
                          uint64_t *evaluations)
 {
@@ -824,7 +836,7 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
     for (size_t q = 0; q < nq; q++) {
         g.rows[q] = rows[q];
         const float *row = g.point[q];
-        query_coords(x->qs, rows[q], g.point[q]);
+        query_coords(x->qs, rows[q], slots ? slots[q] : 0, g.point[q]);
         for (size_t j = 0; j < d; j++) {
             g.lo[j] = row[j] < g.lo[j] ? row[j] : g.lo[j];
             g.hi[j] = row[j] > g.hi[j] ? row[j] : g.hi[j];
@@ -868,10 +880,13 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
                    : kd_build(&ix, T, leaf_rows, threads, err);
     if (rc)
         return rc;
-    query_source qs = { owned ? NULL : S, &ix, NULL, S->n, ix.d };
+    uint32_t *row_slot = owned ? rows_to_slots(&ix) : NULL;
+    query_source qs = { owned ? NULL : S, &ix, row_slot, S->n, ix.d };
     query_groups qg;
-    if ((owned && !(qs.row_slot = rows_to_slots(&ix))) || !queries_by_leaf(&qg, &qs, threads)) {
-        free(qs.row_slot);
+    bool grouped = (!owned || row_slot) && queries_by_leaf(&qg, &qs, threads);
+    free(row_slot);   /* the groups hold each query's slot */
+    qs.row_slot = NULL;
+    if (!grouped) {
         kd_free(&ix);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
     }
@@ -904,7 +919,8 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
             size_t first = qg.first[gi], nq = qg.first[gi + 1] - first;
             if (vals) {
                 bool complete[PANN_QBATCH];
-                search_group(&x, qg.order + first, nq, vals, ps, complete, &total);
+                search_group(&x, qg.order + first, qg.slot ? qg.slot + first : NULL, nq, vals,
+                             ps, complete, &total);
                 for (size_t q = 0; proven && q < nq; q++)
                     proven[qg.order[first + q]] = complete[q];
             }
@@ -919,7 +935,6 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
             pick_scratch_free(ps);
     }
     query_groups_free(&qg);
-    free(qs.row_slot);
     kd_free(&ix);
     *evaluations = total;
     if (o->progress && !out_of_memory)
