@@ -375,13 +375,24 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
     if (nq == 0)
         return;
     g->evaluations += (uint64_t)nq * node->count;
-    size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
-                                  ix->leaf_nblocks[node->leaf], queries, nq, bound,
-                                  x->o->mode, hits);
-    if (!x->filled)
-        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
-    else
-        apply_list_hits(x, hits, nh, qrows, ix->slot_row);
+    size_t first = ix->leaf_block[node->leaf], nblk = ix->leaf_nblocks[node->leaf];
+    /* A query with no answer yet lets every row through its bound, and
+     * folding them all in costs more than the distances: the first block
+     * alone gives it an answer that filters the rest. */
+    bool unbounded = false;
+    for (size_t q = 0; q < nq; q++)
+        unbounded = unbounded || isinf(bound[q]);
+    size_t head = unbounded && nblk > 1 ? 1 : nblk;
+    for (size_t at = first, run = head; run > 0; at += run, run = first + nblk - at) {
+        size_t nh = pann_block_filter(x->metric, &ix->blocks, at, run, queries, nq, bound,
+                                      x->o->mode, hits);
+        if (!x->filled)
+            apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+        else
+            apply_list_hits(x, hits, nh, qrows, ix->slot_row);
+        for (size_t q = 0; q < nq; q++)
+            bound[q] = row_bound(x, qrows[q]);
+    }
     g->worst = group_worst(x, g);
 }
 
