@@ -114,6 +114,18 @@ void cli_output_commit(const cli *c, pann_output *out);
  * busy while the other waits. */
 #define CLI_LINE_MAX 4096
 typedef int (*cli_format_fn)(char *buf, size_t size, size_t item, const void *ctx);
+/* Fields of a result line without printf (which costs more than some
+ * searches on millions of lines): each writes at `at` and returns the end;
+ * a formatter has CLI_LINE_MAX bytes of room, far more than a line of
+ * numbers needs.  The float is written as "%.7g" writes it. */
+static inline char *cli_put_index(char *at, size_t v)
+{
+    return at + pann_format_index(at, v);
+}
+static inline char *cli_put_float(char *at, float v)
+{
+    return at + pann_format_float(at, v);
+}
 void cli_write_items(const cli *c, FILE *fp, size_t n, cli_format_fn format, const void *ctx);
 /* -o FILE (or stdout): the header line, then the items as above, committed. */
 void cli_write_table(const cli *c, const char *header, size_t n, cli_format_fn format,

@@ -182,8 +182,18 @@ static int format_neighbour(char *buf, size_t size, size_t at, const void *ctx)
     size_t q = at / r->k, j = at % r->k;
     if (r->nn[at] == PANN_NONE)
         return 0;
-    return snprintf(buf, size, "%zu,%zu,%zu,%.7g,%d\n", m->S->row_id[q] + 1, j + 1,
-                    m->T->row_id[r->nn[at]] + 1, r->dist[at], r->proven[q]);
+    char *end = cli_put_index(buf, m->S->row_id[q] + 1);
+    *end++ = ',';
+    end = cli_put_index(end, j + 1);
+    *end++ = ',';
+    end = cli_put_index(end, m->T->row_id[r->nn[at]] + 1);
+    *end++ = ',';
+    end = cli_put_float(end, r->dist[at]);
+    *end++ = ',';
+    end = cli_put_index(end, r->proven[q]);
+    *end++ = '\n';
+    (void)size;
+    return (int)(end - buf);
 }
 
 static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,

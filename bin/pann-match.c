@@ -268,10 +268,20 @@ static int format_match(char *buf, size_t size, size_t k, const void *ctx)
 {
     const match_rows *m = ctx;
     const pann_result *r = m->r;
-    if (r->nn[k] == PANN_NONE)
-        return snprintf(buf, size, "%zu,,,%d\n", m->S->row_id[k] + 1, r->proven[k]);
-    return snprintf(buf, size, "%zu,%zu,%.7g,%d\n", m->S->row_id[k] + 1,
-                    m->T->row_id[r->nn[k]] + 1, r->dist[k], r->proven[k]);
+    char *at = cli_put_index(buf, m->S->row_id[k] + 1);
+    *at++ = ',';
+    if (r->nn[k] != PANN_NONE) {
+        at = cli_put_index(at, m->T->row_id[r->nn[k]] + 1);
+        *at++ = ',';
+        at = cli_put_float(at, r->dist[k]);
+    } else {
+        *at++ = ',';
+    }
+    *at++ = ',';
+    at = cli_put_index(at, r->proven[k]);
+    *at++ = '\n';
+    (void)size;
+    return (int)(at - buf);
 }
 
 static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,

@@ -535,6 +535,13 @@ int pann_estimate_mean(const pann_matrix *S, const pann_matrix *T,
 
 /* ---- output (output.c) ------------------------------------------------- */
 
+/* Numbers as the result lines write them (format.c): v as printf's "%.7g"
+ * writes it, exactly, and an index in decimal; NUL-terminated, the length
+ * returned.  buf holds at least PANN_FLOAT_CHARS bytes. */
+#define PANN_FLOAT_CHARS 32
+size_t pann_format_float(char *buf, float v);
+size_t pann_format_index(char *buf, size_t v);
+
 /* Output to a file written atomically (temporary file in the same directory,
  * renamed on commit) or to stdout when path is NULL or "-".  Errors on
  * stdout (closed, full) are caught at commit. */
