@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdio.h>
 #include "pann.h"
 #include "kdtree.h"
 #include "internal.h"
@@ -34,9 +35,14 @@
 /* Leaves of the tree: exact search prunes whole leaves, so larger ones cost
  * fewer bounds; a budget is spent more precisely on smaller ones. */
 #define EXACT_LEAF_ROWS 256
+#ifndef BUDGET_LEAF_ROWS
 #define BUDGET_LEAF_ROWS 128
+#endif
+#define BUDGET_UNIT_ROWS 128
 /* Candidate leaves ranked by each query of a group, per leaf of budget. */
+#ifndef CANDIDATE_FACTOR
 #define CANDIDATE_FACTOR 2.5
+#endif
 
 typedef struct exact_ctx {
     const pann_matrix *S;
@@ -115,6 +121,12 @@ static void report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, 
 typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squared,
                                 float scale, const uint32_t *nodes, size_t n, float *out);
 
+/* The distance kernel of a self-match on a budget (see reverse_update). */
+typedef size_t (*sym_filter_fn)(const float *base, size_t nblk, size_t d, bool squared,
+                                const float *const *queries, const uint32_t *qrow,
+                                const float *bound, size_t nq, pann_hit *hits,
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev);
+
 typedef struct tree_ctx {
     const pann_matrix *S;
     const kd_index *ix;
@@ -131,6 +143,8 @@ typedef struct tree_ctx {
     float *best;
     uint32_t *filled;        /* k > 1: entries held in each row's list */
     point_bounds_fn point_bounds;   /* fast_bounds only */
+    uint64_t *rev;           /* self-match budget: see reverse_update */
+    sym_filter_fn sym_filter;
 } tree_ctx;
 
 /* What a candidate must beat for row: its answer, or its list's last. */
@@ -306,6 +320,199 @@ static point_bounds_fn choose_point_bounds(void)
     return point_bounds_plain;
 }
 
+/* A self-match (S is T, a row never its own neighbour) on a budget gets
+ * every distance twice over: when query a scans a leaf holding row b,
+ * d(a, b) is also a candidate for b.  The kernel below computes the
+ * distances once, returns the hits of the queries as pann_block_filter
+ * does, and offers each row of the leaf the nearest of the queries: rev,
+ * in slot order, holds for each row the least (value, query row) offered,
+ * packed in 64 bits (value bits above, row below: distances are never
+ * negative, so the integer order is the (value, row) order, ties to the
+ * lowest row) and lowered by compare-and-swap, so threads may offer at
+ * once.  The minimum of a set does not depend on the order it is taken in,
+ * and which pairs are computed depends only on each group's own search,
+ * so the answers do not depend on the threads.  Each query's bound is
+ * lowered as the leaf is scanned to the least value met of a row other
+ * than its own, so that a first leaf (bound +inf) returns a few hits, not
+ * all of its rows.  Rounding as the kernels
+ * of kernels.c: columns summed in order, L2 with one fmaf per column. */
+static inline uint64_t rev_key(float v, uint32_t row)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return (uint64_t)bits << 32 | row;
+}
+
+static inline void rev_offer(uint64_t *rev, size_t slot, uint64_t key)
+{
+    uint64_t cur = __atomic_load_n(&rev[slot], __ATOMIC_RELAXED);
+    while (key < cur && !__atomic_compare_exchange_n(&rev[slot], &cur, key, true,
+                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool squared,
+                               const float *const *queries, const uint32_t *qrow,
+                               const float *bound, size_t nq, pann_hit *hits,
+                               size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+{
+    size_t nh = 0;
+    float limit[PANN_QBATCH];
+    for (size_t q = 0; q < nq; q++)
+        limit[q] = bound[q];
+    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES) {
+        for (size_t r = 0; r < PANN_LANES; r++) {
+            size_t slot = first_slot + blk * PANN_LANES + r;
+            uint32_t row = slot_row[slot];
+            uint64_t least = UINT64_MAX;
+            for (size_t q = 0; q < nq; q++) {
+                float acc = 0.0f;
+                for (size_t j = 0; j < d; j++) {
+                    float diff = queries[q][j] - base[j * PANN_LANES + r];
+                    acc = squared ? fmaf(diff, diff, acc) : acc + fabsf(diff);
+                }
+                if (acc <= limit[q]) {
+                    hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)slot, acc };
+                    if (row != PANN_NONE && row != qrow[q])
+                        limit[q] = acc;
+                }
+                uint64_t key = rev_key(acc, qrow[q]);
+                if (row != PANN_NONE && qrow[q] != row && key < least)
+                    least = key;
+            }
+            if (least != UINT64_MAX)
+                rev_offer(rev, slot, least);
+        }
+    }
+    return nh;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Q queries, a constant after inlining (1, 2, 4 or 8); queries and qrow
+ * padded to PANN_QBATCH with copies of the first, and in increasing row
+ * order, so that the first of equal values is the lowest row. */
+__attribute__((target("avx512f"), always_inline))
+static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squared,
+                              const float *const *queries, const uint32_t *qrow,
+                              const float *bound, size_t nq, pann_hit *hits, size_t first_slot,
+                              const uint32_t *slot_row, uint64_t *rev, const int Q)
+{
+    size_t nh = 0;
+    const __m512 one = _mm512_set1_ps(1.0f), inf = _mm512_set1_ps(INFINITY);
+    const __m512i none = _mm512_set1_epi32((int)PANN_NONE);
+    __m512i qr[PANN_QBATCH];
+    float limit[PANN_QBATCH];
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; q++) {
+        qr[q] = _mm512_set1_epi32((int)qrow[q]);
+        limit[q] = bound[q];
+    }
+    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES) {
+        __m512 acc[PANN_QBATCH];
+#pragma GCC unroll 8
+        for (int q = 0; q < Q; q++)
+            acc[q] = _mm512_setzero_ps();
+        if (squared) {
+            for (size_t j = 0; j < d; j++) {
+                __m512 col = _mm512_load_ps(base + j * PANN_LANES);
+#pragma GCC unroll 8
+                for (int q = 0; q < Q; q++) {
+                    __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
+                    acc[q] = _mm512_fmadd_ps(diff, diff, acc[q]);
+                }
+            }
+        } else {
+            for (size_t j = 0; j < d; j++) {
+                __m512 col = _mm512_load_ps(base + j * PANN_LANES);
+#pragma GCC unroll 8
+                for (int q = 0; q < Q; q++) {
+                    __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
+                    acc[q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, acc[q]);
+                }
+            }
+        }
+        size_t slot0 = first_slot + blk * PANN_LANES;
+        __m512i rows = _mm512_loadu_si512(slot_row + slot0), arg = none;
+        for (size_t q = 0; q < nq; q++) {
+            __mmask16 pass = _mm512_cmp_ps_mask(acc[q], _mm512_set1_ps(limit[q]), _CMP_LE_OQ);
+            if (!pass)
+                continue;
+            float lanes[PANN_LANES];
+            _mm512_storeu_ps(lanes, acc[q]);
+            for (unsigned bits = pass; bits; bits &= bits - 1) {
+                int r = __builtin_ctz(bits);
+                hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)(slot0 + r), lanes[r] };
+            }
+            /* what the rest must beat: the least value of a row other than
+             * the query's own */
+            __mmask16 row = pass & _mm512_cmpneq_epi32_mask(rows, qr[q]) &
+                            _mm512_cmpneq_epi32_mask(rows, none);
+            if (row) {
+                float least_value = _mm512_mask_reduce_min_ps(row, acc[q]);
+                limit[q] = least_value < limit[q] ? least_value : limit[q];
+            }
+        }
+        __m512 least = inf;
+#pragma GCC unroll 8
+        for (int q = 0; q < Q; q++) {
+            __mmask16 other = _mm512_cmpneq_epi32_mask(rows, qr[q]);
+            __mmask16 lower = _mm512_mask_cmp_ps_mask(other, acc[q], least, _CMP_LT_OQ);
+            least = _mm512_mask_mov_ps(least, lower, acc[q]);
+            arg = _mm512_mask_mov_epi32(arg, lower, qr[q]);
+        }
+        __mmask16 live = _mm512_cmpneq_epi32_mask(rows, none) &
+                         _mm512_cmp_ps_mask(least, inf, _CMP_LT_OQ);
+        if (!live)
+            continue;
+        /* a first look at the values held, without the lock (each 64-bit
+         * element is read whole; a stale one only costs a vain attempt) */
+        __m512i k0 = _mm512_loadu_si512(rev + slot0), k1 = _mm512_loadu_si512(rev + slot0 + 8);
+        __m512i held = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(k0, 32))),
+            _mm512_cvtepi64_epi32(_mm512_srli_epi64(k1, 32)), 1);
+        __mmask16 offer = _mm512_mask_cmple_epu32_mask(live, _mm512_castps_si512(least), held);
+        if (!offer)
+            continue;
+        float value[PANN_LANES];
+        uint32_t from[PANN_LANES];
+        _mm512_storeu_ps(value, least);
+        _mm512_storeu_si512(from, arg);
+        for (unsigned bits = offer; bits; bits &= bits - 1) {
+            int r = __builtin_ctz(bits);
+            rev_offer(rev, slot0 + r, rev_key(value[r], from[r]));
+        }
+    }
+    return nh;
+}
+
+__attribute__((target("avx512f")))
+static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool squared,
+                                const float *const *queries, const uint32_t *qrow,
+                                const float *bound, size_t nq, pann_hit *hits,
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+{
+#define SYM_Q(Q) sym512_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
+                          slot_row, rev, Q)
+    if (nq <= 1)
+        return SYM_Q(1);
+    if (nq <= 2)
+        return SYM_Q(2);
+    if (nq <= 4)
+        return SYM_Q(4);
+    return SYM_Q(8);
+#undef SYM_Q
+}
+#endif
+
+static sym_filter_fn choose_sym_filter(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f") && strcmp(pann_kernel_name(), "avx512") == 0)
+        return sym_filter_avx512;
+#endif
+    return sym_filter_plain;
+}
+
 /* True when nothing in a box with this bound can beat (or tie) best. */
 static inline bool hopeless(const tree_ctx *x, float bound, float best)
 {
@@ -351,6 +558,26 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
     if (nq == 0)
         return;
     g->evaluations += (uint64_t)nq * node->count;
+    if (x->rev) {
+        /* in increasing row order, padded with the first (sym512_q) */
+        for (size_t i = 1; i < nq; i++)
+            for (size_t k = i; k > 0 && qrows[k - 1] > qrows[k]; k--) {
+                uint32_t r = qrows[k]; qrows[k] = qrows[k - 1]; qrows[k - 1] = r;
+                const float *p = queries[k]; queries[k] = queries[k - 1]; queries[k - 1] = p;
+                float b = bound[k]; bound[k] = bound[k - 1]; bound[k - 1] = b;
+            }
+        for (size_t q = nq; q < PANN_QBATCH; q++) {
+            queries[q] = queries[0];
+            qrows[q] = qrows[0];
+        }
+        size_t first = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
+        size_t nh = x->sym_filter(ix->blocks.v + first * ix->d, ix->leaf_nblocks[node->leaf],
+                                  ix->d, x->metric->kind == PANN_L2, queries, qrows, bound, nq,
+                                  hits, first, ix->slot_row, x->rev);
+        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+        g->worst = group_worst(x, g);
+        return;
+    }
     size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
                                   ix->leaf_nblocks[node->leaf], queries, nq, bound,
                                   x->o->mode, hits);
@@ -756,21 +983,35 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
     *evaluations += g.evaluations;
 }
 
+/* The same rows in the same order (a self-match). */
+static bool same_matrix(const pann_matrix *a, const pann_matrix *b)
+{
+    if (a->n != b->n || a->d != b->d)
+        return false;
+    return a->v == b->v || memcmp(a->v, b->v, a->n * a->d * sizeof *a->v) == 0;
+}
+
 static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                        const pann_engine_opts *o, size_t max_leaves, size_t k, uint32_t *nn,
                        float *best, uint32_t *filled, unsigned char *proven,
                        uint64_t *evaluations, pann_error *err)
 {
     kd_index ix;
+    double t0 = pann_now();
+    if (max_leaves)
+        max_leaves = max_leaves <= SIZE_MAX / BUDGET_UNIT_ROWS
+                   ? max_leaves * BUDGET_UNIT_ROWS / BUDGET_LEAF_ROWS : SIZE_MAX;
     int rc = kd_build(&ix, T, max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS,
                       pann_threads(o->threads), err);
     if (rc)
         return rc;
+    double t1 = pann_now();
     query_groups qg;
     if (!queries_by_leaf(&qg, &ix, S, pann_threads(o->threads))) {
         kd_free(&ix);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
     }
+    double t2 = pann_now();
     float scale = coordinate_scale(S, T), d = (float)m->d;
     float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
                      : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
@@ -779,7 +1020,23 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         has_cat = has_cat || m->is_cat[j];
     tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
-                   choose_point_bounds() };
+                   choose_point_bounds(), NULL, NULL };
+    /* a self-match on a budget offers each distance to both its rows */
+    bool symmetric = max_leaves && !filled && o->self_exclude && o->mode == PANN_MIN &&
+                     !o->use_eps && !has_cat && (m->kind == PANN_L1 || m->kind == PANN_L2) &&
+                     same_matrix(S, T);
+    if (symmetric) {
+        x.rev = malloc((ix.blocks.n ? ix.blocks.n : 1) * sizeof *x.rev);
+        x.sym_filter = choose_sym_filter();
+        if (!x.rev) {
+            query_groups_free(&qg);
+            kd_free(&ix);
+            return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
+        }
+#pragma omp parallel for num_threads(pann_threads(o->threads)) schedule(static)
+        for (size_t i = 0; i < ix.blocks.n; i++)
+            x.rev[i] = UINT64_MAX;
+    }
     size_t max_blocks = 1;
     for (size_t l = 0; l < ix.nleaves; l++)
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
@@ -815,6 +1072,25 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         if (ps)
             pick_scratch_free(ps);
     }
+    if (x.rev && !out_of_memory) {
+        /* each row's answer: the better of what it found and was offered */
+#pragma omp parallel for num_threads(pann_threads(o->threads)) schedule(static)
+        for (size_t i = 0; i < ix.blocks.n; i++) {
+            uint32_t row = ix.slot_row[i];
+            if (row == PANN_NONE || x.rev[i] == UINT64_MAX)
+                continue;
+            uint32_t from = (uint32_t)x.rev[i], bits = (uint32_t)(x.rev[i] >> 32);
+            float v;
+            memcpy(&v, &bits, sizeof v);
+            if (v < best[row] || (v == best[row] && from < nn[row])) {
+                best[row] = v;
+                nn[row] = from;
+            }
+        }
+    }
+    if (getenv("W6_TIMES"))
+        fprintf(stderr, "build %.3f groups %.3f search %.3f\n", t1 - t0, t2 - t1, pann_now() - t2);
+    free(x.rev);
     query_groups_free(&qg);
     kd_free(&ix);
     *evaluations = total;
