@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <stdio.h>
 #include "pann.h"
 #include "kdtree.h"
 #include "internal.h"
@@ -35,14 +34,7 @@
 /* Leaves of the tree: exact search prunes whole leaves, so larger ones cost
  * fewer bounds; a budget is spent more precisely on smaller ones. */
 #define EXACT_LEAF_ROWS 256
-#ifndef BUDGET_LEAF_ROWS
 #define BUDGET_LEAF_ROWS 128
-#endif
-#define BUDGET_UNIT_ROWS 128
-/* Candidate leaves ranked by each query of a group, per leaf of budget. */
-#ifndef CANDIDATE_FACTOR
-#define CANDIDATE_FACTOR 2.5
-#endif
 
 typedef struct exact_ctx {
     const pann_matrix *S;
@@ -125,7 +117,8 @@ typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squ
 typedef size_t (*sym_filter_fn)(const float *base, size_t nblk, size_t d, bool squared,
                                 const float *const *queries, const uint32_t *qrow,
                                 const float *bound, size_t nq, pann_hit *hits,
-                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev);
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev,
+                                const float *own);
 
 typedef struct tree_ctx {
     const pann_matrix *S;
@@ -331,7 +324,11 @@ static point_bounds_fn choose_point_bounds(void)
  * lowest row) and lowered by compare-and-swap, so threads may offer at
  * once.  The minimum of a set does not depend on the order it is taken in,
  * and which pairs are computed depends only on each group's own search,
- * so the answers do not depend on the threads.  Each query's bound is
+ * so the answers do not depend on the threads.  An offer is not made to a
+ * row whose own search (own: the answers by row, written by the thread
+ * searching that row) already found strictly better: the value read is
+ * never below that row's final answer, so the minimum does not change.
+ * Each query's bound is
  * lowered as the leaf is scanned to the least value met of a row other
  * than its own, so that a first leaf (bound +inf) returns a few hits, not
  * all of its rows.  Rounding as the kernels
@@ -341,6 +338,14 @@ static inline uint64_t rev_key(float v, uint32_t row)
     uint32_t bits;
     memcpy(&bits, &v, sizeof bits);
     return (uint64_t)bits << 32 | row;
+}
+
+static inline float rev_value(uint64_t key)
+{
+    uint32_t bits = (uint32_t)(key >> 32);
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
 }
 
 static inline void rev_offer(uint64_t *rev, size_t slot, uint64_t key)
@@ -354,7 +359,8 @@ static inline void rev_offer(uint64_t *rev, size_t slot, uint64_t key)
 static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool squared,
                                const float *const *queries, const uint32_t *qrow,
                                const float *bound, size_t nq, pann_hit *hits,
-                               size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+                               size_t first_slot, const uint32_t *slot_row, uint64_t *rev,
+                               const float *own)
 {
     size_t nh = 0;
     float limit[PANN_QBATCH];
@@ -380,7 +386,7 @@ static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool sq
                 if (row != PANN_NONE && qrow[q] != row && key < least)
                     least = key;
             }
-            if (least != UINT64_MAX)
+            if (least != UINT64_MAX && !(rev_value(least) > own[row]))
                 rev_offer(rev, slot, least);
         }
     }
@@ -388,14 +394,15 @@ static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool sq
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-/* Q queries, a constant after inlining (1, 2, 4 or 8); queries and qrow
+/* Q queries, a constant after inlining (1 to 8); queries and qrow
  * padded to PANN_QBATCH with copies of the first, and in increasing row
  * order, so that the first of equal values is the lowest row. */
 __attribute__((target("avx512f"), always_inline))
 static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squared,
                               const float *const *queries, const uint32_t *qrow,
                               const float *bound, size_t nq, pann_hit *hits, size_t first_slot,
-                              const uint32_t *slot_row, uint64_t *rev, const int Q)
+                              const uint32_t *slot_row, uint64_t *rev, const float *own,
+                              const int Q)
 {
     size_t nh = 0;
     const __m512 one = _mm512_set1_ps(1.0f), inf = _mm512_set1_ps(INFINITY);
@@ -407,30 +414,52 @@ static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squ
         qr[q] = _mm512_set1_epi32((int)qrow[q]);
         limit[q] = bound[q];
     }
-    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES) {
-        __m512 acc[PANN_QBATCH];
+    /* one or two queries: two blocks at a time, for the accumulators'
+     * latency (each block's columns still summed in order) */
+    const size_t step = Q <= 2 ? 2 : 1;
+    for (size_t blk0 = 0; blk0 < nblk; blk0 += step, base += step * d * PANN_LANES) {
+        size_t nb = blk0 + step <= nblk ? step : 1;
+        __m512 accs[2][PANN_QBATCH];
 #pragma GCC unroll 8
-        for (int q = 0; q < Q; q++)
-            acc[q] = _mm512_setzero_ps();
+        for (int q = 0; q < Q; q++) {
+            accs[0][q] = _mm512_setzero_ps();
+            accs[1][q] = _mm512_setzero_ps();
+        }
+        const float *base1 = base + (nb > 1 ? d * PANN_LANES : 0);
         if (squared) {
             for (size_t j = 0; j < d; j++) {
                 __m512 col = _mm512_load_ps(base + j * PANN_LANES);
+                __m512 col1 = _mm512_load_ps(base1 + j * PANN_LANES);
 #pragma GCC unroll 8
                 for (int q = 0; q < Q; q++) {
-                    __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
-                    acc[q] = _mm512_fmadd_ps(diff, diff, acc[q]);
+                    __m512 x = _mm512_set1_ps(queries[q][j]);
+                    __m512 diff = _mm512_sub_ps(x, col);
+                    accs[0][q] = _mm512_fmadd_ps(diff, diff, accs[0][q]);
+                    if (Q <= 2) {
+                        __m512 diff1 = _mm512_sub_ps(x, col1);
+                        accs[1][q] = _mm512_fmadd_ps(diff1, diff1, accs[1][q]);
+                    }
                 }
             }
         } else {
             for (size_t j = 0; j < d; j++) {
                 __m512 col = _mm512_load_ps(base + j * PANN_LANES);
+                __m512 col1 = _mm512_load_ps(base1 + j * PANN_LANES);
 #pragma GCC unroll 8
                 for (int q = 0; q < Q; q++) {
-                    __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
-                    acc[q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, acc[q]);
+                    __m512 x = _mm512_set1_ps(queries[q][j]);
+                    __m512 diff = _mm512_sub_ps(x, col);
+                    accs[0][q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, accs[0][q]);
+                    if (Q <= 2) {
+                        __m512 diff1 = _mm512_sub_ps(x, col1);
+                        accs[1][q] = _mm512_fmadd_ps(_mm512_abs_ps(diff1), one, accs[1][q]);
+                    }
                 }
             }
         }
+        for (size_t k = 0; k < nb; k++) {
+        size_t blk = blk0 + k;
+        __m512 *acc = accs[k];
         size_t slot0 = first_slot + blk * PANN_LANES;
         __m512i rows = _mm512_loadu_si512(slot_row + slot0), arg = none;
         for (size_t q = 0; q < nq; q++) {
@@ -473,6 +502,11 @@ static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squ
         __mmask16 offer = _mm512_mask_cmple_epu32_mask(live, _mm512_castps_si512(least), held);
         if (!offer)
             continue;
+        /* nor to a row whose own search already found better */
+        __m512 mine = _mm512_mask_i32gather_ps(inf, offer, rows, own, 4);
+        offer = _mm512_mask_cmp_ps_mask(offer, least, mine, _CMP_LE_OQ);
+        if (!offer)
+            continue;
         float value[PANN_LANES];
         uint32_t from[PANN_LANES];
         _mm512_storeu_ps(value, least);
@@ -480,6 +514,7 @@ static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squ
         for (unsigned bits = offer; bits; bits &= bits - 1) {
             int r = __builtin_ctz(bits);
             rev_offer(rev, slot0 + r, rev_key(value[r], from[r]));
+        }
         }
     }
     return nh;
@@ -489,17 +524,21 @@ __attribute__((target("avx512f")))
 static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool squared,
                                 const float *const *queries, const uint32_t *qrow,
                                 const float *bound, size_t nq, pann_hit *hits,
-                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev,
+                                const float *own)
 {
 #define SYM_Q(Q) sym512_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
-                          slot_row, rev, Q)
-    if (nq <= 1)
-        return SYM_Q(1);
-    if (nq <= 2)
-        return SYM_Q(2);
-    if (nq <= 4)
-        return SYM_Q(4);
-    return SYM_Q(8);
+                          slot_row, rev, own, Q)
+    switch (nq) {
+    case 1: return SYM_Q(1);
+    case 2: return SYM_Q(2);
+    case 3: return SYM_Q(3);
+    case 4: return SYM_Q(4);
+    case 5: return SYM_Q(5);
+    case 6: return SYM_Q(6);
+    case 7: return SYM_Q(7);
+    default: return SYM_Q(8);
+    }
 #undef SYM_Q
 }
 #endif
@@ -559,13 +598,8 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
         return;
     g->evaluations += (uint64_t)nq * node->count;
     if (x->rev) {
-        /* in increasing row order, padded with the first (sym512_q) */
-        for (size_t i = 1; i < nq; i++)
-            for (size_t k = i; k > 0 && qrows[k - 1] > qrows[k]; k--) {
-                uint32_t r = qrows[k]; qrows[k] = qrows[k - 1]; qrows[k - 1] = r;
-                const float *p = queries[k]; queries[k] = queries[k - 1]; queries[k - 1] = p;
-                float b = bound[k]; bound[k] = bound[k - 1]; bound[k - 1] = b;
-            }
+        /* in increasing row order as the group's (queries_by_leaf), padded
+         * with the first (sym512_q) */
         for (size_t q = nq; q < PANN_QBATCH; q++) {
             queries[q] = queries[0];
             qrows[q] = qrows[0];
@@ -573,7 +607,7 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
         size_t first = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
         size_t nh = x->sym_filter(ix->blocks.v + first * ix->d, ix->leaf_nblocks[node->leaf],
                                   ix->d, x->metric->kind == PANN_L2, queries, qrows, bound, nq,
-                                  hits, first, ix->slot_row, x->rev);
+                                  hits, first, ix->slot_row, x->rev, x->best);
         apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
         g->worst = group_worst(x, g);
         return;
@@ -619,57 +653,24 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
 
 /* With a budget of leaves, depth first spends it all in the first subtree
  * it enters, and one order for the whole group serves its queries unevenly
- * (on W6 of bench/, recall 0.64 for 4,096 rows scanned per query).  So the
- * group's candidates are the CANDIDATE_FACTOR * max_leaves leaves nearest
- * to its centre, best first (a min-heap of nodes keyed by the distance to
- * their box), each query keeps the max_leaves of them nearest to itself,
- * and the group scans every kept leaf for the queries that kept it,
- * several at a time when they share it (recall 0.91 for the same rows).
- * Walking the tree once per query instead picks slightly better leaves but
- * costs more than the distances.  A query is proven when no leaf it did
- * not keep (a candidate it left, or one under a node still in the heap,
- * bounded from the group's box) can beat its answer. */
-typedef struct heap_entry {
-    float key;
-    uint32_t node;
-} heap_entry;
-
-static void heap_push(heap_entry *heap, size_t *size, float key, uint32_t node)
-{
-    size_t i = (*size)++;
-    while (i > 0 && heap[(i - 1) / 2].key > key) {
-        heap[i] = heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    heap[i] = (heap_entry){ key, node };
-}
-
-static heap_entry heap_pop(heap_entry *heap, size_t *size)
-{
-    heap_entry top = heap[0], last = heap[--*size];
-    size_t i = 0;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= *size)
-            break;
-        if (child + 1 < *size && heap[child + 1].key < heap[child].key)
-            child++;
-        if (heap[child].key >= last.key)
-            break;
-        heap[i] = heap[child];
-        i = child;
-    }
-    if (*size)
-        heap[i] = last;
-    return top;
-}
-
-typedef struct leaf_pick {
-    float key;               /* the smallest bound of the queries on it */
-    uint32_t node;
-    uint32_t index;          /* its place among the candidates */
-    unsigned mask;           /* the queries that picked it */
-} leaf_pick;
+ * (on W6 of bench/, recall 0.64 for 4,096 rows scanned per query).  Ranking
+ * for each query the leaves nearest a group's centre (the previous method:
+ * 2.5 x max_leaves candidates, each query keeping its max_leaves nearest)
+ * did better (0.91) but cost more than the distances, and in 10 columns
+ * nearly every leaf it kept had a box nearer than the query's answer, so
+ * the boxes' order said little.  What predicts where the neighbour is is
+ * the distance to it: a group first scans its own leaf, which gives each
+ * query q an answer at distance r_q, then q takes the leaves whose box is
+ * within beta * r_q (a depth-first walk, the nearer child first, cells
+ * bounded incrementally), at most max_leaves - 1 of them, and the group
+ * scans each leaf taken for the queries that took it.  beta = max_leaves /
+ * (max_leaves + RADIUS_HALF) grows with the budget towards 1 (and is 1,
+ * every hopeless leaf skipped, for a budget of every leaf).  On W6, 32
+ * leaves scan 13 per query on average for recall 0.955 (the previous
+ * method: 0.91 for 32).  A query is proven when its walk was not cut by
+ * the budget and nothing it left (bounded by its box or cell) can beat its
+ * answer. */
+#define RADIUS_HALF 128.0f
 
 static inline void point_node_bounds(const tree_ctx *x, const float *point,
                                      const uint32_t *nodes, size_t n, float *out)
@@ -679,57 +680,81 @@ static inline void point_node_bounds(const tree_ctx *x, const float *point,
                     out);
 }
 
-/* The `want` leaves nearest to point, best first, appended to picks with
- * an empty mask; returns how many nodes are left in the heap, the roots of
- * every leaf not picked.  The nearer child is descended at once while it
- * stays the nearest, the other one waits in the heap. */
-static size_t nearest_leaves(const tree_ctx *x, const float *point, size_t want,
-                             heap_entry *heap, leaf_pick *picks, size_t *npicks)
+/* Per thread: the queries of the group that took each leaf, and the leaves
+ * taken, in the order first taken. */
+typedef struct leaf_key {
+    float key;               /* the query's bound on the leaf's box */
+    uint32_t leaf;
+} leaf_key;
+
+typedef struct pick_scratch {
+    unsigned char *leaf_mask;   /* nleaves, zero between groups */
+    uint32_t *touched;          /* PANN_QBATCH * nleaves */
+    size_t ntouched;
+    leaf_key *within;           /* nleaves: one query's leaves within radius */
+    size_t nwithin;
+    uint32_t *cell_node;        /* nleaves: its leaves whose cell is */
+    float *cell_box;            /* nleaves: their boxes' bounds */
+    size_t ncells;
+    uint32_t *place;            /* nleaves: a leaf's index in touched */
+    float *known;               /* PANN_QBATCH per touched leaf: the bounds */
+} pick_scratch;
+
+/* One query's walk.  bound is a lower bound on the distance from the query
+ * to the node's cell (the split planes above it), kept one column at a time
+ * (off[c]: the query's gap to the cell in column c, in comparison units:
+ * Arya and Mount's incremental distance); a leaf is then bounded by its box. */
+typedef struct walk {
+    const tree_ctx *x;
+    pick_scratch *ps;
+    const float *point;
+    float off[64];
+    float radius;            /* take leaves whose box is nearer than this */
+    float skipped;           /* the least bound of what was left */
+    size_t home;             /* the group's own leaf, scanned already */
+    bool squared;            /* L2, cosine: squared gaps, times scale */
+    float scale;             /* 0.5 for cosine (1 - cos = |a - b|^2 / 2 on
+                                unit rows), else 1 */
+} walk;
+
+static void walk_leaves(walk *w, size_t node_id, float bound)
 {
-    const kd_index *ix = x->ix;
-    size_t size = 0, taken = 0;
-    uint32_t root = 0;
-    float key;
-    point_node_bounds(x, point, &root, 1, &key);
-    heap_push(heap, &size, key, 0);
-    while (size > 0 && taken < want) {
-        heap_entry top = heap_pop(heap, &size);
-        const kd_node *node = &ix->nodes[top.node];
-        while (node->leaf < 0 && (size == 0 || top.key <= heap[0].key)) {
-            uint32_t children[2] = { (uint32_t)node->left, (uint32_t)node->right };
-            float child_key[2];
-            point_node_bounds(x, point, children, 2, child_key);
-            float left = child_key[0], right = child_key[1];
-            bool left_nearer = left <= right;
-            heap_push(heap, &size, left_nearer ? right : left,
-                      (uint32_t)(left_nearer ? node->right : node->left));
-            top = (heap_entry){ left_nearer ? left : right,
-                                (uint32_t)(left_nearer ? node->left : node->right) };
-            node = &ix->nodes[top.node];
-        }
-        if (node->leaf < 0) {      /* no longer the nearest: back in line */
-            heap_push(heap, &size, top.key, top.node);
-            continue;
-        }
-        picks[*npicks] = (leaf_pick){ top.key, top.node, (uint32_t)*npicks, 0 };
-        ++*npicks;
-        taken++;
+    const kd_index *ix = w->x->ix;
+    const kd_node *node = &ix->nodes[node_id];
+    if (node->leaf >= 0) {
+        if ((size_t)node->leaf == w->home)
+            return;
+        w->ps->cell_node[w->ps->ncells++] = (uint32_t)node_id;   /* boxes: later, at once */
+        return;
     }
-    return size;
+    /* left rows <= split <= right rows (kdtree.c) */
+    size_t c = (size_t)node->col;
+    float diff = w->point[c] - node->split;
+    walk_leaves(w, diff < 0.0f ? node->left : node->right, bound);
+    float gap = w->squared ? w->scale * diff * diff : fabsf(diff), old = w->off[c];
+    float far = bound - old + gap;
+    if (!(far < w->radius)) {
+        w->skipped = far < w->skipped ? far : w->skipped;
+        return;
+    }
+    w->off[c] = gap;
+    walk_leaves(w, diff < 0.0f ? node->right : node->left, far);
+    w->off[c] = old;
 }
 
-/* The value of rank k (0-based) among v[0..n), v reordered. */
-static float select_rank(float *v, size_t n, size_t k)
+/* Reorder v[0..n) so that v[0..k) are the k of least key (ties as they
+ * fall: the order is the walk's, which is fixed). */
+static void keep_least(leaf_key *v, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1;
     while (lo < hi) {
-        float pivot = v[lo + (hi - lo) / 2];
+        float pivot = v[lo + (hi - lo) / 2].key;
         size_t i = lo, j = hi;
         while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
+            while (v[i].key < pivot) i++;
+            while (v[j].key > pivot) j--;
             if (i <= j) {
-                float swap = v[i]; v[i] = v[j]; v[j] = swap;
+                leaf_key t = v[i]; v[i] = v[j]; v[j] = t;
                 i++;
                 if (j == 0)
                     break;
@@ -738,132 +763,96 @@ static float select_rank(float *v, size_t n, size_t k)
         }
         if (k <= j) hi = j;          /* v[lo..j] <= pivot <= v[i..hi] */
         else if (k >= i) lo = i;
-        else return v[k];            /* between them, all equal to pivot */
+        else return;
     }
-    return v[k];
 }
 
-/* Mark in chosen[] the cap smallest keys (ties to the lower index);
- * returns the least key left out, INFINITY when none is. */
-static float choose_smallest(const float *keys, size_t n, size_t cap, float *scratch,
-                             bool *chosen)
-{
-    if (n <= cap) {
-        for (size_t i = 0; i < n; i++)
-            chosen[i] = true;
-        return INFINITY;
-    }
-    memcpy(scratch, keys, n * sizeof *keys);
-    float limit = select_rank(scratch, n, cap - 1), left_out = INFINITY;
-    size_t below = 0;
-    for (size_t i = 0; i < n; i++)
-        below += keys[i] < limit;
-    size_t ties = cap - below;
-    for (size_t i = 0; i < n; i++) {
-        chosen[i] = keys[i] < limit || (keys[i] == limit && ties > 0);
-        ties -= keys[i] == limit && chosen[i];
-        if (!chosen[i] && keys[i] < left_out)
-            left_out = keys[i];
-    }
-    return left_out;
-}
-
-static int pick_by_key(const void *a, const void *b)
-{
-    const leaf_pick *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->node > y->node) - (x->node < y->node);
-}
-
-/* Per thread: the candidates of a group, their nodes, and every query's
- * bounds on them. */
-typedef struct pick_scratch {
-    heap_entry *heap;        /* nnodes */
-    float *scratch;          /* most */
-    bool *chosen;            /* most */
-    leaf_pick *cand;         /* the candidates (at most most) */
-    uint32_t *cand_node;
-    float *keys;             /* PANN_QBATCH * most */
-    size_t most;
-} pick_scratch;
-
-static void visit_picked(const tree_ctx *x, group *g, pick_scratch *ps, bool *complete,
+static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *complete,
                          pann_hit *vals)
 {
     const kd_index *ix = x->ix;
-    size_t cap = x->max_leaves < ix->nleaves ? x->max_leaves : ix->nleaves;
-    float centre[64] = { 0 };
-    for (size_t j = 0; j < ix->d; j++)
-        centre[j] = 0.5f * (g->lo[j] + g->hi[j]);
-    size_t ncand = 0;
-    size_t left_in_heap = nearest_leaves(x, centre, ps->most, ps->heap, ps->cand, &ncand);
-    for (size_t i = 0; i < ncand; i++)
-        ps->cand_node[i] = ps->cand[i].node;
-    float rejected[PANN_QBATCH];
+    size_t home = kd_leaf_of(ix, g->point[0]);   /* every query's (queries_by_leaf) */
+    scan_leaf(x, g, ix->leaf_node[home], ALL_QUERIES, NULL, vals);
+    bool every_leaf = x->max_leaves >= ix->nleaves;
+    float beta = (float)x->max_leaves / ((float)x->max_leaves + RADIUS_HALF);
+    float skipped[PANN_QBATCH];
+    size_t most = x->max_leaves - 1;
+    ps->ntouched = 0;
     for (size_t q = 0; q < g->nq; q++) {
-        float *keys = ps->keys + q * ps->most;
-        point_node_bounds(x, g->point[q], ps->cand_node, ncand, keys);
-        rejected[q] = choose_smallest(keys, ncand, cap, ps->scratch, ps->chosen);
-        for (size_t i = 0; i < ncand; i++) {
-            if (!ps->chosen[i])
-                continue;
-            leaf_pick *c = &ps->cand[i];
-            c->key = c->mask && c->key < keys[i] ? c->key : keys[i];
-            c->mask |= 1u << q;
+        float best = row_bound(x, g->rows[q]);
+        /* beyond best + margin nothing can beat best (hopeless()) */
+        float reach = best + x->abs_margin + 1e-5f * fabsf(best);
+        walk w = { .x = x, .ps = ps, .point = g->point[q], .skipped = INFINITY, .home = home,
+                   .squared = x->metric->kind != PANN_L1,
+                   .scale = x->metric->kind == PANN_COSINE ? 0.5f : 1.0f };
+        w.radius = every_leaf ? nextafterf(reach, INFINITY) : beta * best < reach ? beta * best
+                                                                                 : reach;
+        ps->ncells = 0;
+        walk_leaves(&w, 0, 0.0f);
+        point_node_bounds(x, g->point[q], ps->cell_node, ps->ncells, ps->cell_box);
+        ps->nwithin = 0;
+        for (size_t i = 0; i < ps->ncells; i++) {
+            float box = ps->cell_box[i];
+            if (box < w.radius)
+                ps->within[ps->nwithin++] =
+                    (leaf_key){ box, (uint32_t)ix->nodes[ps->cell_node[i]].leaf };
+            else
+                w.skipped = box < w.skipped ? box : w.skipped;
         }
+        size_t taken = ps->nwithin;
+        if (!every_leaf && taken > most) {
+            /* the budget: the nearest boxes */
+            keep_least(ps->within, taken, most);
+            for (size_t i = most; i < taken; i++)
+                w.skipped = ps->within[i].key < w.skipped ? ps->within[i].key : w.skipped;
+            taken = most;
+        }
+        for (size_t i = 0; i < taken; i++) {
+            uint32_t leaf = ps->within[i].leaf;
+            if (!ps->leaf_mask[leaf]) {
+                ps->place[leaf] = (uint32_t)ps->ntouched;
+                ps->touched[ps->ntouched++] = leaf;
+            }
+            ps->leaf_mask[leaf] |= (unsigned char)(1u << q);
+            ps->known[(size_t)ps->place[leaf] * PANN_QBATCH + q] = ps->within[i].key;
+        }
+        skipped[q] = w.skipped;
     }
-    size_t npicks = 0;
-    for (size_t i = 0; i < ncand; i++)
-        if (ps->cand[i].mask)
-            ps->cand[npicks++] = ps->cand[i];
-    qsort(ps->cand, npicks, sizeof *ps->cand, pick_by_key);
-    for (size_t i = 0; i < npicks; i++) {
-        float known[PANN_QBATCH];
-        for (size_t q = 0; q < g->nq; q++)
-            known[q] = ps->keys[q * ps->most + ps->cand[i].index];
-        scan_leaf(x, g, ps->cand[i].node, ps->cand[i].mask, known, vals);
+    for (size_t i = 0; i < ps->ntouched; i++) {
+        uint32_t leaf = ps->touched[i];
+        scan_leaf(x, g, ix->leaf_node[leaf], ps->leaf_mask[leaf], ps->known + i * PANN_QBATCH,
+                  vals);
+        ps->leaf_mask[leaf] = 0;
     }
-    /* what no query picked: the candidates it left, and the subtrees still
-     * in the heap, bounded from the group's box */
-    float floor = INFINITY;
-    bool floor_known = left_in_heap == 0;
     for (size_t q = 0; q < g->nq; q++) {
         float limit = row_bound(x, g->rows[q]);
-        complete[q] = rejected[q] == INFINITY || hopeless(x, rejected[q], limit);
-        if (complete[q] && !floor_known) {
-            for (size_t i = 0; i < left_in_heap; i++) {
-                float b = node_bound(x, g->lo, g->hi, ps->heap[i].node);
-                floor = b < floor ? b : floor;
-            }
-            floor_known = true;
-        }
-        complete[q] = complete[q] && (floor == INFINITY || hopeless(x, floor, limit));
+        complete[q] = skipped[q] == INFINITY || hopeless(x, skipped[q], limit);
     }
 }
 
 static void pick_scratch_free(pick_scratch *ps)
 {
-    free(ps->heap);
-    free(ps->scratch);
-    free(ps->chosen);
-    free(ps->cand);
-    free(ps->cand_node);
-    free(ps->keys);
+    free(ps->leaf_mask);
+    free(ps->touched);
+    free(ps->within);
+    free(ps->cell_node);
+    free(ps->cell_box);
+    free(ps->place);
+    free(ps->known);
 }
 
-static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix, size_t max_leaves)
+static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix)
 {
-    size_t cap = max_leaves < ix->nleaves ? max_leaves : ix->nleaves;
-    double want = ceil(CANDIDATE_FACTOR * (double)cap);
-    ps->most = want < (double)ix->nleaves ? (size_t)want : ix->nleaves;
-    ps->heap = malloc(ix->nnodes * sizeof *ps->heap);
-    ps->scratch = malloc(ps->most * sizeof *ps->scratch);
-    ps->chosen = malloc(ps->most * sizeof *ps->chosen);
-    ps->cand = malloc(ps->most * sizeof *ps->cand);
-    ps->cand_node = malloc(ps->most * sizeof *ps->cand_node);
-    ps->keys = malloc(PANN_QBATCH * ps->most * sizeof *ps->keys);
-    if (ps->heap && ps->scratch && ps->chosen && ps->cand && ps->cand_node && ps->keys)
+    size_t n = ix->nleaves ? ix->nleaves : 1;
+    ps->leaf_mask = calloc(n, 1);
+    ps->touched = malloc(n * sizeof *ps->touched);
+    ps->within = malloc(n * sizeof *ps->within);
+    ps->cell_node = malloc(n * sizeof *ps->cell_node);
+    ps->cell_box = malloc(n * sizeof *ps->cell_box);
+    ps->place = malloc(n * sizeof *ps->place);
+    ps->known = malloc(n * PANN_QBATCH * sizeof *ps->known);
+    if (ps->leaf_mask && ps->touched && ps->within && ps->cell_node && ps->cell_box &&
+        ps->place && ps->known)
         return true;
     pick_scratch_free(ps);
     return false;
@@ -941,6 +930,17 @@ static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_mat
             for (size_t k = begin; k < end[l]; k += PANN_QBATCH)
                 qg->first[qg->ngroups++] = k;
         qg->first[qg->ngroups] = n;
+        /* each group's rows in increasing order (the self-match kernel
+         * meets equal values lowest row first) */
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t gi = 0; gi < qg->ngroups; gi++) {
+            uint32_t *rows = qg->order + qg->first[gi];
+            size_t count = qg->first[gi + 1] - qg->first[gi];
+            for (size_t i = 1; i < count; i++)
+                for (size_t k = i; k > 0 && rows[k - 1] > rows[k]; k--) {
+                    uint32_t r = rows[k]; rows[k] = rows[k - 1]; rows[k - 1] = r;
+                }
+        }
     } else {
         query_groups_free(qg);
     }
@@ -974,7 +974,7 @@ static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pan
     }
     g.worst = group_worst(x, &g);
     if (ps) {
-        visit_picked(x, &g, ps, complete, vals);
+        visit_radius(x, &g, ps, complete, vals);
     } else {
         visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
         for (size_t q = 0; q < nq; q++)
@@ -997,21 +997,15 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
                        uint64_t *evaluations, pann_error *err)
 {
     kd_index ix;
-    double t0 = pann_now();
-    if (max_leaves)
-        max_leaves = max_leaves <= SIZE_MAX / BUDGET_UNIT_ROWS
-                   ? max_leaves * BUDGET_UNIT_ROWS / BUDGET_LEAF_ROWS : SIZE_MAX;
     int rc = kd_build(&ix, T, max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS,
                       pann_threads(o->threads), err);
     if (rc)
         return rc;
-    double t1 = pann_now();
     query_groups qg;
     if (!queries_by_leaf(&qg, &ix, S, pann_threads(o->threads))) {
         kd_free(&ix);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
     }
-    double t2 = pann_now();
     float scale = coordinate_scale(S, T), d = (float)m->d;
     float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
                      : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
@@ -1049,7 +1043,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
         pick_scratch scratch = { 0 };
         pick_scratch *ps = best_first ? &scratch : NULL;
-        if (best_first && !pick_scratch_alloc(ps, &ix, max_leaves)) {
+        if (best_first && !pick_scratch_alloc(ps, &ix)) {
             free(vals);
             vals = NULL;
         }
@@ -1088,8 +1082,6 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
             }
         }
     }
-    if (getenv("W6_TIMES"))
-        fprintf(stderr, "build %.3f groups %.3f search %.3f\n", t1 - t0, t2 - t1, pann_now() - t2);
     free(x.rev);
     query_groups_free(&qg);
     kd_free(&ix);
