@@ -670,7 +670,9 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
  * method: 0.91 for 32).  A query is proven when its walk was not cut by
  * the budget and nothing it left (bounded by its box or cell) can beat its
  * answer. */
+#ifndef RADIUS_HALF
 #define RADIUS_HALF 128.0f
+#endif
 
 static inline void point_node_bounds(const tree_ctx *x, const float *point,
                                      const uint32_t *nodes, size_t n, float *out)
