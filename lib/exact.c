@@ -5,8 +5,10 @@
  * beat the answers found so far; it wins in low and moderate dimension.
  * The brute force compares everything and wins in high dimension.  The
  * tree search also serves the anytime strategy with a budget of leaves per
- * query (pann_tree_run, pann_tree_knn), proving the rows it can.  In the
- * brute force, T is rearranged into blocks of PANN_LANES rows (distance.c) and walked in
+ * query (pann_tree_run, pann_tree_knn; see visit_radius), proving the rows
+ * it can; in a self-match on a budget each distance computed serves both
+ * of its rows (see rev_key).  In the brute force, T is rearranged into
+ * blocks of PANN_LANES rows (distance.c) and walked in
  * tiles small enough to stay in cache; each tile is compared with
  * PANN_QBATCH queries at a time, so a row of T is loaded once for several
  * queries.  Threads split the queries, each owning its rows' answers, so the
@@ -117,8 +119,7 @@ typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squ
 typedef size_t (*sym_filter_fn)(const float *base, size_t nblk, size_t d, bool squared,
                                 const float *const *queries, const uint32_t *qrow,
                                 const float *bound, size_t nq, pann_hit *hits,
-                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev,
-                                const float *own);
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev);
 
 typedef struct tree_ctx {
     const pann_matrix *S;
@@ -136,7 +137,8 @@ typedef struct tree_ctx {
     float *best;
     uint32_t *filled;        /* k > 1: entries held in each row's list */
     point_bounds_fn point_bounds;   /* fast_bounds only */
-    uint64_t *rev;           /* self-match budget: see reverse_update */
+    uint64_t *rev;           /* self-match budget: see rev_key() */
+    uint32_t *slot_of;       /* with rev: each row's slot */
     sym_filter_fn sym_filter;
 } tree_ctx;
 
@@ -315,37 +317,30 @@ static point_bounds_fn choose_point_bounds(void)
 
 /* A self-match (S is T, a row never its own neighbour) on a budget gets
  * every distance twice over: when query a scans a leaf holding row b,
- * d(a, b) is also a candidate for b.  The kernel below computes the
- * distances once, returns the hits of the queries as pann_block_filter
- * does, and offers each row of the leaf the nearest of the queries: rev,
- * in slot order, holds for each row the least (value, query row) offered,
- * packed in 64 bits (value bits above, row below: distances are never
- * negative, so the integer order is the (value, row) order, ties to the
- * lowest row) and lowered by compare-and-swap, so threads may offer at
- * once.  The minimum of a set does not depend on the order it is taken in,
- * and which pairs are computed depends only on each group's own search,
- * so the answers do not depend on the threads.  An offer is not made to a
- * row whose own search (own: the answers by row, written by the thread
- * searching that row) already found strictly better: the value read is
- * never below that row's final answer, so the minimum does not change.
- * Each query's bound is
- * lowered as the leaf is scanned to the least value met of a row other
- * than its own, so that a first leaf (bound +inf) returns a few hits, not
- * all of its rows.  Rounding as the kernels
- * of kernels.c: columns summed in order, L2 with one fmaf per column. */
+ * d(a, b) is also a candidate for b (on W6, recall 0.81 -> 0.90 for 16
+ * leaves of the former ranking).  The kernel below computes the distances
+ * once, returns the hits of the queries as pann_block_filter does, and
+ * offers each row of the leaf the nearest of the queries: rev, in slot
+ * order, holds for each row the least (value, query row) offered, packed
+ * in 64 bits (value bits above, row below: distances are never negative,
+ * so the integer order is the (value, row) order, ties to the lowest row)
+ * and lowered by compare-and-swap, so threads may offer at once.  The
+ * minimum of a set does not depend on the order it is taken in, and which
+ * pairs are computed depends only on each group's own search (its rows'
+ * answers in best are written by it alone; the offers are merged in after
+ * the search), so the answers do not depend on the threads, and a row's
+ * proof, from its own search, stays true.  A group also offers its rows'
+ * own answers (publish_answers), so that the kernel's first look at rev
+ * spares the lock for the many offers worse than what a row has.  Each
+ * query's bound is lowered as the leaf is scanned to the least value met
+ * of a row other than its own, so that a first leaf (bound +inf) returns a
+ * few hits, not all of its rows.  Rounding as the kernels of kernels.c:
+ * columns summed in order, L2 with one fmaf per column. */
 static inline uint64_t rev_key(float v, uint32_t row)
 {
     uint32_t bits;
     memcpy(&bits, &v, sizeof bits);
     return (uint64_t)bits << 32 | row;
-}
-
-static inline float rev_value(uint64_t key)
-{
-    uint32_t bits = (uint32_t)(key >> 32);
-    float v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
 }
 
 static inline void rev_offer(uint64_t *rev, size_t slot, uint64_t key)
@@ -359,8 +354,7 @@ static inline void rev_offer(uint64_t *rev, size_t slot, uint64_t key)
 static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool squared,
                                const float *const *queries, const uint32_t *qrow,
                                const float *bound, size_t nq, pann_hit *hits,
-                               size_t first_slot, const uint32_t *slot_row, uint64_t *rev,
-                               const float *own)
+                               size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
 {
     size_t nh = 0;
     float limit[PANN_QBATCH];
@@ -386,7 +380,7 @@ static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool sq
                 if (row != PANN_NONE && qrow[q] != row && key < least)
                     least = key;
             }
-            if (least != UINT64_MAX && !(rev_value(least) > own[row]))
+            if (least != UINT64_MAX)
                 rev_offer(rev, slot, least);
         }
     }
@@ -401,8 +395,7 @@ __attribute__((target("avx512f"), always_inline))
 static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squared,
                               const float *const *queries, const uint32_t *qrow,
                               const float *bound, size_t nq, pann_hit *hits, size_t first_slot,
-                              const uint32_t *slot_row, uint64_t *rev, const float *own,
-                              const int Q)
+                              const uint32_t *slot_row, uint64_t *rev, const int Q)
 {
     size_t nh = 0;
     const __m512 one = _mm512_set1_ps(1.0f), inf = _mm512_set1_ps(INFINITY);
@@ -458,63 +451,58 @@ static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squ
             }
         }
         for (size_t k = 0; k < nb; k++) {
-        size_t blk = blk0 + k;
-        __m512 *acc = accs[k];
-        size_t slot0 = first_slot + blk * PANN_LANES;
-        __m512i rows = _mm512_loadu_si512(slot_row + slot0), arg = none;
-        for (size_t q = 0; q < nq; q++) {
-            __mmask16 pass = _mm512_cmp_ps_mask(acc[q], _mm512_set1_ps(limit[q]), _CMP_LE_OQ);
-            if (!pass)
+            size_t blk = blk0 + k;
+            __m512 *acc = accs[k];
+            size_t slot0 = first_slot + blk * PANN_LANES;
+            __m512i rows = _mm512_loadu_si512(slot_row + slot0), arg = none;
+            for (size_t q = 0; q < nq; q++) {
+                __mmask16 pass = _mm512_cmp_ps_mask(acc[q], _mm512_set1_ps(limit[q]), _CMP_LE_OQ);
+                if (!pass)
+                    continue;
+                float lanes[PANN_LANES];
+                _mm512_storeu_ps(lanes, acc[q]);
+                for (unsigned bits = pass; bits; bits &= bits - 1) {
+                    int r = __builtin_ctz(bits);
+                    hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)(slot0 + r), lanes[r] };
+                }
+                /* what the rest must beat: the least value of a row other than
+                 * the query's own */
+                __mmask16 row = pass & _mm512_cmpneq_epi32_mask(rows, qr[q]) &
+                                _mm512_cmpneq_epi32_mask(rows, none);
+                if (row) {
+                    float least_value = _mm512_mask_reduce_min_ps(row, acc[q]);
+                    limit[q] = least_value < limit[q] ? least_value : limit[q];
+                }
+            }
+            __m512 least = inf;
+    #pragma GCC unroll 8
+            for (int q = 0; q < Q; q++) {
+                __mmask16 other = _mm512_cmpneq_epi32_mask(rows, qr[q]);
+                __mmask16 lower = _mm512_mask_cmp_ps_mask(other, acc[q], least, _CMP_LT_OQ);
+                least = _mm512_mask_mov_ps(least, lower, acc[q]);
+                arg = _mm512_mask_mov_epi32(arg, lower, qr[q]);
+            }
+            __mmask16 live = _mm512_cmpneq_epi32_mask(rows, none) &
+                             _mm512_cmp_ps_mask(least, inf, _CMP_LT_OQ);
+            if (!live)
                 continue;
-            float lanes[PANN_LANES];
-            _mm512_storeu_ps(lanes, acc[q]);
-            for (unsigned bits = pass; bits; bits &= bits - 1) {
+            /* a first look at the values held, without the lock (each 64-bit
+             * element is read whole; a stale one only costs a vain attempt) */
+            __m512i k0 = _mm512_loadu_si512(rev + slot0), k1 = _mm512_loadu_si512(rev + slot0 + 8);
+            __m512i held = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(k0, 32))),
+                _mm512_cvtepi64_epi32(_mm512_srli_epi64(k1, 32)), 1);
+            __mmask16 offer = _mm512_mask_cmple_epu32_mask(live, _mm512_castps_si512(least), held);
+            if (!offer)
+                continue;
+            float value[PANN_LANES];
+            uint32_t from[PANN_LANES];
+            _mm512_storeu_ps(value, least);
+            _mm512_storeu_si512(from, arg);
+            for (unsigned bits = offer; bits; bits &= bits - 1) {
                 int r = __builtin_ctz(bits);
-                hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)(slot0 + r), lanes[r] };
+                rev_offer(rev, slot0 + r, rev_key(value[r], from[r]));
             }
-            /* what the rest must beat: the least value of a row other than
-             * the query's own */
-            __mmask16 row = pass & _mm512_cmpneq_epi32_mask(rows, qr[q]) &
-                            _mm512_cmpneq_epi32_mask(rows, none);
-            if (row) {
-                float least_value = _mm512_mask_reduce_min_ps(row, acc[q]);
-                limit[q] = least_value < limit[q] ? least_value : limit[q];
-            }
-        }
-        __m512 least = inf;
-#pragma GCC unroll 8
-        for (int q = 0; q < Q; q++) {
-            __mmask16 other = _mm512_cmpneq_epi32_mask(rows, qr[q]);
-            __mmask16 lower = _mm512_mask_cmp_ps_mask(other, acc[q], least, _CMP_LT_OQ);
-            least = _mm512_mask_mov_ps(least, lower, acc[q]);
-            arg = _mm512_mask_mov_epi32(arg, lower, qr[q]);
-        }
-        __mmask16 live = _mm512_cmpneq_epi32_mask(rows, none) &
-                         _mm512_cmp_ps_mask(least, inf, _CMP_LT_OQ);
-        if (!live)
-            continue;
-        /* a first look at the values held, without the lock (each 64-bit
-         * element is read whole; a stale one only costs a vain attempt) */
-        __m512i k0 = _mm512_loadu_si512(rev + slot0), k1 = _mm512_loadu_si512(rev + slot0 + 8);
-        __m512i held = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(k0, 32))),
-            _mm512_cvtepi64_epi32(_mm512_srli_epi64(k1, 32)), 1);
-        __mmask16 offer = _mm512_mask_cmple_epu32_mask(live, _mm512_castps_si512(least), held);
-        if (!offer)
-            continue;
-        /* nor to a row whose own search already found better */
-        __m512 mine = _mm512_mask_i32gather_ps(inf, offer, rows, own, 4);
-        offer = _mm512_mask_cmp_ps_mask(offer, least, mine, _CMP_LE_OQ);
-        if (!offer)
-            continue;
-        float value[PANN_LANES];
-        uint32_t from[PANN_LANES];
-        _mm512_storeu_ps(value, least);
-        _mm512_storeu_si512(from, arg);
-        for (unsigned bits = offer; bits; bits &= bits - 1) {
-            int r = __builtin_ctz(bits);
-            rev_offer(rev, slot0 + r, rev_key(value[r], from[r]));
-        }
         }
     }
     return nh;
@@ -524,11 +512,10 @@ __attribute__((target("avx512f")))
 static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool squared,
                                 const float *const *queries, const uint32_t *qrow,
                                 const float *bound, size_t nq, pann_hit *hits,
-                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev,
-                                const float *own)
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
 {
 #define SYM_Q(Q) sym512_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
-                          slot_row, rev, own, Q)
+                          slot_row, rev, Q)
     switch (nq) {
     case 1: return SYM_Q(1);
     case 2: return SYM_Q(2);
@@ -607,7 +594,7 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
         size_t first = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
         size_t nh = x->sym_filter(ix->blocks.v + first * ix->d, ix->leaf_nblocks[node->leaf],
                                   ix->d, x->metric->kind == PANN_L2, queries, qrows, bound, nq,
-                                  hits, first, ix->slot_row, x->rev, x->best);
+                                  hits, first, ix->slot_row, x->rev);
         apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
         g->worst = group_worst(x, g);
         return;
@@ -654,25 +641,24 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
 /* With a budget of leaves, depth first spends it all in the first subtree
  * it enters, and one order for the whole group serves its queries unevenly
  * (on W6 of bench/, recall 0.64 for 4,096 rows scanned per query).  Ranking
- * for each query the leaves nearest a group's centre (the previous method:
- * 2.5 x max_leaves candidates, each query keeping its max_leaves nearest)
- * did better (0.91) but cost more than the distances, and in 10 columns
- * nearly every leaf it kept had a box nearer than the query's answer, so
- * the boxes' order said little.  What predicts where the neighbour is is
- * the distance to it: a group first scans its own leaf, which gives each
- * query q an answer at distance r_q, then q takes the leaves whose box is
- * within beta * r_q (a depth-first walk, the nearer child first, cells
- * bounded incrementally), at most max_leaves - 1 of them, and the group
- * scans each leaf taken for the queries that took it.  beta = max_leaves /
- * (max_leaves + RADIUS_HALF) grows with the budget towards 1 (and is 1,
- * every hopeless leaf skipped, for a budget of every leaf).  On W6, 32
- * leaves scan 13 per query on average for recall 0.955 (the previous
- * method: 0.91 for 32).  A query is proven when its walk was not cut by
- * the budget and nothing it left (bounded by its box or cell) can beat its
- * answer. */
-#ifndef RADIUS_HALF
+ * for each query the leaves nearest the group's centre (the method before
+ * this one: 2.5 x max_leaves candidates, each query keeping its max_leaves
+ * nearest) did better, 0.91 for 32 leaves, but cost more than the
+ * distances, and in 10 columns nearly every leaf it kept had a box nearer
+ * than the query's answer, so the order of the boxes says little.  What
+ * tells where the neighbour is, is the distance to it.  So a group first
+ * scans its own leaf, which gives each query q an answer at distance r_q;
+ * then q takes the leaves whose box is within beta * r_q (a depth-first
+ * walk, the nearer child first, cells bounded incrementally and far
+ * children by their boxes), the nearest max_leaves - 1 of them when there
+ * are more, and the group scans each leaf taken for the queries that took
+ * it.  The budget thus bounds the leaves per query, and sets the radius:
+ * beta = max_leaves / (max_leaves + RADIUS_HALF), growing towards 1 (for a
+ * budget of every leaf, every leaf that is not hopeless is taken).  On W6,
+ * 32 leaves take 13 per query on average, for recall 0.96.  A query is
+ * proven when nothing it left (a leaf or subtree beyond the radius, or a
+ * leaf beyond the budget, bounded by its box or cell) can beat its answer. */
 #define RADIUS_HALF 128.0f
-#endif
 
 static inline void point_node_bounds(const tree_ctx *x, const float *point,
                                      const uint32_t *nodes, size_t n, float *out)
@@ -735,6 +721,16 @@ static void walk_leaves(walk *w, size_t node_id, float bound)
     walk_leaves(w, diff < 0.0f ? node->left : node->right, bound);
     float gap = w->squared ? w->scale * diff * diff : fabsf(diff), old = w->off[c];
     float far = bound - old + gap;
+    if (far < w->radius) {
+        /* the far child's own box, tighter than its cell */
+        uint32_t id = (uint32_t)(diff < 0.0f ? node->right : node->left);
+        float box;
+        point_node_bounds(w->x, w->point, &id, 1, &box);
+        if (!(box < w->radius)) {
+            w->skipped = box < w->skipped ? box : w->skipped;
+            return;
+        }
+    }
     if (!(far < w->radius)) {
         w->skipped = far < w->skipped ? far : w->skipped;
         return;
@@ -769,12 +765,26 @@ static void keep_least(leaf_key *v, size_t n, size_t k)
     }
 }
 
+/* A self-match: the group's answers so far, offered to its own rows' slots
+ * (the least of every offer is the same, whenever they are made). */
+static void publish_answers(const tree_ctx *x, const group *g)
+{
+    if (!x->rev)
+        return;
+    for (size_t q = 0; q < g->nq; q++) {
+        uint32_t row = g->rows[q];
+        if (x->nn[row] != PANN_NONE)
+            rev_offer(x->rev, x->slot_of[row], rev_key(x->best[row], x->nn[row]));
+    }
+}
+
 static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *complete,
                          pann_hit *vals)
 {
     const kd_index *ix = x->ix;
     size_t home = kd_leaf_of(ix, g->point[0]);   /* every query's (queries_by_leaf) */
     scan_leaf(x, g, ix->leaf_node[home], ALL_QUERIES, NULL, vals);
+    publish_answers(x, g);
     bool every_leaf = x->max_leaves >= ix->nleaves;
     float beta = (float)x->max_leaves / ((float)x->max_leaves + RADIUS_HALF);
     float skipped[PANN_QBATCH];
@@ -826,6 +836,7 @@ static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
                   vals);
         ps->leaf_mask[leaf] = 0;
     }
+    publish_answers(x, g);
     for (size_t q = 0; q < g->nq; q++) {
         float limit = row_bound(x, g->rows[q]);
         complete[q] = skipped[q] == INFINITY || hopeless(x, skipped[q], limit);
@@ -1016,22 +1027,28 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         has_cat = has_cat || m->is_cat[j];
     tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
-                   choose_point_bounds(), NULL, NULL };
+                   choose_point_bounds(), NULL, NULL, NULL };
     /* a self-match on a budget offers each distance to both its rows */
     bool symmetric = max_leaves && !filled && o->self_exclude && o->mode == PANN_MIN &&
                      !o->use_eps && !has_cat && (m->kind == PANN_L1 || m->kind == PANN_L2) &&
                      same_matrix(S, T);
     if (symmetric) {
         x.rev = malloc((ix.blocks.n ? ix.blocks.n : 1) * sizeof *x.rev);
+        x.slot_of = malloc((T->n ? T->n : 1) * sizeof *x.slot_of);
         x.sym_filter = choose_sym_filter();
-        if (!x.rev) {
+        if (!x.rev || !x.slot_of) {
+            free(x.rev);
+            free(x.slot_of);
             query_groups_free(&qg);
             kd_free(&ix);
             return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
         }
 #pragma omp parallel for num_threads(pann_threads(o->threads)) schedule(static)
-        for (size_t i = 0; i < ix.blocks.n; i++)
+        for (size_t i = 0; i < ix.blocks.n; i++) {
             x.rev[i] = UINT64_MAX;
+            if (ix.slot_row[i] != PANN_NONE)
+                x.slot_of[ix.slot_row[i]] = (uint32_t)i;
+        }
     }
     size_t max_blocks = 1;
     for (size_t l = 0; l < ix.nleaves; l++)
@@ -1085,6 +1102,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         }
     }
     free(x.rev);
+    free(x.slot_of);
     query_groups_free(&qg);
     kd_free(&ix);
     *evaluations = total;
