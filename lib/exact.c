@@ -167,6 +167,7 @@ typedef struct group {
     size_t leaves_left;      /* budget of leaves still to scan (anytime) */
     bool cut;                /* the budget stopped the search: not proven */
     uint64_t evaluations;    /* distances computed */
+    size_t home;             /* the leaf holding the queries (queries_by_leaf) */
     float worst;             /* the loosest of the queries' bounds */
     uint32_t rows[PANN_QBATCH];
     /* the queries' box and the queries, at the index's box stride (d <= 64
@@ -782,7 +783,7 @@ static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
                          pann_hit *vals)
 {
     const kd_index *ix = x->ix;
-    size_t home = kd_leaf_of(ix, g->point[0]);   /* every query's (queries_by_leaf) */
+    size_t home = g->home;
     scan_leaf(x, g, ix->leaf_node[home], ALL_QUERIES, NULL, vals);
     publish_answers(x, g);
     bool every_leaf = x->max_leaves >= ix->nleaves;
@@ -905,6 +906,7 @@ static void split_queries(const pann_matrix *S, uint32_t *order, size_t count)
 typedef struct query_groups {
     uint32_t *order;
     size_t *first;           /* ngroups + 1 entries */
+    uint32_t *leaf;          /* each group's leaf */
     size_t ngroups;
 } query_groups;
 
@@ -912,21 +914,35 @@ static void query_groups_free(query_groups *qg)
 {
     free(qg->order);
     free(qg->first);
+    free(qg->leaf);
 }
 
 static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_matrix *S,
-                            int threads)
+                            bool same, int threads)
 {
     size_t n = S->n;
     qg->order = malloc((n ? n : 1) * sizeof *qg->order);
     qg->first = malloc((n + ix->nleaves + 1) * sizeof *qg->first);
+    qg->leaf = malloc((n + ix->nleaves + 1) * sizeof *qg->leaf);
     uint32_t *leaf = malloc((n ? n : 1) * sizeof *leaf);
     size_t *end = calloc(ix->nleaves + 1, sizeof *end);
-    bool ok = qg->order && qg->first && leaf && end;
-    if (ok) {
+    bool ok = qg->order && qg->first && qg->leaf && leaf && end;
+    if (ok && same) {
+        /* S is T: each row in the leaf that holds it */
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t l = 0; l < ix->nleaves; l++) {
+            size_t first = (size_t)ix->leaf_block[l] * PANN_LANES;
+            size_t slots = (size_t)ix->leaf_nblocks[l] * PANN_LANES;
+            for (size_t i = first; i < first + slots; i++)
+                if (ix->slot_row[i] != PANN_NONE)
+                    leaf[ix->slot_row[i]] = (uint32_t)l;
+        }
+    } else if (ok) {
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (size_t k = 0; k < n; k++)
             leaf[k] = (uint32_t)kd_leaf_of(ix, pann_row(S, k));
+    }
+    if (ok) {
         for (size_t k = 0; k < n; k++)
             end[leaf[k] + 1]++;
         for (size_t l = 0; l < ix->nleaves; l++)
@@ -940,8 +956,10 @@ static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_mat
         }
         qg->ngroups = 0;
         for (size_t l = 0, begin = 0; l < ix->nleaves; begin = end[l++])
-            for (size_t k = begin; k < end[l]; k += PANN_QBATCH)
+            for (size_t k = begin; k < end[l]; k += PANN_QBATCH) {
+                qg->leaf[qg->ngroups] = (uint32_t)l;
                 qg->first[qg->ngroups++] = k;
+            }
         qg->first[qg->ngroups] = n;
         /* each group's rows in increasing order (the self-match kernel
          * meets equal values lowest row first) */
@@ -963,14 +981,15 @@ static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_mat
 }
 
 /* Search one group; complete[q] says whether query q's answer is proven. */
-static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
+static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, size_t home,
+                         pann_hit *vals,
                          pick_scratch *ps, bool *complete,
                          uint64_t *evaluations)
 {
     /* depth first (categorical columns, farthest rows) the group shares
      * its rows' budgets */
     size_t shared = x->max_leaves <= SIZE_MAX / PANN_QBATCH ? x->max_leaves * nq : SIZE_MAX;
-    group g = { .nq = nq, .leaves_left = x->max_leaves ? shared : SIZE_MAX };
+    group g = { .nq = nq, .leaves_left = x->max_leaves ? shared : SIZE_MAX, .home = home };
     size_t d = x->ix->d;
     for (size_t j = 0; j < d; j++) {
         g.lo[j] = INFINITY;
@@ -1015,7 +1034,10 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     if (rc)
         return rc;
     query_groups qg;
-    if (!queries_by_leaf(&qg, &ix, S, pann_threads(o->threads))) {
+    /* a self-match on a budget: rows grouped by the leaf that holds them,
+     * each distance offered to both its rows */
+    bool self_budget = max_leaves && o->self_exclude && same_matrix(S, T);
+    if (!queries_by_leaf(&qg, &ix, S, self_budget, pann_threads(o->threads))) {
         kd_free(&ix);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
     }
@@ -1028,10 +1050,8 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     tree_ctx x = { S, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
                    choose_point_bounds(), NULL, NULL, NULL };
-    /* a self-match on a budget offers each distance to both its rows */
-    bool symmetric = max_leaves && !filled && o->self_exclude && o->mode == PANN_MIN &&
-                     !o->use_eps && !has_cat && (m->kind == PANN_L1 || m->kind == PANN_L2) &&
-                     same_matrix(S, T);
+    bool symmetric = self_budget && !filled && o->mode == PANN_MIN && !o->use_eps && !has_cat &&
+                     (m->kind == PANN_L1 || m->kind == PANN_L2);
     if (symmetric) {
         x.rev = malloc((ix.blocks.n ? ix.blocks.n : 1) * sizeof *x.rev);
         x.slot_of = malloc((T->n ? T->n : 1) * sizeof *x.slot_of);
@@ -1071,7 +1091,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
             size_t first = qg.first[gi], nq = qg.first[gi + 1] - first;
             if (vals) {
                 bool complete[PANN_QBATCH];
-                search_group(&x, qg.order + first, nq, vals, ps, complete, &total);
+                search_group(&x, qg.order + first, nq, qg.leaf[gi], vals, ps, complete, &total);
                 for (size_t q = 0; proven && q < nq; q++)
                     proven[qg.order[first + q]] = complete[q];
             }
