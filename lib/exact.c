@@ -408,45 +408,40 @@ static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squ
         qr[q] = _mm512_set1_epi32((int)qrow[q]);
         limit[q] = bound[q];
     }
-    /* one or two queries: two blocks at a time, for the accumulators'
-     * latency (each block's columns still summed in order) */
-    const size_t step = Q <= 2 ? 2 : 1;
+    /* one or two queries: four or two blocks at a time, for the
+     * accumulators' latency (each block's columns still summed in order) */
+    const size_t step = Q == 1 ? 4 : Q == 2 ? 2 : 1;
     for (size_t blk0 = 0; blk0 < nblk; blk0 += step, base += step * d * PANN_LANES) {
-        size_t nb = blk0 + step <= nblk ? step : 1;
-        __m512 accs[2][PANN_QBATCH];
+        size_t nb = blk0 + step <= nblk ? step : nblk - blk0;
+        __m512 accs[4][PANN_QBATCH];
+        const float *bases[4];
+        for (size_t k = 0; k < step; k++) {
+            bases[k] = base + (k < nb ? k : 0) * d * PANN_LANES;
 #pragma GCC unroll 8
-        for (int q = 0; q < Q; q++) {
-            accs[0][q] = _mm512_setzero_ps();
-            accs[1][q] = _mm512_setzero_ps();
+            for (int q = 0; q < Q; q++)
+                accs[k][q] = _mm512_setzero_ps();
         }
-        const float *base1 = base + (nb > 1 ? d * PANN_LANES : 0);
         if (squared) {
             for (size_t j = 0; j < d; j++) {
-                __m512 col = _mm512_load_ps(base + j * PANN_LANES);
-                __m512 col1 = _mm512_load_ps(base1 + j * PANN_LANES);
+#pragma GCC unroll 4
+                for (size_t k = 0; k < step; k++) {
+                    __m512 col = _mm512_load_ps(bases[k] + j * PANN_LANES);
 #pragma GCC unroll 8
-                for (int q = 0; q < Q; q++) {
-                    __m512 x = _mm512_set1_ps(queries[q][j]);
-                    __m512 diff = _mm512_sub_ps(x, col);
-                    accs[0][q] = _mm512_fmadd_ps(diff, diff, accs[0][q]);
-                    if (Q <= 2) {
-                        __m512 diff1 = _mm512_sub_ps(x, col1);
-                        accs[1][q] = _mm512_fmadd_ps(diff1, diff1, accs[1][q]);
+                    for (int q = 0; q < Q; q++) {
+                        __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
+                        accs[k][q] = _mm512_fmadd_ps(diff, diff, accs[k][q]);
                     }
                 }
             }
         } else {
             for (size_t j = 0; j < d; j++) {
-                __m512 col = _mm512_load_ps(base + j * PANN_LANES);
-                __m512 col1 = _mm512_load_ps(base1 + j * PANN_LANES);
+#pragma GCC unroll 4
+                for (size_t k = 0; k < step; k++) {
+                    __m512 col = _mm512_load_ps(bases[k] + j * PANN_LANES);
 #pragma GCC unroll 8
-                for (int q = 0; q < Q; q++) {
-                    __m512 x = _mm512_set1_ps(queries[q][j]);
-                    __m512 diff = _mm512_sub_ps(x, col);
-                    accs[0][q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, accs[0][q]);
-                    if (Q <= 2) {
-                        __m512 diff1 = _mm512_sub_ps(x, col1);
-                        accs[1][q] = _mm512_fmadd_ps(_mm512_abs_ps(diff1), one, accs[1][q]);
+                    for (int q = 0; q < Q; q++) {
+                        __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
+                        accs[k][q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, accs[k][q]);
                     }
                 }
             }
