@@ -520,10 +520,10 @@ Test(engine, tree_budget_ranks_leaves_per_query)
 }
 
 /* A self-match on a budget offers every distance computed to both of its
- * rows: the same answers whatever the threads, proven rows exact, never
- * better than brute force, more exact rows than the same budget without
- * the offers (the two files holding the same rows), and every row proven
- * with every leaf. */
+ * rows, with each kernel (the plain C one and the default): the same
+ * answers whatever the threads, proven rows exact, never better than brute
+ * force, more exact rows than the same budget without the offers (the two
+ * files holding the same rows), and every row proven with every leaf. */
 Test(engine, tree_budget_self_match_offers_both_ways)
 {
     pann_metric_kind kinds[] = { PANN_L1, PANN_L2 };
@@ -533,49 +533,54 @@ Test(engine, tree_budget_self_match_offers_both_ways)
         uint32_t *nn = malloc(S.n * sizeof *nn);
         float *dist = malloc(S.n * sizeof *dist);
         test_brute(&S, &S, &m, PANN_MIN, true, false, 0, nn, dist);
-        size_t budgets[] = { 4, 16, 20000 };
-        for (int b = 0; b < 3; b++) {
-            pann_result r[2];
-            for (int t = 0; t < 2; t++) {
-                pann_engine_opts o;
-                pann_engine_opts_init(&o);
-                o.self_exclude = true;
-                o.threads = t + 1;
-                cr_assert_eq(pann_tree_run(&S, &S, &m, &o, budgets[b], &r[t], NULL), 0);
+        const char *kernels[] = { "generic", NULL };
+        for (int kn = 0; kn < 2; kn++) {
+            cr_assert_eq(pann_kernel_select(kernels[kn]), 0);
+            size_t budgets[] = { 4, 16, 20000 };
+            for (int b = 0; b < 3; b++) {
+                pann_result r[2];
+                for (int t = 0; t < 2; t++) {
+                    pann_engine_opts o;
+                    pann_engine_opts_init(&o);
+                    o.self_exclude = true;
+                    o.threads = t + 1;
+                    cr_assert_eq(pann_tree_run(&S, &S, &m, &o, budgets[b], &r[t], NULL), 0);
+                }
+                cr_assert(memcmp(r[0].nn, r[1].nn, S.n * sizeof *r[0].nn) == 0);
+                cr_assert(memcmp(r[0].dist, r[1].dist, S.n * sizeof *r[0].dist) == 0);
+                cr_assert(memcmp(r[0].proven, r[1].proven, S.n) == 0);
+                size_t right = 0;
+                for (size_t q = 0; q < S.n; q++) {
+                    right += r[0].nn[q] == nn[q];
+                    cr_assert_neq(r[0].nn[q], (uint32_t)q);
+                    cr_assert(!r[0].proven[q] || r[0].nn[q] == nn[q], "row %zu proven but wrong", q);
+                    cr_assert_geq(r[0].dist[q], dist[q]);
+                }
+                if (budgets[b] == 20000) {
+                    cr_assert_eq(r[0].nproven, S.n);
+                    cr_assert_eq(right, S.n);
+                } else {
+                    /* the same rows in another matrix: no offers */
+                    pann_matrix T = test_matrix(20000, 6, 104, 1.0, 0);
+                    pann_engine_opts o;
+                    pann_engine_opts_init(&o);
+                    o.self_exclude = true;
+                    T.v[0] = nextafterf(T.v[0], INFINITY);     /* not the same matrix */
+                    pann_result one;
+                    cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &one, NULL), 0);
+                    size_t right_one = 0;
+                    for (size_t q = 1; q < S.n; q++)
+                        right_one += one.nn[q] == nn[q];
+                    cr_assert_gt(right, right_one, "metric %d, %zu leaves: %zu vs %zu", kind,
+                                 budgets[b], right, right_one);
+                    pann_result_free(&one);
+                    pann_matrix_free(&T);
+                }
+                pann_result_free(&r[0]);
+                pann_result_free(&r[1]);
             }
-            cr_assert(memcmp(r[0].nn, r[1].nn, S.n * sizeof *r[0].nn) == 0);
-            cr_assert(memcmp(r[0].dist, r[1].dist, S.n * sizeof *r[0].dist) == 0);
-            cr_assert(memcmp(r[0].proven, r[1].proven, S.n) == 0);
-            size_t right = 0;
-            for (size_t q = 0; q < S.n; q++) {
-                right += r[0].nn[q] == nn[q];
-                cr_assert_neq(r[0].nn[q], (uint32_t)q);
-                cr_assert(!r[0].proven[q] || r[0].nn[q] == nn[q], "row %zu proven but wrong", q);
-                cr_assert_geq(r[0].dist[q], dist[q]);
-            }
-            if (budgets[b] == 20000) {
-                cr_assert_eq(r[0].nproven, S.n);
-                cr_assert_eq(right, S.n);
-            } else {
-                /* the same rows in another matrix: no offers */
-                pann_matrix T = test_matrix(20000, 6, 104, 1.0, 0);
-                pann_engine_opts o;
-                pann_engine_opts_init(&o);
-                o.self_exclude = true;
-                T.v[0] = nextafterf(T.v[0], INFINITY);     /* not the same matrix */
-                pann_result one;
-                cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &one, NULL), 0);
-                size_t right_one = 0;
-                for (size_t q = 1; q < S.n; q++)
-                    right_one += one.nn[q] == nn[q];
-                cr_assert_gt(right, right_one, "metric %d, %zu leaves: %zu vs %zu", kind,
-                             budgets[b], right, right_one);
-                pann_result_free(&one);
-                pann_matrix_free(&T);
-            }
-            pann_result_free(&r[0]);
-            pann_result_free(&r[1]);
         }
+        pann_kernel_select(NULL);
         free(nn);
         free(dist);
         pann_matrix_free(&S);
