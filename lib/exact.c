@@ -5,7 +5,7 @@
  * beat the answers found so far; it wins in low and moderate dimension.
  * The brute force compares everything and wins in high dimension.  The
  * tree search also serves the anytime strategy with a budget of leaves per
- * query (pann_tree_run, pann_tree_knn; see visit_radius), proving the rows
+ * query (pann_tree_run, pann_tree_knn; see visit_chunk), proving the rows
  * it can; in a self-match on a budget each distance computed serves both
  * of its rows (see rev_key).  In the brute force, T is rearranged into
  * blocks of PANN_LANES rows (distance.c) and walked in
@@ -555,6 +555,35 @@ static float group_worst(const tree_ctx *x, const group *g)
 
 #define ALL_QUERIES ((1u << PANN_QBATCH) - 1u)
 
+/* Scan a leaf for nq queries (of one group or several, in increasing row
+ * order) and fold what passes their bounds into their answers. */
+static void run_batch(const tree_ctx *x, size_t node_id, const float **queries, uint32_t *qrows,
+                      const float *bound, size_t nq, pann_hit *hits)
+{
+    const kd_index *ix = x->ix;
+    const kd_node *node = &ix->nodes[node_id];
+    if (x->rev) {
+        /* padded with the first (sym512_q) */
+        for (size_t q = nq; q < PANN_QBATCH; q++) {
+            queries[q] = queries[0];
+            qrows[q] = qrows[0];
+        }
+        size_t first = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
+        size_t nh = x->sym_filter(ix->blocks.v + first * ix->d, ix->leaf_nblocks[node->leaf],
+                                  ix->d, x->metric->kind == PANN_L2, queries, qrows, bound, nq,
+                                  hits, first, ix->slot_row, x->rev);
+        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+        return;
+    }
+    size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
+                                  ix->leaf_nblocks[node->leaf], queries, nq, bound,
+                                  x->o->mode, hits);
+    if (!x->filled)
+        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+    else
+        apply_list_hits(x, hits, nh, qrows, ix->slot_row);
+}
+
 /* Scan a leaf for the group's queries in mask (bit q: query q) that it
  * can still help; known: their bounds on it, when already computed. */
 static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask,
@@ -580,28 +609,7 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
     if (nq == 0)
         return;
     g->evaluations += (uint64_t)nq * node->count;
-    if (x->rev) {
-        /* in increasing row order as the group's (queries_by_leaf), padded
-         * with the first (sym512_q) */
-        for (size_t q = nq; q < PANN_QBATCH; q++) {
-            queries[q] = queries[0];
-            qrows[q] = qrows[0];
-        }
-        size_t first = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
-        size_t nh = x->sym_filter(ix->blocks.v + first * ix->d, ix->leaf_nblocks[node->leaf],
-                                  ix->d, x->metric->kind == PANN_L2, queries, qrows, bound, nq,
-                                  hits, first, ix->slot_row, x->rev);
-        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
-        g->worst = group_worst(x, g);
-        return;
-    }
-    size_t nh = pann_block_filter(x->metric, &ix->blocks, ix->leaf_block[node->leaf],
-                                  ix->leaf_nblocks[node->leaf], queries, nq, bound,
-                                  x->o->mode, hits);
-    if (!x->filled)
-        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
-    else
-        apply_list_hits(x, hits, nh, qrows, ix->slot_row);
+    run_batch(x, node_id, queries, qrows, bound, nq, hits);
     g->worst = group_worst(x, g);
 }
 
@@ -655,6 +663,8 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
  * proven when nothing it left (a leaf or subtree beyond the radius, or a
  * leaf beyond the budget, bounded by its box or cell) can beat its answer. */
 #define RADIUS_HALF 128.0f
+#define CHUNK_GROUPS 4
+#define CHUNK_QUERIES (CHUNK_GROUPS * PANN_QBATCH)
 
 static inline void point_node_bounds(const tree_ctx *x, const float *point,
                                      const uint32_t *nodes, size_t n, float *out)
@@ -672,7 +682,8 @@ typedef struct leaf_key {
 } leaf_key;
 
 typedef struct pick_scratch {
-    unsigned char *leaf_mask;   /* nleaves, zero between groups */
+    uint32_t *leaf_mask;        /* nleaves: the queries that took a leaf,
+                                   zero between chunks */
     uint32_t *touched;          /* PANN_QBATCH * nleaves */
     size_t ntouched;
     leaf_key *within;           /* nleaves: one query's leaves within radius */
@@ -681,7 +692,7 @@ typedef struct pick_scratch {
     float *cell_box;            /* nleaves: their boxes' bounds */
     size_t ncells;
     uint32_t *place;            /* nleaves: a leaf's index in touched */
-    float *known;               /* PANN_QBATCH per touched leaf: the bounds */
+    float *known;               /* CHUNK_QUERIES per touched leaf: bounds */
 } pick_scratch;
 
 /* One query's walk.  bound is a lower bound on the distance from the query
@@ -774,8 +785,10 @@ static void publish_answers(const tree_ctx *x, const group *g)
     }
 }
 
-static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *complete,
-                         pann_hit *vals)
+/* One group: its own leaf scanned, then each query's leaves within its
+ * radius noted in ps (bit 8 * gi + q of leaf_mask, the bound in known). */
+static void take_leaves(const tree_ctx *x, group *g, size_t gi, pick_scratch *ps,
+                        float *skipped, pann_hit *vals)
 {
     const kd_index *ix = x->ix;
     size_t home = g->home;
@@ -783,9 +796,7 @@ static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
     publish_answers(x, g);
     bool every_leaf = x->max_leaves >= ix->nleaves;
     float beta = (float)x->max_leaves / ((float)x->max_leaves + RADIUS_HALF);
-    float skipped[PANN_QBATCH];
     size_t most = x->max_leaves - 1;
-    ps->ntouched = 0;
     for (size_t q = 0; q < g->nq; q++) {
         float best = row_bound(x, g->rows[q]);
         /* beyond best + margin nothing can beat best (hopeless()) */
@@ -793,6 +804,7 @@ static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
         walk w = { .x = x, .ps = ps, .point = g->point[q], .skipped = INFINITY, .home = home,
                    .squared = x->metric->kind != PANN_L1,
                    .scale = x->metric->kind == PANN_COSINE ? 0.5f : 1.0f };
+        /* every leaf: take those within reach, leave the hopeless */
         w.radius = every_leaf ? nextafterf(reach, INFINITY) : beta * best < reach ? beta * best
                                                                                  : reach;
         ps->ncells = 0;
@@ -815,27 +827,81 @@ static void visit_radius(const tree_ctx *x, group *g, pick_scratch *ps, bool *co
                 w.skipped = ps->within[i].key < w.skipped ? ps->within[i].key : w.skipped;
             taken = most;
         }
+        size_t bit = gi * PANN_QBATCH + q;
         for (size_t i = 0; i < taken; i++) {
             uint32_t leaf = ps->within[i].leaf;
             if (!ps->leaf_mask[leaf]) {
                 ps->place[leaf] = (uint32_t)ps->ntouched;
                 ps->touched[ps->ntouched++] = leaf;
             }
-            ps->leaf_mask[leaf] |= (unsigned char)(1u << q);
-            ps->known[(size_t)ps->place[leaf] * PANN_QBATCH + q] = ps->within[i].key;
+            ps->leaf_mask[leaf] |= UINT32_C(1) << bit;
+            ps->known[(size_t)ps->place[leaf] * CHUNK_QUERIES + bit] = ps->within[i].key;
         }
         skipped[q] = w.skipped;
     }
+}
+
+/* A taker of a leaf: a query of the chunk, its row and its bound on the leaf. */
+typedef struct taker {
+    uint32_t row;
+    uint32_t bit;
+    float known;
+} taker;
+
+/* CHUNK_GROUPS consecutive groups at once: every leaf taken is scanned once
+ * for all the queries of the chunk that took it, PANN_QBATCH at a time in
+ * increasing row order (leaves taken by one query of each group share the
+ * kernel's loads); complete[8 * gi + q] says whether query q of group gi is
+ * proven. */
+static void visit_chunk(const tree_ctx *x, group *gs, size_t ng, pick_scratch *ps,
+                        bool *complete, pann_hit *vals)
+{
+    const kd_index *ix = x->ix;
+    float skipped[CHUNK_QUERIES];
+    ps->ntouched = 0;
+    for (size_t gi = 0; gi < ng; gi++)
+        take_leaves(x, &gs[gi], gi, ps, skipped + gi * PANN_QBATCH, vals);
     for (size_t i = 0; i < ps->ntouched; i++) {
         uint32_t leaf = ps->touched[i];
-        scan_leaf(x, g, ix->leaf_node[leaf], ps->leaf_mask[leaf], ps->known + i * PANN_QBATCH,
-                  vals);
+        uint32_t mask = ps->leaf_mask[leaf];
         ps->leaf_mask[leaf] = 0;
+        taker t[CHUNK_QUERIES];
+        size_t nt = 0;
+        for (uint32_t bits = mask; bits; bits &= bits - 1) {
+            uint32_t bit = (uint32_t)__builtin_ctz(bits);
+            taker add = { gs[bit / PANN_QBATCH].rows[bit % PANN_QBATCH], bit,
+                          ps->known[(size_t)i * CHUNK_QUERIES + bit] };
+            size_t k = nt++;
+            for (; k > 0 && t[k - 1].row > add.row; k--)
+                t[k] = t[k - 1];
+            t[k] = add;
+        }
+        size_t node_id = ix->leaf_node[leaf];
+        const float *queries[PANN_QBATCH];
+        uint32_t qrows[PANN_QBATCH];
+        float bound[PANN_QBATCH];
+        size_t nq = 0;
+        for (size_t k = 0; k < nt; k++) {
+            float limit = row_bound(x, t[k].row);
+            if (!hopeless(x, t[k].known, limit)) {
+                queries[nq] = pann_row(x->S, t[k].row);
+                qrows[nq] = t[k].row;
+                bound[nq++] = limit;
+            }
+            if (nq == PANN_QBATCH || (k + 1 == nt && nq > 0)) {
+                gs[0].evaluations += (uint64_t)nq * ix->nodes[node_id].count;
+                run_batch(x, node_id, queries, qrows, bound, nq, vals);
+                nq = 0;
+            }
+        }
     }
-    publish_answers(x, g);
-    for (size_t q = 0; q < g->nq; q++) {
-        float limit = row_bound(x, g->rows[q]);
-        complete[q] = skipped[q] == INFINITY || hopeless(x, skipped[q], limit);
+    for (size_t gi = 0; gi < ng; gi++) {
+        const group *g = &gs[gi];
+        publish_answers(x, g);
+        for (size_t q = 0; q < g->nq; q++) {
+            float limit = row_bound(x, g->rows[q]), left = skipped[gi * PANN_QBATCH + q];
+            complete[gi * PANN_QBATCH + q] = left == INFINITY || hopeless(x, left, limit);
+        }
     }
 }
 
@@ -853,13 +919,13 @@ static void pick_scratch_free(pick_scratch *ps)
 static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix)
 {
     size_t n = ix->nleaves ? ix->nleaves : 1;
-    ps->leaf_mask = calloc(n, 1);
+    ps->leaf_mask = calloc(n, sizeof *ps->leaf_mask);
     ps->touched = malloc(n * sizeof *ps->touched);
     ps->within = malloc(n * sizeof *ps->within);
     ps->cell_node = malloc(n * sizeof *ps->cell_node);
     ps->cell_box = malloc(n * sizeof *ps->cell_box);
     ps->place = malloc(n * sizeof *ps->place);
-    ps->known = malloc(n * PANN_QBATCH * sizeof *ps->known);
+    ps->known = malloc(n * CHUNK_QUERIES * sizeof *ps->known);
     if (ps->leaf_mask && ps->touched && ps->within && ps->cell_node && ps->cell_box &&
         ps->place && ps->known)
         return true;
@@ -976,37 +1042,46 @@ static bool queries_by_leaf(query_groups *qg, const kd_index *ix, const pann_mat
 }
 
 /* Search one group; complete[q] says whether query q's answer is proven. */
-static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, size_t home,
-                         pann_hit *vals,
-                         pick_scratch *ps, bool *complete,
-                         uint64_t *evaluations)
+static void group_init(const tree_ctx *x, group *g, const uint32_t *rows, size_t nq,
+                       size_t home)
 {
     /* depth first (categorical columns, farthest rows) the group shares
      * its rows' budgets */
     size_t shared = x->max_leaves <= SIZE_MAX / PANN_QBATCH ? x->max_leaves * nq : SIZE_MAX;
-    group g = { .nq = nq, .leaves_left = x->max_leaves ? shared : SIZE_MAX, .home = home };
-    size_t d = x->ix->d;
-    for (size_t j = 0; j < d; j++) {
-        g.lo[j] = INFINITY;
-        g.hi[j] = -INFINITY;
+    g->nq = nq;
+    g->leaves_left = x->max_leaves ? shared : SIZE_MAX;
+    g->cut = false;
+    g->evaluations = 0;
+    g->home = home;
+    size_t d = x->ix->d, dbox = x->ix->dbox;
+    for (size_t j = 0; j < dbox; j++) {
+        g->lo[j] = j < d ? INFINITY : 0.0f;     /* zero past d (box_gaps) */
+        g->hi[j] = j < d ? -INFINITY : 0.0f;
     }
     for (size_t q = 0; q < nq; q++) {
-        g.rows[q] = rows[q];
+        g->rows[q] = rows[q];
         const float *row = pann_row(x->S, rows[q]);
+        for (size_t j = d; j < dbox; j++)
+            g->point[q][j] = 0.0f;
         for (size_t j = 0; j < d; j++) {
-            g.point[q][j] = row[j];
-            g.lo[j] = row[j] < g.lo[j] ? row[j] : g.lo[j];
-            g.hi[j] = row[j] > g.hi[j] ? row[j] : g.hi[j];
+            g->point[q][j] = row[j];
+            g->lo[j] = row[j] < g->lo[j] ? row[j] : g->lo[j];
+            g->hi[j] = row[j] > g->hi[j] ? row[j] : g->hi[j];
         }
     }
-    g.worst = group_worst(x, &g);
-    if (ps) {
-        visit_radius(x, &g, ps, complete, vals);
-    } else {
-        visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
-        for (size_t q = 0; q < nq; q++)
-            complete[q] = !g.cut;
-    }
+    g->worst = group_worst(x, g);
+}
+
+/* Search one group depth first; complete[q] says whether query q's answer
+ * is proven. */
+static void search_group(const tree_ctx *x, const uint32_t *rows, size_t nq, pann_hit *vals,
+                         bool *complete, uint64_t *evaluations)
+{
+    group g;
+    group_init(x, &g, rows, nq, 0);
+    visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
+    for (size_t q = 0; q < nq; q++)
+        complete[q] = !g.cut;
     *evaluations += g.evaluations;
 }
 
@@ -1070,27 +1145,43 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
     int out_of_memory = 0;
     uint64_t total = 0, rows_done = 0;
+    /* best first for a budget in nearest mode (every node at most once),
+     * CHUNK_GROUPS groups at a time */
+    bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
+    size_t per = best_first ? CHUNK_GROUPS : 1;
+    size_t units = (qg.ngroups + per - 1) / per;
 #pragma omp parallel num_threads(pann_threads(o->threads)) reduction(+:total)
     {
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
-        /* best first for a budget in nearest mode (every node at most once) */
-        bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
         pick_scratch scratch = { 0 };
         pick_scratch *ps = best_first ? &scratch : NULL;
         if (best_first && !pick_scratch_alloc(ps, &ix)) {
             free(vals);
             vals = NULL;
         }
-#pragma omp for schedule(dynamic, 8)
-        for (size_t gi = 0; gi < qg.ngroups; gi++) {
-            size_t first = qg.first[gi], nq = qg.first[gi + 1] - first;
-            if (vals) {
+#pragma omp for schedule(dynamic, 2)
+        for (size_t u = 0; u < units; u++) {
+            size_t g0 = u * per, g1 = g0 + per < qg.ngroups ? g0 + per : qg.ngroups;
+            if (vals && ps) {
+                group gs[CHUNK_GROUPS];
+                bool complete[CHUNK_QUERIES];
+                for (size_t gi = g0; gi < g1; gi++)
+                    group_init(&x, &gs[gi - g0], qg.order + qg.first[gi],
+                               qg.first[gi + 1] - qg.first[gi], qg.leaf[gi]);
+                visit_chunk(&x, gs, g1 - g0, ps, complete, vals);
+                for (size_t gi = g0; gi < g1; gi++) {
+                    total += gs[gi - g0].evaluations;
+                    for (size_t q = 0; proven && q < gs[gi - g0].nq; q++)
+                        proven[qg.order[qg.first[gi] + q]] = complete[(gi - g0) * PANN_QBATCH + q];
+                }
+            } else if (vals) {
+                size_t first = qg.first[g0], nq = qg.first[g0 + 1] - first;
                 bool complete[PANN_QBATCH];
-                search_group(&x, qg.order + first, nq, qg.leaf[gi], vals, ps, complete, &total);
+                search_group(&x, qg.order + first, nq, vals, complete, &total);
                 for (size_t q = 0; proven && q < nq; q++)
                     proven[qg.order[first + q]] = complete[q];
             }
-            report_rows(o, &rows_done, nq, S->n);
+            report_rows(o, &rows_done, qg.first[g1] - qg.first[g0], S->n);
         }
         if (!vals) {
 #pragma omp atomic write
