@@ -655,8 +655,10 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
  * then q takes the leaves whose box is within beta * r_q (a depth-first
  * walk, the nearer child first, cells bounded incrementally and far
  * children by their boxes), the nearest max_leaves - 1 of them when there
- * are more, and the group scans each leaf taken for the queries that took
- * it.  The budget thus bounds the leaves per query, and sets the radius:
+ * are more.  Groups go CHUNK_GROUPS at a time, and each leaf taken is
+ * scanned once for the queries of the chunk that took it (visit_chunk), so
+ * that the kernel's batches are fuller.  The budget thus bounds the leaves
+ * per query, and sets the radius:
  * beta = max_leaves / (max_leaves + RADIUS_HALF), growing towards 1 (for a
  * budget of every leaf, every leaf that is not hopeless is taken).  On W6,
  * 32 leaves take 13 per query on average, for recall 0.96.  A query is
@@ -674,25 +676,26 @@ static inline void point_node_bounds(const tree_ctx *x, const float *point,
                     out);
 }
 
-/* Per thread: the queries of the group that took each leaf, and the leaves
- * taken, in the order first taken. */
+/* A leaf within a query's radius, and the query's bound on its box. */
 typedef struct leaf_key {
-    float key;               /* the query's bound on the leaf's box */
+    float key;
     uint32_t leaf;
 } leaf_key;
 
+/* Per thread: the leaves the queries of a chunk took, in the order first
+ * taken, which queries took each, and their bounds on it. */
 typedef struct pick_scratch {
-    uint32_t *leaf_mask;        /* nleaves: the queries that took a leaf,
-                                   zero between chunks */
-    uint32_t *touched;          /* PANN_QBATCH * nleaves */
+    uint32_t *leaf_mask;        /* nleaves: bit 8 * group + query, zero
+                                   between chunks */
+    uint32_t *touched;          /* nleaves: the leaves taken */
     size_t ntouched;
-    leaf_key *within;           /* nleaves: one query's leaves within radius */
-    size_t nwithin;
-    uint32_t *cell_node;        /* nleaves: its leaves whose cell is */
-    float *cell_box;            /* nleaves: their boxes' bounds */
-    size_t ncells;
     uint32_t *place;            /* nleaves: a leaf's index in touched */
     float *known;               /* CHUNK_QUERIES per touched leaf: bounds */
+    leaf_key *within;           /* nleaves: one query's leaves in radius */
+    size_t nwithin;
+    uint32_t *cell_node;        /* nleaves: the leaves whose cell is in */
+    float *cell_box;            /* nleaves: their boxes' bounds */
+    size_t ncells;
 } pick_scratch;
 
 /* One query's walk.  bound is a lower bound on the distance from the query
