@@ -665,7 +665,7 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
  * proven when nothing it left (a leaf or subtree beyond the radius, or a
  * leaf beyond the budget, bounded by its box or cell) can beat its answer. */
 #define RADIUS_HALF 128.0f
-#define CHUNK_GROUPS 4
+#define CHUNK_GROUPS 8
 #define CHUNK_QUERIES (CHUNK_GROUPS * PANN_QBATCH)
 
 static inline void point_node_bounds(const tree_ctx *x, const float *point,
@@ -684,8 +684,12 @@ typedef struct leaf_key {
 
 /* Per thread: the leaves the queries of a chunk took, in the order first
  * taken, which queries took each, and their bounds on it. */
+/* The queries of a chunk, one bit each. */
+typedef uint64_t chunk_mask;
+_Static_assert(CHUNK_QUERIES <= 64, "a chunk's queries fit a chunk_mask");
+
 typedef struct pick_scratch {
-    uint32_t *leaf_mask;        /* nleaves: bit 8 * group + query, zero
+    chunk_mask *leaf_mask;      /* nleaves: bit 8 * group + query, zero
                                    between chunks */
     uint32_t *touched;          /* nleaves: the leaves taken */
     size_t ntouched;
@@ -837,7 +841,7 @@ static void take_leaves(const tree_ctx *x, group *g, size_t gi, pick_scratch *ps
                 ps->place[leaf] = (uint32_t)ps->ntouched;
                 ps->touched[ps->ntouched++] = leaf;
             }
-            ps->leaf_mask[leaf] |= UINT32_C(1) << bit;
+            ps->leaf_mask[leaf] |= (chunk_mask)1 << bit;
             ps->known[(size_t)ps->place[leaf] * CHUNK_QUERIES + bit] = ps->within[i].key;
         }
         skipped[q] = w.skipped;
@@ -866,12 +870,12 @@ static void visit_chunk(const tree_ctx *x, group *gs, size_t ng, pick_scratch *p
         take_leaves(x, &gs[gi], gi, ps, skipped + gi * PANN_QBATCH, vals);
     for (size_t i = 0; i < ps->ntouched; i++) {
         uint32_t leaf = ps->touched[i];
-        uint32_t mask = ps->leaf_mask[leaf];
+        chunk_mask mask = ps->leaf_mask[leaf];
         ps->leaf_mask[leaf] = 0;
         taker t[CHUNK_QUERIES];
         size_t nt = 0;
-        for (uint32_t bits = mask; bits; bits &= bits - 1) {
-            uint32_t bit = (uint32_t)__builtin_ctz(bits);
+        for (chunk_mask bits = mask; bits; bits &= bits - 1) {
+            uint32_t bit = (uint32_t)__builtin_ctzll(bits);
             taker add = { gs[bit / PANN_QBATCH].rows[bit % PANN_QBATCH], bit,
                           ps->known[(size_t)i * CHUNK_QUERIES + bit] };
             size_t k = nt++;
