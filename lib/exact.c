@@ -694,7 +694,8 @@ typedef struct pick_scratch {
     uint32_t *touched;          /* nleaves: the leaves taken */
     size_t ntouched;
     uint32_t *place;            /* nleaves: a leaf's index in touched */
-    float *known;               /* CHUNK_QUERIES per touched leaf: bounds */
+    float *known;               /* CHUNK_QUERIES per touched leaf: bounds
+                                   (pick_scratch_alloc: how many leaves) */
     leaf_key *within;           /* nleaves: one query's leaves in radius */
     size_t nwithin;
     uint32_t *cell_node;        /* nleaves: the leaves whose cell is in */
@@ -923,16 +924,18 @@ static void pick_scratch_free(pick_scratch *ps)
     free(ps->known);
 }
 
-static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix)
+static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix, size_t max_leaves)
 {
     size_t n = ix->nleaves ? ix->nleaves : 1;
+    /* leaves a chunk takes: at most max_leaves - 1 per query */
+    size_t touched = max_leaves < n / CHUNK_QUERIES + 1 ? CHUNK_QUERIES * max_leaves : n;
     ps->leaf_mask = calloc(n, sizeof *ps->leaf_mask);
     ps->touched = malloc(n * sizeof *ps->touched);
     ps->within = malloc(n * sizeof *ps->within);
     ps->cell_node = malloc(n * sizeof *ps->cell_node);
     ps->cell_box = malloc(n * sizeof *ps->cell_box);
     ps->place = malloc(n * sizeof *ps->place);
-    ps->known = malloc(n * CHUNK_QUERIES * sizeof *ps->known);
+    ps->known = malloc(touched * CHUNK_QUERIES * sizeof *ps->known);
     if (ps->leaf_mask && ps->touched && ps->within && ps->cell_node && ps->cell_box &&
         ps->place && ps->known)
         return true;
@@ -1162,7 +1165,7 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, const pann_me
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
         pick_scratch scratch = { 0 };
         pick_scratch *ps = best_first ? &scratch : NULL;
-        if (best_first && !pick_scratch_alloc(ps, &ix)) {
+        if (best_first && !pick_scratch_alloc(ps, &ix, max_leaves)) {
             free(vals);
             vals = NULL;
         }
