@@ -5,8 +5,10 @@
  * beat the answers found so far; it wins in low and moderate dimension.
  * The brute force compares everything and wins in high dimension.  The
  * tree search also serves the anytime strategy with a budget of leaves per
- * query (pann_tree_run, pann_tree_knn), proving the rows it can.  In the
- * brute force, T is rearranged into blocks of PANN_LANES rows (distance.c) and walked in
+ * query (pann_tree_run, pann_tree_knn; see visit_chunk), proving the rows
+ * it can; in a self-match on a budget each distance computed serves both
+ * of its rows (see rev_key).  In the brute force, T is rearranged into
+ * blocks of PANN_LANES rows (distance.c) and walked in
  * tiles small enough to stay in cache; each tile is compared with
  * PANN_QBATCH queries at a time, so a row of T is loaded once for several
  * queries.  Threads split the queries, each owning its rows' answers, so the
@@ -35,8 +37,6 @@
  * fewer bounds; a budget is spent more precisely on smaller ones. */
 #define EXACT_LEAF_ROWS 256
 #define BUDGET_LEAF_ROWS 128
-/* Candidate leaves ranked by each query of a group, per leaf of budget. */
-#define CANDIDATE_FACTOR 2.5
 
 typedef struct exact_ctx {
     const pann_matrix *S;
@@ -115,6 +115,12 @@ static void report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, 
 typedef void (*point_bounds_fn)(const kd_index *ix, const float *point, bool squared,
                                 float scale, const uint32_t *nodes, size_t n, float *out);
 
+/* The distance kernel of a self-match on a budget (see reverse_update). */
+typedef size_t (*sym_filter_fn)(const float *base, size_t nblk, size_t d, bool squared,
+                                const float *const *queries, const uint32_t *qrow,
+                                const float *bound, size_t nq, pann_hit *hits,
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev);
+
 /* Where the queries' coordinates are: the rows of S, or, in a self-match
  * that gave T's memory to the index (kd_build_owned), the index's blocks,
  * found through each row's slot. */
@@ -155,6 +161,8 @@ typedef struct tree_ctx {
     float *best;
     uint32_t *filled;        /* k > 1: entries held in each row's list */
     point_bounds_fn point_bounds;   /* fast_bounds only */
+    uint64_t *rev;           /* self-match budget: see rev_key() */
+    sym_filter_fn sym_filter;
 } tree_ctx;
 
 /* What a candidate must beat for row: its answer, or its list's last. */
@@ -182,8 +190,10 @@ typedef struct group {
     size_t leaves_left;      /* budget of leaves still to scan (anytime) */
     bool cut;                /* the budget stopped the search: not proven */
     uint64_t evaluations;    /* distances computed */
+    size_t home;             /* the leaf holding the queries (queries_by_leaf) */
     float worst;             /* the loosest of the queries' bounds */
     uint32_t rows[PANN_QBATCH];
+    uint32_t slots[PANN_QBATCH];   /* a self-match's: the rows' slots */
     /* the queries' box and the queries, at the index's box stride (d <= 64
      * on this path), zero past d */
     float lo[64], hi[64];
@@ -330,6 +340,225 @@ static point_bounds_fn choose_point_bounds(void)
     return point_bounds_plain;
 }
 
+/* A self-match (S is T, a row never its own neighbour) on a budget gets
+ * every distance twice over: when query a scans a leaf holding row b,
+ * d(a, b) is also a candidate for b (on W6, recall 0.81 -> 0.90 for 16
+ * leaves of the former ranking).  The kernel below computes the distances
+ * once, returns the hits of the queries as pann_block_filter does, and
+ * offers each row of the leaf the nearest of the queries: rev, in slot
+ * order, holds for each row the least (value, query row) offered, packed
+ * in 64 bits (value bits above, row below: distances are never negative,
+ * so the integer order is the (value, row) order, ties to the lowest row)
+ * and lowered by compare-and-swap, so threads may offer at once.  The
+ * minimum of a set does not depend on the order it is taken in, and which
+ * pairs are computed depends only on each group's own search (its rows'
+ * answers in best are written by it alone; the offers are merged in after
+ * the search), so the answers do not depend on the threads, and a row's
+ * proof, from its own search, stays true.  A group also offers its rows'
+ * own answers (publish_answers), so that the kernel's first look at rev
+ * spares the lock for the many offers worse than what a row has.  Each
+ * query's bound is lowered as the leaf is scanned to the least value met
+ * of a row other than its own, so that a first leaf (bound +inf) returns a
+ * few hits, not all of its rows.  Rounding as the kernels of kernels.c:
+ * columns summed in order, L2 with one fmaf per column. */
+static inline uint64_t rev_key(float v, uint32_t row)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return (uint64_t)bits << 32 | row;
+}
+
+static inline void rev_offer(uint64_t *rev, size_t slot, uint64_t key)
+{
+    uint64_t cur = __atomic_load_n(&rev[slot], __ATOMIC_RELAXED);
+    while (key < cur && !__atomic_compare_exchange_n(&rev[slot], &cur, key, true,
+                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool squared,
+                               const float *const *queries, const uint32_t *qrow,
+                               const float *bound, size_t nq, pann_hit *hits,
+                               size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+{
+    size_t nh = 0;
+    float limit[PANN_QBATCH];
+    for (size_t q = 0; q < nq; q++)
+        limit[q] = bound[q];
+    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES) {
+        for (size_t r = 0; r < PANN_LANES; r++) {
+            size_t slot = first_slot + blk * PANN_LANES + r;
+            uint32_t row = slot_row[slot];
+            uint64_t least = UINT64_MAX;
+            for (size_t q = 0; q < nq; q++) {
+                float acc = 0.0f;
+                for (size_t j = 0; j < d; j++) {
+                    float diff = queries[q][j] - base[j * PANN_LANES + r];
+                    acc = squared ? fmaf(diff, diff, acc) : acc + fabsf(diff);
+                }
+                if (acc <= limit[q]) {
+                    hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)slot, acc };
+                    if (row != PANN_NONE && row != qrow[q])
+                        limit[q] = acc;
+                }
+                uint64_t key = rev_key(acc, qrow[q]);
+                if (row != PANN_NONE && qrow[q] != row && key < least)
+                    least = key;
+            }
+            if (least != UINT64_MAX)
+                rev_offer(rev, slot, least);
+        }
+    }
+    return nh;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Q queries, a constant after inlining (1 to 8); queries and qrow
+ * padded to PANN_QBATCH with copies of the first, and in increasing row
+ * order, so that the first of equal values is the lowest row. */
+__attribute__((target("avx512f"), always_inline))
+static inline size_t sym512_q(const float *base, size_t nblk, size_t d, bool squared,
+                              const float *const *queries, const uint32_t *qrow,
+                              const float *bound, size_t nq, pann_hit *hits, size_t first_slot,
+                              const uint32_t *slot_row, uint64_t *rev, const int Q)
+{
+    size_t nh = 0;
+    const __m512 one = _mm512_set1_ps(1.0f), inf = _mm512_set1_ps(INFINITY);
+    const __m512i none = _mm512_set1_epi32((int)PANN_NONE);
+    __m512i qr[PANN_QBATCH];
+    float limit[PANN_QBATCH];
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; q++) {
+        qr[q] = _mm512_set1_epi32((int)qrow[q]);
+        limit[q] = bound[q];
+    }
+    /* one or two queries: four or two blocks at a time, for the
+     * accumulators' latency (each block's columns still summed in order) */
+    const size_t step = Q == 1 ? 4 : Q == 2 ? 2 : 1;
+    for (size_t blk0 = 0; blk0 < nblk; blk0 += step, base += step * d * PANN_LANES) {
+        size_t nb = blk0 + step <= nblk ? step : nblk - blk0;
+        __m512 accs[4][PANN_QBATCH];
+        const float *bases[4];
+        for (size_t k = 0; k < step; k++) {
+            bases[k] = base + (k < nb ? k : 0) * d * PANN_LANES;
+#pragma GCC unroll 8
+            for (int q = 0; q < Q; q++)
+                accs[k][q] = _mm512_setzero_ps();
+        }
+        if (squared) {
+            for (size_t j = 0; j < d; j++) {
+#pragma GCC unroll 4
+                for (size_t k = 0; k < step; k++) {
+                    __m512 col = _mm512_load_ps(bases[k] + j * PANN_LANES);
+#pragma GCC unroll 8
+                    for (int q = 0; q < Q; q++) {
+                        __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
+                        accs[k][q] = _mm512_fmadd_ps(diff, diff, accs[k][q]);
+                    }
+                }
+            }
+        } else {
+            for (size_t j = 0; j < d; j++) {
+#pragma GCC unroll 4
+                for (size_t k = 0; k < step; k++) {
+                    __m512 col = _mm512_load_ps(bases[k] + j * PANN_LANES);
+#pragma GCC unroll 8
+                    for (int q = 0; q < Q; q++) {
+                        __m512 diff = _mm512_sub_ps(_mm512_set1_ps(queries[q][j]), col);
+                        accs[k][q] = _mm512_fmadd_ps(_mm512_abs_ps(diff), one, accs[k][q]);
+                    }
+                }
+            }
+        }
+        for (size_t k = 0; k < nb; k++) {
+            size_t blk = blk0 + k;
+            __m512 *acc = accs[k];
+            size_t slot0 = first_slot + blk * PANN_LANES;
+            __m512i rows = _mm512_loadu_si512(slot_row + slot0), arg = none;
+            for (size_t q = 0; q < nq; q++) {
+                __mmask16 pass = _mm512_cmp_ps_mask(acc[q], _mm512_set1_ps(limit[q]), _CMP_LE_OQ);
+                if (!pass)
+                    continue;
+                float lanes[PANN_LANES];
+                _mm512_storeu_ps(lanes, acc[q]);
+                for (unsigned bits = pass; bits; bits &= bits - 1) {
+                    int r = __builtin_ctz(bits);
+                    hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)(slot0 + r), lanes[r] };
+                }
+                /* what the rest must beat: the least value of a row other than
+                 * the query's own */
+                __mmask16 row = pass & _mm512_cmpneq_epi32_mask(rows, qr[q]) &
+                                _mm512_cmpneq_epi32_mask(rows, none);
+                if (row) {
+                    float least_value = _mm512_mask_reduce_min_ps(row, acc[q]);
+                    limit[q] = least_value < limit[q] ? least_value : limit[q];
+                }
+            }
+            __m512 least = inf;
+    #pragma GCC unroll 8
+            for (int q = 0; q < Q; q++) {
+                __mmask16 other = _mm512_cmpneq_epi32_mask(rows, qr[q]);
+                __mmask16 lower = _mm512_mask_cmp_ps_mask(other, acc[q], least, _CMP_LT_OQ);
+                least = _mm512_mask_mov_ps(least, lower, acc[q]);
+                arg = _mm512_mask_mov_epi32(arg, lower, qr[q]);
+            }
+            __mmask16 live = _mm512_cmpneq_epi32_mask(rows, none) &
+                             _mm512_cmp_ps_mask(least, inf, _CMP_LT_OQ);
+            if (!live)
+                continue;
+            /* a first look at the values held, without the lock (each 64-bit
+             * element is read whole; a stale one only costs a vain attempt) */
+            __m512i k0 = _mm512_loadu_si512(rev + slot0), k1 = _mm512_loadu_si512(rev + slot0 + 8);
+            __m512i held = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(k0, 32))),
+                _mm512_cvtepi64_epi32(_mm512_srli_epi64(k1, 32)), 1);
+            __mmask16 offer = _mm512_mask_cmple_epu32_mask(live, _mm512_castps_si512(least), held);
+            if (!offer)
+                continue;
+            float value[PANN_LANES];
+            uint32_t from[PANN_LANES];
+            _mm512_storeu_ps(value, least);
+            _mm512_storeu_si512(from, arg);
+            for (unsigned bits = offer; bits; bits &= bits - 1) {
+                int r = __builtin_ctz(bits);
+                rev_offer(rev, slot0 + r, rev_key(value[r], from[r]));
+            }
+        }
+    }
+    return nh;
+}
+
+__attribute__((target("avx512f")))
+static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool squared,
+                                const float *const *queries, const uint32_t *qrow,
+                                const float *bound, size_t nq, pann_hit *hits,
+                                size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+{
+#define SYM_Q(Q) sym512_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
+                          slot_row, rev, Q)
+    switch (nq) {
+    case 1: return SYM_Q(1);
+    case 2: return SYM_Q(2);
+    case 3: return SYM_Q(3);
+    case 4: return SYM_Q(4);
+    case 5: return SYM_Q(5);
+    case 6: return SYM_Q(6);
+    case 7: return SYM_Q(7);
+    default: return SYM_Q(8);
+    }
+#undef SYM_Q
+}
+#endif
+
+static sym_filter_fn choose_sym_filter(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f") && strcmp(pann_kernel_name(), "avx512") == 0)
+        return sym_filter_avx512;
+#endif
+    return sym_filter_plain;
+}
+
 /* True when nothing in a box with this bound can beat (or tie) best. */
 static inline bool hopeless(const tree_ctx *x, float bound, float best)
 {
@@ -349,6 +578,49 @@ static float group_worst(const tree_ctx *x, const group *g)
 }
 
 #define ALL_QUERIES ((1u << PANN_QBATCH) - 1u)
+
+/* Scan a leaf for nq queries (of one group or several, in increasing row
+ * order) and fold what passes their bounds into their answers. */
+static void run_batch(const tree_ctx *x, size_t node_id, const float **queries, uint32_t *qrows,
+                      const float *bound, size_t nq, pann_hit *hits)
+{
+    const kd_index *ix = x->ix;
+    const kd_node *node = &ix->nodes[node_id];
+    if (x->rev) {
+        /* padded with the first (sym512_q) */
+        for (size_t q = nq; q < PANN_QBATCH; q++) {
+            queries[q] = queries[0];
+            qrows[q] = qrows[0];
+        }
+        size_t first = (size_t)ix->leaf_block[node->leaf] * PANN_LANES;
+        size_t nh = x->sym_filter(ix->blocks.v + first * ix->d, ix->leaf_nblocks[node->leaf],
+                                  ix->d, x->metric->kind == PANN_L2, queries, qrows, bound, nq,
+                                  hits, first, ix->slot_row, x->rev);
+        apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+        return;
+    }
+    size_t first = ix->leaf_block[node->leaf], nblk = ix->leaf_nblocks[node->leaf];
+    /* A query with no answer yet lets every row through its bound, and
+     * folding them all in costs more than the distances: the first block
+     * alone gives it an answer that filters the rest. */
+    float limit[PANN_QBATCH];
+    bool unbounded = false;
+    for (size_t q = 0; q < nq; q++) {
+        limit[q] = bound[q];
+        unbounded = unbounded || isinf(bound[q]);
+    }
+    size_t head = unbounded && nblk > 1 ? 1 : nblk;
+    for (size_t at = first, run = head; run > 0; at += run, run = first + nblk - at) {
+        size_t nh = pann_block_filter(x->metric, &ix->blocks, at, run, queries, nq, limit,
+                                      x->o->mode, hits);
+        if (!x->filled)
+            apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
+        else
+            apply_list_hits(x, hits, nh, qrows, ix->slot_row);
+        for (size_t q = 0; q < nq; q++)
+            limit[q] = row_bound(x, qrows[q]);
+    }
+}
 
 /* Scan a leaf for the group's queries in mask (bit q: query q) that it
  * can still help; known: their bounds on it, when already computed. */
@@ -375,24 +647,7 @@ static void scan_leaf(const tree_ctx *x, group *g, size_t node_id, unsigned mask
     if (nq == 0)
         return;
     g->evaluations += (uint64_t)nq * node->count;
-    size_t first = ix->leaf_block[node->leaf], nblk = ix->leaf_nblocks[node->leaf];
-    /* A query with no answer yet lets every row through its bound, and
-     * folding them all in costs more than the distances: the first block
-     * alone gives it an answer that filters the rest. */
-    bool unbounded = false;
-    for (size_t q = 0; q < nq; q++)
-        unbounded = unbounded || isinf(bound[q]);
-    size_t head = unbounded && nblk > 1 ? 1 : nblk;
-    for (size_t at = first, run = head; run > 0; at += run, run = first + nblk - at) {
-        size_t nh = pann_block_filter(x->metric, &ix->blocks, at, run, queries, nq, bound,
-                                      x->o->mode, hits);
-        if (!x->filled)
-            apply_hits(x->o, x->eps_cmp, hits, nh, qrows, ix->slot_row, x->nn, x->best);
-        else
-            apply_list_hits(x, hits, nh, qrows, ix->slot_row);
-        for (size_t q = 0; q < nq; q++)
-            bound[q] = row_bound(x, qrows[q]);
-    }
+    run_batch(x, node_id, queries, qrows, bound, nq, hits);
     g->worst = group_worst(x, g);
 }
 
@@ -427,57 +682,29 @@ static void visit(const tree_ctx *x, group *g, size_t node_id, float bound, pann
 
 /* With a budget of leaves, depth first spends it all in the first subtree
  * it enters, and one order for the whole group serves its queries unevenly
- * (on W6 of bench/, recall 0.64 for 4,096 rows scanned per query).  So the
- * group's candidates are the CANDIDATE_FACTOR * max_leaves leaves nearest
- * to its centre, best first (a min-heap of nodes keyed by the distance to
- * their box), each query keeps the max_leaves of them nearest to itself,
- * and the group scans every kept leaf for the queries that kept it,
- * several at a time when they share it (recall 0.91 for the same rows).
- * Walking the tree once per query instead picks slightly better leaves but
- * costs more than the distances.  A query is proven when no leaf it did
- * not keep (a candidate it left, or one under a node still in the heap,
- * bounded from the group's box) can beat its answer. */
-typedef struct heap_entry {
-    float key;
-    uint32_t node;
-} heap_entry;
-
-static void heap_push(heap_entry *heap, size_t *size, float key, uint32_t node)
-{
-    size_t i = (*size)++;
-    while (i > 0 && heap[(i - 1) / 2].key > key) {
-        heap[i] = heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    heap[i] = (heap_entry){ key, node };
-}
-
-static heap_entry heap_pop(heap_entry *heap, size_t *size)
-{
-    heap_entry top = heap[0], last = heap[--*size];
-    size_t i = 0;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= *size)
-            break;
-        if (child + 1 < *size && heap[child + 1].key < heap[child].key)
-            child++;
-        if (heap[child].key >= last.key)
-            break;
-        heap[i] = heap[child];
-        i = child;
-    }
-    if (*size)
-        heap[i] = last;
-    return top;
-}
-
-typedef struct leaf_pick {
-    float key;               /* the smallest bound of the queries on it */
-    uint32_t node;
-    uint32_t index;          /* its place among the candidates */
-    unsigned mask;           /* the queries that picked it */
-} leaf_pick;
+ * (on W6 of bench/, recall 0.64 for 4,096 rows scanned per query).  Ranking
+ * for each query the leaves nearest the group's centre (the method before
+ * this one: 2.5 x max_leaves candidates, each query keeping its max_leaves
+ * nearest) did better, 0.91 for 32 leaves, but cost more than the
+ * distances, and in 10 columns nearly every leaf it kept had a box nearer
+ * than the query's answer, so the order of the boxes says little.  What
+ * tells where the neighbour is, is the distance to it.  So a group first
+ * scans its own leaf, which gives each query q an answer at distance r_q;
+ * then q takes the leaves whose box is within beta * r_q (a depth-first
+ * walk, the nearer child first, cells bounded incrementally and far
+ * children by their boxes), the nearest max_leaves - 1 of them when there
+ * are more.  Groups go CHUNK_GROUPS at a time, and each leaf taken is
+ * scanned once for the queries of the chunk that took it (visit_chunk), so
+ * that the kernel's batches are fuller.  The budget thus bounds the leaves
+ * per query, and sets the radius:
+ * beta = max_leaves / (max_leaves + RADIUS_HALF), growing towards 1 (for a
+ * budget of every leaf, every leaf that is not hopeless is taken).  On W6,
+ * 32 leaves take 13 per query on average, for recall 0.96.  A query is
+ * proven when nothing it left (a leaf or subtree beyond the radius, or a
+ * leaf beyond the budget, bounded by its box or cell) can beat its answer. */
+#define RADIUS_HALF 128.0f
+#define CHUNK_GROUPS 8
+#define CHUNK_QUERIES (CHUNK_GROUPS * PANN_QBATCH)
 
 static inline void point_node_bounds(const tree_ctx *x, const float *point,
                                      const uint32_t *nodes, size_t n, float *out)
@@ -487,57 +714,98 @@ static inline void point_node_bounds(const tree_ctx *x, const float *point,
                     out);
 }
 
-/* The `want` leaves nearest to point, best first, appended to picks with
- * an empty mask; returns how many nodes are left in the heap, the roots of
- * every leaf not picked.  The nearer child is descended at once while it
- * stays the nearest, the other one waits in the heap. */
-static size_t nearest_leaves(const tree_ctx *x, const float *point, size_t want,
-                             heap_entry *heap, leaf_pick *picks, size_t *npicks)
-{
-    const kd_index *ix = x->ix;
-    size_t size = 0, taken = 0;
-    uint32_t root = 0;
+/* A leaf within a query's radius, and the query's bound on its box. */
+typedef struct leaf_key {
     float key;
-    point_node_bounds(x, point, &root, 1, &key);
-    heap_push(heap, &size, key, 0);
-    while (size > 0 && taken < want) {
-        heap_entry top = heap_pop(heap, &size);
-        const kd_node *node = &ix->nodes[top.node];
-        while (node->leaf < 0 && (size == 0 || top.key <= heap[0].key)) {
-            uint32_t children[2] = { (uint32_t)node->left, (uint32_t)node->right };
-            float child_key[2];
-            point_node_bounds(x, point, children, 2, child_key);
-            float left = child_key[0], right = child_key[1];
-            bool left_nearer = left <= right;
-            heap_push(heap, &size, left_nearer ? right : left,
-                      (uint32_t)(left_nearer ? node->right : node->left));
-            top = (heap_entry){ left_nearer ? left : right,
-                                (uint32_t)(left_nearer ? node->left : node->right) };
-            node = &ix->nodes[top.node];
-        }
-        if (node->leaf < 0) {      /* no longer the nearest: back in line */
-            heap_push(heap, &size, top.key, top.node);
-            continue;
-        }
-        picks[*npicks] = (leaf_pick){ top.key, top.node, (uint32_t)*npicks, 0 };
-        ++*npicks;
-        taken++;
+    uint32_t leaf;
+} leaf_key;
+
+/* Per thread: the leaves the queries of a chunk took, in the order first
+ * taken, which queries took each, and their bounds on it. */
+/* The queries of a chunk, one bit each. */
+typedef uint64_t chunk_mask;
+_Static_assert(CHUNK_QUERIES <= 64, "a chunk's queries fit a chunk_mask");
+
+typedef struct pick_scratch {
+    chunk_mask *leaf_mask;      /* nleaves: bit 8 * group + query, zero
+                                   between chunks */
+    uint32_t *touched;          /* nleaves: the leaves taken */
+    size_t ntouched;
+    uint32_t *place;            /* nleaves: a leaf's index in touched */
+    float *known;               /* CHUNK_QUERIES per touched leaf: bounds
+                                   (pick_scratch_alloc: how many leaves) */
+    leaf_key *within;           /* nleaves: one query's leaves in radius */
+    size_t nwithin;
+    uint32_t *cell_node;        /* nleaves: the leaves whose cell is in */
+    float *cell_box;            /* nleaves: their boxes' bounds */
+    size_t ncells;
+} pick_scratch;
+
+/* One query's walk.  bound is a lower bound on the distance from the query
+ * to the node's cell (the split planes above it), kept one column at a time
+ * (off[c]: the query's gap to the cell in column c, in comparison units:
+ * Arya and Mount's incremental distance); a leaf is then bounded by its box. */
+typedef struct walk {
+    const tree_ctx *x;
+    pick_scratch *ps;
+    const float *point;
+    float off[64];
+    float radius;            /* take leaves whose box is nearer than this */
+    float skipped;           /* the least bound of what was left */
+    size_t home;             /* the group's own leaf, scanned already */
+    bool squared;            /* L2, cosine: squared gaps, times scale */
+    float scale;             /* 0.5 for cosine (1 - cos = |a - b|^2 / 2 on
+                                unit rows), else 1 */
+} walk;
+
+static void walk_leaves(walk *w, size_t node_id, float bound)
+{
+    const kd_index *ix = w->x->ix;
+    const kd_node *node = &ix->nodes[node_id];
+    if (node->leaf >= 0) {
+        if ((size_t)node->leaf == w->home)
+            return;
+        w->ps->cell_node[w->ps->ncells++] = (uint32_t)node_id;   /* boxes: later, at once */
+        return;
     }
-    return size;
+    /* left rows <= split <= right rows (kdtree.c) */
+    size_t c = (size_t)node->col;
+    float diff = w->point[c] - node->split;
+    walk_leaves(w, diff < 0.0f ? node->left : node->right, bound);
+    float gap = w->squared ? w->scale * diff * diff : fabsf(diff), old = w->off[c];
+    float far = bound - old + gap;
+    if (far < w->radius) {
+        /* the far child's own box, tighter than its cell */
+        uint32_t id = (uint32_t)(diff < 0.0f ? node->right : node->left);
+        float box;
+        point_node_bounds(w->x, w->point, &id, 1, &box);
+        if (!(box < w->radius)) {
+            w->skipped = box < w->skipped ? box : w->skipped;
+            return;
+        }
+    }
+    if (!(far < w->radius)) {
+        w->skipped = far < w->skipped ? far : w->skipped;
+        return;
+    }
+    w->off[c] = gap;
+    walk_leaves(w, diff < 0.0f ? node->right : node->left, far);
+    w->off[c] = old;
 }
 
-/* The value of rank k (0-based) among v[0..n), v reordered. */
-static float select_rank(float *v, size_t n, size_t k)
+/* Reorder v[0..n) so that v[0..k) are the k of least key (ties as they
+ * fall: the order is the walk's, which is fixed). */
+static void keep_least(leaf_key *v, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1;
     while (lo < hi) {
-        float pivot = v[lo + (hi - lo) / 2];
+        float pivot = v[lo + (hi - lo) / 2].key;
         size_t i = lo, j = hi;
         while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
+            while (v[i].key < pivot) i++;
+            while (v[j].key > pivot) j--;
             if (i <= j) {
-                float swap = v[i]; v[i] = v[j]; v[j] = swap;
+                leaf_key t = v[i]; v[i] = v[j]; v[j] = t;
                 i++;
                 if (j == 0)
                     break;
@@ -546,132 +814,168 @@ static float select_rank(float *v, size_t n, size_t k)
         }
         if (k <= j) hi = j;          /* v[lo..j] <= pivot <= v[i..hi] */
         else if (k >= i) lo = i;
-        else return v[k];            /* between them, all equal to pivot */
+        else return;
     }
-    return v[k];
 }
 
-/* Mark in chosen[] the cap smallest keys (ties to the lower index);
- * returns the least key left out, INFINITY when none is. */
-static float choose_smallest(const float *keys, size_t n, size_t cap, float *scratch,
-                             bool *chosen)
+/* A self-match: the group's answers so far, offered to its own rows' slots
+ * (the least of every offer is the same, whenever they are made). */
+static void publish_answers(const tree_ctx *x, const group *g)
 {
-    if (n <= cap) {
-        for (size_t i = 0; i < n; i++)
-            chosen[i] = true;
-        return INFINITY;
+    if (!x->rev)
+        return;
+    for (size_t q = 0; q < g->nq; q++) {
+        uint32_t row = g->rows[q];
+        if (x->nn[row] != PANN_NONE)
+            rev_offer(x->rev, g->slots[q], rev_key(x->best[row], x->nn[row]));
     }
-    memcpy(scratch, keys, n * sizeof *keys);
-    float limit = select_rank(scratch, n, cap - 1), left_out = INFINITY;
-    size_t below = 0;
-    for (size_t i = 0; i < n; i++)
-        below += keys[i] < limit;
-    size_t ties = cap - below;
-    for (size_t i = 0; i < n; i++) {
-        chosen[i] = keys[i] < limit || (keys[i] == limit && ties > 0);
-        ties -= keys[i] == limit && chosen[i];
-        if (!chosen[i] && keys[i] < left_out)
-            left_out = keys[i];
-    }
-    return left_out;
 }
 
-static int pick_by_key(const void *a, const void *b)
-{
-    const leaf_pick *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->node > y->node) - (x->node < y->node);
-}
-
-/* Per thread: the candidates of a group, their nodes, and every query's
- * bounds on them. */
-typedef struct pick_scratch {
-    heap_entry *heap;        /* nnodes */
-    float *scratch;          /* most */
-    bool *chosen;            /* most */
-    leaf_pick *cand;         /* the candidates (at most most) */
-    uint32_t *cand_node;
-    float *keys;             /* PANN_QBATCH * most */
-    size_t most;
-} pick_scratch;
-
-static void visit_picked(const tree_ctx *x, group *g, pick_scratch *ps, bool *complete,
-                         pann_hit *vals)
+/* One group: its own leaf scanned, then each query's leaves within its
+ * radius noted in ps (bit 8 * gi + q of leaf_mask, the bound in known). */
+static void take_leaves(const tree_ctx *x, group *g, size_t gi, pick_scratch *ps,
+                        float *skipped, pann_hit *vals)
 {
     const kd_index *ix = x->ix;
-    size_t cap = x->max_leaves < ix->nleaves ? x->max_leaves : ix->nleaves;
-    float centre[64] = { 0 };
-    for (size_t j = 0; j < ix->d; j++)
-        centre[j] = 0.5f * (g->lo[j] + g->hi[j]);
-    size_t ncand = 0;
-    size_t left_in_heap = nearest_leaves(x, centre, ps->most, ps->heap, ps->cand, &ncand);
-    for (size_t i = 0; i < ncand; i++)
-        ps->cand_node[i] = ps->cand[i].node;
-    float rejected[PANN_QBATCH];
+    size_t home = g->home;
+    scan_leaf(x, g, ix->leaf_node[home], ALL_QUERIES, NULL, vals);
+    publish_answers(x, g);
+    bool every_leaf = x->max_leaves >= ix->nleaves;
+    float beta = (float)x->max_leaves / ((float)x->max_leaves + RADIUS_HALF);
+    size_t most = x->max_leaves - 1;
     for (size_t q = 0; q < g->nq; q++) {
-        float *keys = ps->keys + q * ps->most;
-        point_node_bounds(x, g->point[q], ps->cand_node, ncand, keys);
-        rejected[q] = choose_smallest(keys, ncand, cap, ps->scratch, ps->chosen);
-        for (size_t i = 0; i < ncand; i++) {
-            if (!ps->chosen[i])
-                continue;
-            leaf_pick *c = &ps->cand[i];
-            c->key = c->mask && c->key < keys[i] ? c->key : keys[i];
-            c->mask |= 1u << q;
+        float best = row_bound(x, g->rows[q]);
+        /* beyond best + margin nothing can beat best (hopeless()) */
+        float reach = best + x->abs_margin + 1e-5f * fabsf(best);
+        walk w = { .x = x, .ps = ps, .point = g->point[q], .skipped = INFINITY, .home = home,
+                   .squared = x->metric->kind != PANN_L1,
+                   .scale = x->metric->kind == PANN_COSINE ? 0.5f : 1.0f };
+        /* every leaf: take those within reach, leave the hopeless */
+        w.radius = every_leaf ? nextafterf(reach, INFINITY) : beta * best < reach ? beta * best
+                                                                                 : reach;
+        ps->ncells = 0;
+        walk_leaves(&w, 0, 0.0f);
+        point_node_bounds(x, g->point[q], ps->cell_node, ps->ncells, ps->cell_box);
+        ps->nwithin = 0;
+        for (size_t i = 0; i < ps->ncells; i++) {
+            float box = ps->cell_box[i];
+            if (box < w.radius)
+                ps->within[ps->nwithin++] =
+                    (leaf_key){ box, (uint32_t)ix->nodes[ps->cell_node[i]].leaf };
+            else
+                w.skipped = box < w.skipped ? box : w.skipped;
         }
-    }
-    size_t npicks = 0;
-    for (size_t i = 0; i < ncand; i++)
-        if (ps->cand[i].mask)
-            ps->cand[npicks++] = ps->cand[i];
-    qsort(ps->cand, npicks, sizeof *ps->cand, pick_by_key);
-    for (size_t i = 0; i < npicks; i++) {
-        float known[PANN_QBATCH];
-        for (size_t q = 0; q < g->nq; q++)
-            known[q] = ps->keys[q * ps->most + ps->cand[i].index];
-        scan_leaf(x, g, ps->cand[i].node, ps->cand[i].mask, known, vals);
-    }
-    /* what no query picked: the candidates it left, and the subtrees still
-     * in the heap, bounded from the group's box */
-    float floor = INFINITY;
-    bool floor_known = left_in_heap == 0;
-    for (size_t q = 0; q < g->nq; q++) {
-        float limit = row_bound(x, g->rows[q]);
-        complete[q] = rejected[q] == INFINITY || hopeless(x, rejected[q], limit);
-        if (complete[q] && !floor_known) {
-            for (size_t i = 0; i < left_in_heap; i++) {
-                float b = node_bound(x, g->lo, g->hi, ps->heap[i].node);
-                floor = b < floor ? b : floor;
+        size_t taken = ps->nwithin;
+        if (!every_leaf && taken > most) {
+            /* the budget: the nearest boxes */
+            keep_least(ps->within, taken, most);
+            for (size_t i = most; i < taken; i++)
+                w.skipped = ps->within[i].key < w.skipped ? ps->within[i].key : w.skipped;
+            taken = most;
+        }
+        size_t bit = gi * PANN_QBATCH + q;
+        for (size_t i = 0; i < taken; i++) {
+            uint32_t leaf = ps->within[i].leaf;
+            if (!ps->leaf_mask[leaf]) {
+                ps->place[leaf] = (uint32_t)ps->ntouched;
+                ps->touched[ps->ntouched++] = leaf;
             }
-            floor_known = true;
+            ps->leaf_mask[leaf] |= (chunk_mask)1 << bit;
+            ps->known[(size_t)ps->place[leaf] * CHUNK_QUERIES + bit] = ps->within[i].key;
         }
-        complete[q] = complete[q] && (floor == INFINITY || hopeless(x, floor, limit));
+        skipped[q] = w.skipped;
+    }
+}
+
+/* A taker of a leaf: a query of the chunk, its row and its bound on the leaf. */
+typedef struct taker {
+    uint32_t row;
+    uint32_t bit;
+    float known;
+} taker;
+
+/* CHUNK_GROUPS consecutive groups at once: every leaf taken is scanned once
+ * for all the queries of the chunk that took it, PANN_QBATCH at a time in
+ * increasing row order (leaves taken by one query of each group share the
+ * kernel's loads); complete[8 * gi + q] says whether query q of group gi is
+ * proven. */
+static void visit_chunk(const tree_ctx *x, group *gs, size_t ng, pick_scratch *ps,
+                        bool *complete, pann_hit *vals)
+{
+    const kd_index *ix = x->ix;
+    float skipped[CHUNK_QUERIES];
+    ps->ntouched = 0;
+    for (size_t gi = 0; gi < ng; gi++)
+        take_leaves(x, &gs[gi], gi, ps, skipped + gi * PANN_QBATCH, vals);
+    for (size_t i = 0; i < ps->ntouched; i++) {
+        uint32_t leaf = ps->touched[i];
+        chunk_mask mask = ps->leaf_mask[leaf];
+        ps->leaf_mask[leaf] = 0;
+        taker t[CHUNK_QUERIES];
+        size_t nt = 0;
+        for (chunk_mask bits = mask; bits; bits &= bits - 1) {
+            uint32_t bit = (uint32_t)__builtin_ctzll(bits);
+            taker add = { gs[bit / PANN_QBATCH].rows[bit % PANN_QBATCH], bit,
+                          ps->known[(size_t)i * CHUNK_QUERIES + bit] };
+            size_t k = nt++;
+            for (; k > 0 && t[k - 1].row > add.row; k--)
+                t[k] = t[k - 1];
+            t[k] = add;
+        }
+        size_t node_id = ix->leaf_node[leaf];
+        const float *queries[PANN_QBATCH];
+        uint32_t qrows[PANN_QBATCH];
+        float bound[PANN_QBATCH];
+        size_t nq = 0;
+        for (size_t k = 0; k < nt; k++) {
+            float limit = row_bound(x, t[k].row);
+            if (!hopeless(x, t[k].known, limit)) {
+                queries[nq] = gs[t[k].bit / PANN_QBATCH].point[t[k].bit % PANN_QBATCH];
+                qrows[nq] = t[k].row;
+                bound[nq++] = limit;
+            }
+            if (nq == PANN_QBATCH || (k + 1 == nt && nq > 0)) {
+                gs[0].evaluations += (uint64_t)nq * ix->nodes[node_id].count;
+                run_batch(x, node_id, queries, qrows, bound, nq, vals);
+                nq = 0;
+            }
+        }
+    }
+    for (size_t gi = 0; gi < ng; gi++) {
+        const group *g = &gs[gi];
+        publish_answers(x, g);
+        for (size_t q = 0; q < g->nq; q++) {
+            float limit = row_bound(x, g->rows[q]), left = skipped[gi * PANN_QBATCH + q];
+            complete[gi * PANN_QBATCH + q] = left == INFINITY || hopeless(x, left, limit);
+        }
     }
 }
 
 static void pick_scratch_free(pick_scratch *ps)
 {
-    free(ps->heap);
-    free(ps->scratch);
-    free(ps->chosen);
-    free(ps->cand);
-    free(ps->cand_node);
-    free(ps->keys);
+    free(ps->leaf_mask);
+    free(ps->touched);
+    free(ps->within);
+    free(ps->cell_node);
+    free(ps->cell_box);
+    free(ps->place);
+    free(ps->known);
 }
 
 static bool pick_scratch_alloc(pick_scratch *ps, const kd_index *ix, size_t max_leaves)
 {
-    size_t cap = max_leaves < ix->nleaves ? max_leaves : ix->nleaves;
-    double want = ceil(CANDIDATE_FACTOR * (double)cap);
-    ps->most = want < (double)ix->nleaves ? (size_t)want : ix->nleaves;
-    ps->heap = malloc(ix->nnodes * sizeof *ps->heap);
-    ps->scratch = malloc(ps->most * sizeof *ps->scratch);
-    ps->chosen = malloc(ps->most * sizeof *ps->chosen);
-    ps->cand = malloc(ps->most * sizeof *ps->cand);
-    ps->cand_node = malloc(ps->most * sizeof *ps->cand_node);
-    ps->keys = malloc(PANN_QBATCH * ps->most * sizeof *ps->keys);
-    if (ps->heap && ps->scratch && ps->chosen && ps->cand && ps->cand_node && ps->keys)
+    size_t n = ix->nleaves ? ix->nleaves : 1;
+    /* leaves a chunk takes: at most max_leaves - 1 per query */
+    size_t touched = max_leaves < n / CHUNK_QUERIES + 1 ? CHUNK_QUERIES * max_leaves : n;
+    ps->leaf_mask = calloc(n, sizeof *ps->leaf_mask);
+    ps->touched = malloc(n * sizeof *ps->touched);
+    ps->within = malloc(n * sizeof *ps->within);
+    ps->cell_node = malloc(n * sizeof *ps->cell_node);
+    ps->cell_box = malloc(n * sizeof *ps->cell_box);
+    ps->place = malloc(n * sizeof *ps->place);
+    ps->known = malloc(touched * CHUNK_QUERIES * sizeof *ps->known);
+    if (ps->leaf_mask && ps->touched && ps->within && ps->cell_node && ps->cell_box &&
+        ps->place && ps->known)
         return true;
     pick_scratch_free(ps);
     return false;
@@ -705,13 +1009,16 @@ static void split_queries(const pann_matrix *S, uint32_t *order, size_t count)
 }
 
 /* The query rows in search order and where each group of at most
- * PANN_QBATCH rows starts: rows are ordered by the leaf they fall in, and a
- * leaf's rows are split into small boxes (split_queries); no group spans two
- * leaves. */
+ * PANN_QBATCH rows starts: rows are ordered by the leaf they fall in (in a
+ * self-match on a budget, the leaf that holds them), and a leaf's rows are
+ * split into small boxes (split_queries); no group spans two leaves, and a
+ * group's rows are in increasing order (the self-match kernel meets equal
+ * values lowest row first). */
 typedef struct query_groups {
     uint32_t *order;
-    uint32_t *slot;          /* from the index: each query's slot, by order */
+    uint32_t *slot;          /* with row slots: each query's slot, by order */
     size_t *first;           /* ngroups + 1 entries */
+    uint32_t *leaf;          /* each group's leaf */
     size_t ngroups;
 } query_groups;
 
@@ -720,6 +1027,7 @@ static void query_groups_free(query_groups *qg)
     free(qg->order);
     free(qg->slot);
     free(qg->first);
+    free(qg->leaf);
 }
 
 /* Reorder v[0, count) as v[local[0]], v[local[1]], ... (through spare). */
@@ -730,14 +1038,15 @@ static void permute(uint32_t *v, const uint32_t *local, size_t count, uint32_t *
     memcpy(v, spare, count * sizeof *v);
 }
 
-/* Split the queries of one leaf, order[0, count), into small boxes; from
- * the index, the leaf's queries are first gathered into a small matrix
- * (scratch: count rows; local: twice count numbers), so the split sees the
- * same values in the same order as from S, and their slots follow. */
+/* Split the queries of one leaf, order[0, count), into small boxes.  With
+ * slots, the leaf's queries are first gathered into a small matrix
+ * (scratch: count rows; local: twice count numbers), the same values in the
+ * same order whether they come from S or from the index, and their slots
+ * follow them. */
 static void split_leaf_queries(const query_source *qs, uint32_t *order, uint32_t *slot,
                                size_t count, float *scratch, uint32_t *local)
 {
-    if (qs->S) {
+    if (!slot) {
         split_queries(qs->S, order, count);
         return;
     }
@@ -751,11 +1060,23 @@ static void split_leaf_queries(const query_source *qs, uint32_t *order, uint32_t
     permute(slot, local, count, local + count);
 }
 
-/* Each query's leaf (kd_leaf_of), from the rows of S or from the index,
- * read there in slot order: in row order every read would be a cache miss. */
-static void leaf_of_queries(const query_source *qs, uint32_t *leaf, int threads)
+/* Each query's leaf: the leaf that holds it (held), or kd_leaf_of, from the
+ * rows of S or from the index, read there in slot order (in row order every
+ * read would be a cache miss). */
+static void leaf_of_queries(const query_source *qs, bool held, uint32_t *leaf, int threads)
 {
     const kd_index *ix = qs->ix;
+    if (held) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t l = 0; l < ix->nleaves; l++) {
+            size_t first = (size_t)ix->leaf_block[l] * PANN_LANES;
+            size_t slots = (size_t)ix->leaf_nblocks[l] * PANN_LANES;
+            for (size_t i = first; i < first + slots; i++)
+                if (ix->slot_row[i] != PANN_NONE)
+                    leaf[ix->slot_row[i]] = (uint32_t)l;
+        }
+        return;
+    }
     size_t count = qs->S ? qs->n : ix->blocks.n;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (size_t k = 0; k < count; k++) {
@@ -768,19 +1089,71 @@ static void leaf_of_queries(const query_source *qs, uint32_t *leaf, int threads)
     }
 }
 
-static bool queries_by_leaf(query_groups *qg, const query_source *qs, int threads)
+/* Split every leaf's queries (split_leaf_queries); false when out of memory. */
+static bool split_leaves(query_groups *qg, const query_source *qs, const size_t *end,
+                         size_t most, int threads)
+{
+    const kd_index *ix = qs->ix;
+    int failed = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        bool gather = qg->slot != NULL;
+        float *scratch = gather ? malloc((most ? most : 1) * qs->d * sizeof *scratch) : NULL;
+        uint32_t *local = gather ? malloc(2 * (most ? most : 1) * sizeof *local) : NULL;
+        bool have = !gather || (scratch && local);
+#pragma omp for schedule(dynamic, 64)
+        for (size_t l = 0; l < ix->nleaves; l++) {
+            size_t begin = l ? end[l - 1] : 0;
+            if (have)
+                split_leaf_queries(qs, qg->order + begin, gather ? qg->slot + begin : NULL,
+                                   end[l] - begin, scratch, local);
+        }
+        if (!have) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        free(scratch);
+        free(local);
+    }
+    return !failed;
+}
+
+/* Each group's rows in increasing order, their slots with them. */
+static void sort_groups(query_groups *qg, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t gi = 0; gi < qg->ngroups; gi++) {
+        uint32_t *rows = qg->order + qg->first[gi];
+        uint32_t *slots = qg->slot ? qg->slot + qg->first[gi] : NULL;
+        size_t count = qg->first[gi + 1] - qg->first[gi];
+        for (size_t i = 1; i < count; i++)
+            for (size_t k = i; k > 0 && rows[k - 1] > rows[k]; k--) {
+                uint32_t r = rows[k]; rows[k] = rows[k - 1]; rows[k - 1] = r;
+                if (slots) {
+                    r = slots[k]; slots[k] = slots[k - 1]; slots[k - 1] = r;
+                }
+            }
+    }
+}
+
+/* held: rows grouped by the leaf that holds them (a self-match on a
+ * budget).  With qs->row_slot, the groups also get each query's slot. */
+static bool queries_by_leaf(query_groups *qg, const query_source *qs, bool held, int threads)
 {
     const kd_index *ix = qs->ix;
     size_t n = qs->n;
-    qg->order = malloc((n ? n : 1) * sizeof *qg->order);
-    qg->slot = qs->S ? NULL : malloc((n ? n : 1) * sizeof *qg->slot);
     /* a leaf's c queries make ceil(c / PANN_QBATCH) groups */
-    qg->first = malloc((n / PANN_QBATCH + ix->nleaves + 1) * sizeof *qg->first);
+    size_t most_groups = n / PANN_QBATCH + ix->nleaves + 1;
+    memset(qg, 0, sizeof *qg);
+    qg->order = malloc((n ? n : 1) * sizeof *qg->order);
+    qg->slot = qs->row_slot ? malloc((n ? n : 1) * sizeof *qg->slot) : NULL;
+    qg->first = malloc(most_groups * sizeof *qg->first);
+    qg->leaf = malloc(most_groups * sizeof *qg->leaf);
     uint32_t *leaf = malloc((n ? n : 1) * sizeof *leaf);
     size_t *end = calloc(ix->nleaves + 1, sizeof *end);
-    bool ok = qg->order && (qs->S || qg->slot) && qg->first && leaf && end;
+    bool ok = qg->order && (!qs->row_slot || qg->slot) && qg->first && qg->leaf && leaf && end;
     if (ok) {
-        leaf_of_queries(qs, leaf, threads);
+        leaf_of_queries(qs, held, leaf, threads);
         for (size_t k = 0; k < n; k++)
             end[leaf[k] + 1]++;
         size_t most = 0;
@@ -795,32 +1168,16 @@ static bool queries_by_leaf(query_groups *qg, const query_source *qs, int thread
         }
         free(leaf);
         leaf = NULL;
-        int failed = 0;
-#pragma omp parallel num_threads(threads)
-        {
-            float *scratch = qs->S ? NULL : malloc((most ? most : 1) * qs->d * sizeof *scratch);
-            uint32_t *local = qs->S ? NULL : malloc(2 * (most ? most : 1) * sizeof *local);
-            bool have = qs->S || (scratch && local);
-#pragma omp for schedule(dynamic, 64)
-            for (size_t l = 0; l < ix->nleaves; l++) {
-                size_t begin = l ? end[l - 1] : 0;
-                if (have)
-                    split_leaf_queries(qs, qg->order + begin, qg->slot ? qg->slot + begin : NULL,
-                                       end[l] - begin, scratch, local);
-            }
-            if (!have) {
-#pragma omp atomic write
-                failed = 1;
-            }
-            free(scratch);
-            free(local);
-        }
-        ok = !failed;
+        ok = split_leaves(qg, qs, end, most, threads);
         qg->ngroups = 0;
-        for (size_t l = 0, begin = 0; l < ix->nleaves; begin = end[l++])
-            for (size_t k = begin; k < end[l]; k += PANN_QBATCH)
+        for (size_t l = 0, begin = 0; ok && l < ix->nleaves; begin = end[l++])
+            for (size_t k = begin; k < end[l]; k += PANN_QBATCH) {
+                qg->leaf[qg->ngroups] = (uint32_t)l;
                 qg->first[qg->ngroups++] = k;
+            }
         qg->first[qg->ngroups] = n;
+        if (ok)
+            sort_groups(qg, threads);
     }
     if (!ok)
         query_groups_free(qg);
@@ -830,38 +1187,56 @@ static bool queries_by_leaf(query_groups *qg, const query_source *qs, int thread
 }
 
 /* Search one group; complete[q] says whether query q's answer is proven. */
-static void search_group(const tree_ctx *x, const uint32_t *rows, const uint32_t *slots,
-                         size_t nq, pann_hit *vals,
-                         pick_scratch *ps, bool *complete,
-                         uint64_t *evaluations)
+static void group_init(const tree_ctx *x, group *g, const uint32_t *rows,
+                       const uint32_t *slots, size_t nq, size_t home)
 {
     /* depth first (categorical columns, farthest rows) the group shares
      * its rows' budgets */
     size_t shared = x->max_leaves <= SIZE_MAX / PANN_QBATCH ? x->max_leaves * nq : SIZE_MAX;
-    group g = { .nq = nq, .leaves_left = x->max_leaves ? shared : SIZE_MAX };
-    size_t d = x->ix->d;
-    for (size_t j = 0; j < d; j++) {
-        g.lo[j] = INFINITY;
-        g.hi[j] = -INFINITY;
+    g->nq = nq;
+    g->leaves_left = x->max_leaves ? shared : SIZE_MAX;
+    g->cut = false;
+    g->evaluations = 0;
+    g->home = home;
+    size_t d = x->ix->d, dbox = x->ix->dbox;
+    for (size_t j = 0; j < dbox; j++) {
+        g->lo[j] = j < d ? INFINITY : 0.0f;     /* zero past d (box_gaps) */
+        g->hi[j] = j < d ? -INFINITY : 0.0f;
     }
     for (size_t q = 0; q < nq; q++) {
-        g.rows[q] = rows[q];
-        const float *row = g.point[q];
-        query_coords(x->qs, rows[q], slots ? slots[q] : 0, g.point[q]);
+        g->rows[q] = rows[q];
+        g->slots[q] = slots ? slots[q] : 0;
+        const float *row = g->point[q];
+        query_coords(x->qs, rows[q], g->slots[q], g->point[q]);
+        for (size_t j = d; j < dbox; j++)
+            g->point[q][j] = 0.0f;
         for (size_t j = 0; j < d; j++) {
-            g.lo[j] = row[j] < g.lo[j] ? row[j] : g.lo[j];
-            g.hi[j] = row[j] > g.hi[j] ? row[j] : g.hi[j];
+            g->lo[j] = row[j] < g->lo[j] ? row[j] : g->lo[j];
+            g->hi[j] = row[j] > g->hi[j] ? row[j] : g->hi[j];
         }
     }
-    g.worst = group_worst(x, &g);
-    if (ps) {
-        visit_picked(x, &g, ps, complete, vals);
-    } else {
-        visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
-        for (size_t q = 0; q < nq; q++)
-            complete[q] = !g.cut;
-    }
+    g->worst = group_worst(x, g);
+}
+
+/* Search one group depth first; complete[q] says whether query q's answer
+ * is proven. */
+static void search_group(const tree_ctx *x, const uint32_t *rows, const uint32_t *slots,
+                         size_t nq, pann_hit *vals, bool *complete, uint64_t *evaluations)
+{
+    group g;
+    group_init(x, &g, rows, slots, nq, 0);
+    visit(x, &g, 0, node_bound(x, g.lo, g.hi, 0), vals);
+    for (size_t q = 0; q < nq; q++)
+        complete[q] = !g.cut;
     *evaluations += g.evaluations;
+}
+
+/* The same rows in the same order (a self-match). */
+static bool same_matrix(const pann_matrix *a, const pann_matrix *b)
+{
+    if (a->n != b->n || a->d != b->d)
+        return false;
+    return a->v == b->v || memcmp(a->v, b->v, a->n * a->d * sizeof *a->v) == 0;
 }
 
 /* The slot of each row of the index (the inverse of slot_row). */
@@ -882,8 +1257,11 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
                        size_t k, uint32_t *nn, float *best, uint32_t *filled,
                        unsigned char *proven, uint64_t *evaluations, pann_error *err)
 {
-    /* before an owned build takes the rows */
+    /* before an owned build takes the rows: their scale, and whether this
+     * is a self-match on a budget, whose rows are grouped by the leaf that
+     * holds them and each distance offered to both its rows */
     float scale = coordinate_scale(S, T), d = (float)m->d;
+    bool self_budget = max_leaves && o->self_exclude && same_matrix(S, T);
     size_t leaf_rows = max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS;
     int threads = pann_threads(o->threads);
     kd_index ix;
@@ -891,10 +1269,13 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
                    : kd_build(&ix, T, leaf_rows, threads, err);
     if (rc)
         return rc;
-    uint32_t *row_slot = owned ? rows_to_slots(&ix) : NULL;
+    /* slots go with the queries when they are read from the index or
+     * offered distances */
+    uint32_t *row_slot = owned || self_budget ? rows_to_slots(&ix) : NULL;
     query_source qs = { owned ? NULL : S, &ix, row_slot, S->n, ix.d };
     query_groups qg;
-    bool grouped = (!owned || row_slot) && queries_by_leaf(&qg, &qs, threads);
+    bool grouped = (row_slot || !(owned || self_budget))
+                   && queries_by_leaf(&qg, &qs, self_budget, threads);
     free(row_slot);   /* the groups hold each query's slot */
     qs.row_slot = NULL;
     if (!grouped) {
@@ -908,34 +1289,65 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
         has_cat = has_cat || m->is_cat[j];
     tree_ctx x = { &qs, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
-                   choose_point_bounds() };
+                   choose_point_bounds(), NULL, NULL };
+    bool symmetric = self_budget && !filled && o->mode == PANN_MIN && !o->use_eps && !has_cat &&
+                     (m->kind == PANN_L1 || m->kind == PANN_L2);
+    if (symmetric) {
+        x.rev = malloc((ix.blocks.n ? ix.blocks.n : 1) * sizeof *x.rev);
+        x.sym_filter = choose_sym_filter();
+        if (!x.rev) {
+            query_groups_free(&qg);
+            kd_free(&ix);
+            return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
+        }
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t i = 0; i < ix.blocks.n; i++)
+            x.rev[i] = UINT64_MAX;
+    }
     size_t max_blocks = 1;
     for (size_t l = 0; l < ix.nleaves; l++)
         max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
     int out_of_memory = 0;
     uint64_t total = 0, rows_done = 0;
+    /* best first for a budget in nearest mode (every node at most once),
+     * CHUNK_GROUPS groups at a time */
+    bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
+    size_t per = best_first ? CHUNK_GROUPS : 1;
+    size_t units = (qg.ngroups + per - 1) / per;
 #pragma omp parallel num_threads(pann_threads(o->threads)) reduction(+:total)
     {
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
-        /* best first for a budget in nearest mode (every node at most once) */
-        bool best_first = max_leaves && o->mode == PANN_MIN && x.fast_bounds;
         pick_scratch scratch = { 0 };
         pick_scratch *ps = best_first ? &scratch : NULL;
         if (best_first && !pick_scratch_alloc(ps, &ix, max_leaves)) {
             free(vals);
             vals = NULL;
         }
-#pragma omp for schedule(dynamic, 8)
-        for (size_t gi = 0; gi < qg.ngroups; gi++) {
-            size_t first = qg.first[gi], nq = qg.first[gi + 1] - first;
-            if (vals) {
+#pragma omp for schedule(dynamic, 2)
+        for (size_t u = 0; u < units; u++) {
+            size_t g0 = u * per, g1 = g0 + per < qg.ngroups ? g0 + per : qg.ngroups;
+            if (vals && ps) {
+                group gs[CHUNK_GROUPS];
+                bool complete[CHUNK_QUERIES];
+                for (size_t gi = g0; gi < g1; gi++)
+                    group_init(&x, &gs[gi - g0], qg.order + qg.first[gi],
+                               qg.slot ? qg.slot + qg.first[gi] : NULL,
+                               qg.first[gi + 1] - qg.first[gi], qg.leaf[gi]);
+                visit_chunk(&x, gs, g1 - g0, ps, complete, vals);
+                for (size_t gi = g0; gi < g1; gi++) {
+                    total += gs[gi - g0].evaluations;
+                    for (size_t q = 0; proven && q < gs[gi - g0].nq; q++)
+                        proven[qg.order[qg.first[gi] + q]] = complete[(gi - g0) * PANN_QBATCH + q];
+                }
+            } else if (vals) {
+                size_t first = qg.first[g0], nq = qg.first[g0 + 1] - first;
                 bool complete[PANN_QBATCH];
                 search_group(&x, qg.order + first, qg.slot ? qg.slot + first : NULL, nq, vals,
-                             ps, complete, &total);
+                             complete, &total);
                 for (size_t q = 0; proven && q < nq; q++)
                     proven[qg.order[first + q]] = complete[q];
             }
-            report_rows(o, &rows_done, nq, S->n);
+            report_rows(o, &rows_done, qg.first[g1] - qg.first[g0], S->n);
         }
         if (!vals) {
 #pragma omp atomic write
@@ -945,6 +1357,23 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
         if (ps)
             pick_scratch_free(ps);
     }
+    if (x.rev && !out_of_memory) {
+        /* each row's answer: the better of what it found and was offered */
+#pragma omp parallel for num_threads(pann_threads(o->threads)) schedule(static)
+        for (size_t i = 0; i < ix.blocks.n; i++) {
+            uint32_t row = ix.slot_row[i];
+            if (row == PANN_NONE || x.rev[i] == UINT64_MAX)
+                continue;
+            uint32_t from = (uint32_t)x.rev[i], bits = (uint32_t)(x.rev[i] >> 32);
+            float v;
+            memcpy(&v, &bits, sizeof v);
+            if (v < best[row] || (v == best[row] && from < nn[row])) {
+                best[row] = v;
+                nn[row] = from;
+            }
+        }
+    }
+    free(x.rev);
     query_groups_free(&qg);
     kd_free(&ix);
     *evaluations = total;
