@@ -51,8 +51,9 @@ static const char program_help[] =
 "                         proposals) or tree (nearest leaves of a k-d tree of\n"
 "                         TRAIN first; far better lists for the time in low\n"
 "                         dimension, up to 64 columns)\n"
-"      --leaves=N         tree strategy: leaves of 128 rows scanned per query\n"
-"                         row, its nearest (default 16; 0 = until proven,\n"
+"      --leaves=N         tree strategy: at most N leaves of 128 rows per\n"
+"                         query row, its own and the nearest within a radius\n"
+"                         of its first answers (default 64; 0 = until proven,\n"
 "                         exact)\n"
 "\n"
 "One table per category:\n"
@@ -516,7 +517,7 @@ int main(int argc, char **argv)
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&ko.engine);
     ko.chunk_rows = 65536;
-    ko.leaves = 16;
+    ko.leaves = 64;
     parse_args(argc, argv, &c, &ko);
 
     size_t nfiles = (size_t)(argc - optind), excluded[2];

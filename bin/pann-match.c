@@ -45,8 +45,9 @@ static const char program_help[] =
 "                         dimension; no history) or graph (neighbours of the\n"
 "                         current neighbour in a neighbour graph of REFERENCE,\n"
 "                         NN-descent's idea; no history, nothing proven)\n"
-"      --leaves=N         tree strategy: leaves of 128 rows scanned per query\n"
-"                         row, its nearest (default 16; 0 = until proven,\n"
+"      --leaves=N         tree strategy: at most N leaves of 128 rows per\n"
+"                         query row, its own and the nearest within a radius\n"
+"                         of its first answer (default 64; 0 = until proven,\n"
 "                         exact)\n"
 "      --graph-k=K        graph strategy: neighbours per row of the graph (16)\n"
 "      --rounds=N         graph strategy: improvement rounds of the graph (8)\n"
@@ -101,7 +102,7 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
     };
     pann_engine_opts *e = &mo->engine;
     mo->fit_skip = 5;
-    mo->leaves = 16;
+    mo->leaves = 64;
     mo->graph_k = 16;
     mo->rounds = 8;
     mo->ef = 32;
