@@ -104,7 +104,7 @@ awk '/G element-distances per CPU-second/ { for (i = 1; i <= NF; i++) if ($i == 
 echo "== W1: $(n_of w1-S) x $(n_of w1-T), d = 10, L1, 1-NN"
 $py "$here/bench/peers.py" prepare W1 "$tmp"; shape W1 w1-S w1-T 1
 run_pann W1 "--exact" w1-exact pann-match -q --exact "$tmp/w1-S.csv" "$tmp/w1-T.csv"
-for l in 1 4 8 16 24 32 48; do
+for l in 1 16 32 48 64 80 96; do
     run_pann W1 "tree --leaves=$l" w1-tree$l pann-match -q --estimate=0 --strategy=tree --leaves=$l "$tmp/w1-S.csv" "$tmp/w1-T.csv"
 done
 run_pann W1 "uniform (50/row)" w1-uniform pann-match -q --estimate=0 "$tmp/w1-S.csv" "$tmp/w1-T.csv"
@@ -120,7 +120,7 @@ echo "== W3: K = 10 graph of $(n_of w3) x 10, L1, self excluded"
 $py "$here/bench/peers.py" prepare W3 "$tmp"; shape W3 w3 - 10
 run_pann W3 "knn --exact" w3-exact pann-knn -q -k 10 --exact "$tmp/w3.csv"
 run_pann W3 "knn (50K/row)" w3-any pann-knn -q -k 10 "$tmp/w3.csv"
-for l in 4 8 16 32; do
+for l in 8 16 32 64; do
     run_pann W3 "knn tree --leaves=$l" w3-tree$l pann-knn -q -k 10 --strategy=tree --leaves=$l "$tmp/w3.csv"
 done
 $py "$here/bench/peers.py" peers W3 "$tmp" "$rows" --timeout=$peer_timeout
@@ -129,7 +129,7 @@ if [ $big = 1 ]; then
     echo "== W6: $(n_of w6) rows x 10, L1, 1-NN, self excluded"
     $py "$here/bench/peers.py" prepare W6 "$tmp"; shape W6 w6 - 1
     $py "$here/bench/peers.py" reference W6 "$tmp" 2000
-    for l in 1 4 16 32 48 64; do
+    for l in 1 16 24 28 32 34 40 48; do
         run_pann W6 "tree --leaves=$l" w6-tree$l pann-match -q --estimate=0 --strategy=tree --leaves=$l "$tmp/w6.csv"
     done
     if [ $w6exact = 1 ]; then run_pann W6 "--exact" w6-exact pann-match -q --exact "$tmp/w6.csv"; fi
