@@ -331,15 +331,6 @@ static void point_bounds_avx512(const kd_index *ix, const float *point, bool squ
 }
 #endif
 
-static point_bounds_fn choose_point_bounds(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f") && strcmp(pann_kernel_name(), "avx512") == 0)
-        return point_bounds_avx512;
-#endif
-    return point_bounds_plain;
-}
-
 /* A self-match (S is T, a row never its own neighbour) on a budget gets
  * every distance twice over: when query a scans a leaf holding row b,
  * d(a, b) is also a candidate for b (on W6, recall 0.81 -> 0.90 for 16
@@ -550,13 +541,18 @@ static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool s
 }
 #endif
 
-static sym_filter_fn choose_sym_filter(void)
+/* The tree's own routines, AVX-512 when the distance kernels are (PANN_KERNEL
+ * forces them), so a forced plain run is plain throughout. */
+static void choose_tree_routines(tree_ctx *x)
 {
+    x->point_bounds = point_bounds_plain;
+    x->sym_filter = sym_filter_plain;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f") && strcmp(pann_kernel_name(), "avx512") == 0)
-        return sym_filter_avx512;
+    if (__builtin_cpu_supports("avx512f") && strcmp(pann_kernel_name(), "avx512") == 0) {
+        x->point_bounds = point_bounds_avx512;
+        x->sym_filter = sym_filter_avx512;
+    }
 #endif
-    return sym_filter_plain;
 }
 
 /* True when nothing in a box with this bound can beat (or tie) best. */
@@ -1289,12 +1285,12 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
         has_cat = has_cat || m->is_cat[j];
     tree_ctx x = { &qs, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
-                   choose_point_bounds(), NULL, NULL };
+                   NULL, NULL, NULL };
+    choose_tree_routines(&x);
     bool symmetric = self_budget && !filled && o->mode == PANN_MIN && !o->use_eps && !has_cat &&
                      (m->kind == PANN_L1 || m->kind == PANN_L2);
     if (symmetric) {
         x.rev = malloc((ix.blocks.n ? ix.blocks.n : 1) * sizeof *x.rev);
-        x.sym_filter = choose_sym_filter();
         if (!x.rev) {
             query_groups_free(&qg);
             kd_free(&ix);
