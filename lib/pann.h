@@ -395,11 +395,15 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
                    pann_result *r, pann_error *err);
 
 /* Anytime search guided by a k-d tree of T (a proposal strategy beyond the
- * article's uniform one): each query row scans its max_leaves nearest
- * leaves of T (of 128 rows; with categorical columns or PANN_MAX a group of
- * 8 nearby rows visits them nearest first and shares its rows' budgets),
- * accepting a candidate when it is closer; max_leaves 0 = no limit, which
- * is exact.  A row is proven exact when no leaf it did not scan can hold a
+ * article's uniform one), leaves of 128 rows: each query row scans the leaf
+ * its group lies in, then at most max_leaves - 1 more, the nearest of those
+ * whose box lies within beta * r of it (r: its answer after the first leaf,
+ * beta = max_leaves / (max_leaves + 128)); with categorical columns or
+ * PANN_MAX a group of 8 nearby rows visits the leaves nearest first and
+ * shares its rows' budgets.  A candidate is accepted when it is closer;
+ * max_leaves 0 = no limit, which is exact.  In a self-match (S and T
+ * equal, self excluded) each distance computed is offered to both its
+ * rows.  A row is proven exact when no leaf it did not scan can hold a
  * better row.  Needs 1 to 64 columns; cosine needs rows of non-zero norm. */
 int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                   const pann_engine_opts *o, size_t max_leaves, pann_result *r,

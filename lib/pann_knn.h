@@ -49,8 +49,9 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
                    size_t k, const pann_engine_opts *o, pann_knn_result *r,
                    pann_error *err);
 
-/* The K nearest from the k-d tree of T, each query row scanning its
- * max_leaves nearest leaves (0: until proven, = exact; see pann_tree_run).
+/* The K nearest from the k-d tree of T, each query row scanning at most
+ * max_leaves leaves, within a radius of its first K-th distance (0: until
+ * proven, = exact; see pann_tree_run).
  * A row is proven when no leaf it did not scan can hold a closer row; a
  * short list ends with PANN_NONE.  Needs 1 to 64 columns (and rows of
  * non-zero norm for cosine). */
