@@ -774,7 +774,10 @@ static void walk_leaves(walk *w, size_t node_id, float bound)
         /* the far child's own box, tighter than its cell */
         uint32_t id = (uint32_t)(diff < 0.0f ? node->right : node->left);
         float box;
-        point_node_bounds(w->x, w->point, &id, 1, &box);
+        /* inline: one box through the dispatched routine costs more in
+         * calls than in arithmetic */
+        box = w->scale * box_gaps(w->point, w->point, ix->lo + (size_t)id * ix->dbox,
+                                  ix->hi + (size_t)id * ix->dbox, ix->dbox, w->squared);
         if (!(box < w->radius)) {
             w->skipped = box < w->skipped ? box : w->skipped;
             return;
