@@ -491,6 +491,14 @@ static void format_block(text_block *b, size_t first, size_t end, cli_format_fn 
     }
 }
 
+const size_t *cli_row_ids(const pann_matrix *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->row_id[i] != i)
+            return m->row_id;
+    return NULL;
+}
+
 void cli_write_items(const cli *c, FILE *fp, size_t n, cli_format_fn format, const void *ctx)
 {
     int nth = pann_threads(c->threads);

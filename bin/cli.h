@@ -126,6 +126,13 @@ static inline char *cli_put_float(char *at, float v)
 {
     return at + pann_format_float(at, v);
 }
+/* A matrix's table row ids, or NULL when they are 0, 1, 2, ... (no row
+ * left out): a result line then looks nothing up at a random place. */
+const size_t *cli_row_ids(const pann_matrix *m);
+static inline size_t cli_row_id(const size_t *ids, size_t i)
+{
+    return ids ? ids[i] : i;
+}
 void cli_write_items(const cli *c, FILE *fp, size_t n, cli_format_fn format, const void *ctx);
 /* -o FILE (or stdout): the header line, then the items as above, committed. */
 void cli_write_table(const cli *c, const char *header, size_t n, cli_format_fn format,

@@ -171,7 +171,7 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
 }
 
 typedef struct neighbour_rows {
-    const pann_matrix *S, *T;
+    const size_t *s_ids, *t_ids;   /* cli_row_ids */
     const pann_knn_result *r;
 } neighbour_rows;
 
@@ -183,11 +183,11 @@ static int format_neighbour(char *buf, size_t size, size_t at, const void *ctx)
     size_t q = at / r->k, j = at % r->k;
     if (r->nn[at] == PANN_NONE)
         return 0;
-    char *end = cli_put_index(buf, m->S->row_id[q] + 1);
+    char *end = cli_put_index(buf, cli_row_id(m->s_ids, q) + 1);
     *end++ = ',';
     end = cli_put_index(end, j + 1);
     *end++ = ',';
-    end = cli_put_index(end, m->T->row_id[r->nn[at]] + 1);
+    end = cli_put_index(end, cli_row_id(m->t_ids, r->nn[at]) + 1);
     *end++ = ',';
     end = cli_put_float(end, r->dist[at]);
     *end++ = ',';
@@ -200,7 +200,7 @@ static int format_neighbour(char *buf, size_t size, size_t at, const void *ctx)
 static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,
                              const pann_knn_result *r)
 {
-    neighbour_rows rows = { S, T, r };
+    neighbour_rows rows = { cli_row_ids(S), cli_row_ids(T), r };
     cli_write_table(c, "query,rank,neighbor,distance,proven\n", r->n * r->k, format_neighbour,
                     &rows);
 }

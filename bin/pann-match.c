@@ -261,7 +261,7 @@ static int grouped_search(const cli *c, const match_opts *mo, const cli_data *da
 }
 
 typedef struct match_rows {
-    const pann_matrix *S, *T;
+    const size_t *s_ids, *t_ids;   /* cli_row_ids */
     const pann_result *r;
 } match_rows;
 
@@ -269,10 +269,10 @@ static int format_match(char *buf, size_t size, size_t k, const void *ctx)
 {
     const match_rows *m = ctx;
     const pann_result *r = m->r;
-    char *at = cli_put_index(buf, m->S->row_id[k] + 1);
+    char *at = cli_put_index(buf, cli_row_id(m->s_ids, k) + 1);
     *at++ = ',';
     if (r->nn[k] != PANN_NONE) {
-        at = cli_put_index(at, m->T->row_id[r->nn[k]] + 1);
+        at = cli_put_index(at, cli_row_id(m->t_ids, r->nn[k]) + 1);
         *at++ = ',';
         at = cli_put_float(at, r->dist[k]);
     } else {
@@ -288,7 +288,7 @@ static int format_match(char *buf, size_t size, size_t k, const void *ctx)
 static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,
                           const pann_matrix *T, const pann_result *r)
 {
-    match_rows rows = { S, T, r };
+    match_rows rows = { cli_row_ids(S), cli_row_ids(T), r };
     cli_write_table(c, "query,neighbor,distance,proven\n", r->n, format_match, &rows);
     (void)data;
 }
