@@ -188,3 +188,14 @@ expect_fail 1 "^pann-match: expected QUERY" "no file" pann-match
 expect_fail 1 "^pann-match: expected QUERY" "three files" pann-match "$S" "$S" "$S"
 expect_fail 2 "^pann-match: write error on stdout" "stdout full (/dev/full)" sh -c "pann-match -q '$S' >/dev/full"
 expect_fail 2 "^pann-match: .*nodir/out.csv" "-o in a missing directory" pann-match -o "$TMPD/nodir/out.csv" "$S"
+
+# ---- --missing=drop: the lines name the table's rows, not the kept rows'
+# order (the self-match's own memory path and the output's row ids)
+printf 'x,y\n0,0\n,1\n1,0\n5,0\n5.5,0\n' >"$TMPD/dropped.csv"
+printf 'query,neighbor,distance,proven\n1,3,1,1\n3,1,1,1\n4,5,0.5,1\n5,4,0.5,1\n' >"$TMPD/dropped-want.csv"
+pann-match -q --exact --missing=drop "$TMPD/dropped.csv" >"$TMPD/dropped-exact.csv"
+check "--missing=drop --exact (self): rows named as in the file" \
+    cmp -s "$TMPD/dropped-exact.csv" "$TMPD/dropped-want.csv"
+pann-match -q --strategy=tree --estimate=0 --missing=drop "$TMPD/dropped.csv" >"$TMPD/dropped-tree.csv"
+check "--missing=drop --strategy=tree --estimate=0 (self): the same" \
+    cmp -s "$TMPD/dropped-tree.csv" "$TMPD/dropped-want.csv"

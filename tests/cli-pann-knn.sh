@@ -252,6 +252,13 @@ awk 'BEGIN { srand(7); print "a,b,c"; for (i = 0; i < 3000; i++)
              printf "%.4f,%.4f,%.4f\n", rand() * 10, rand() * 10, (rand() + rand()) * 5 }' \
     >"$TMPD/cloud.csv"
 pann-knn -q -k 5 --exact "$TMPD/cloud.csv" >"$TMPD/cloud-exact.csv"
+# --missing=drop: lines name the table's rows (row 2 dropped)
+printf 'x,y\n0,0\n,1\n1,0\n5,0\n5.5,0\n' >"$TMPD/dropped.csv"
+printf 'query,rank,neighbor,distance,proven\n1,1,3,1,1\n3,1,1,1,1\n4,1,5,0.5,1\n5,1,4,0.5,1\n' \
+    >"$TMPD/dropped-want.csv"
+pann-knn -q -k 1 --exact --missing=drop "$TMPD/dropped.csv" >"$TMPD/dropped-exact.csv"
+check "--missing=drop --exact: rows named as in the file" \
+    cmp -s "$TMPD/dropped-exact.csv" "$TMPD/dropped-want.csv"
 pann-knn -q -k 5 --strategy=tree --leaves=1 "$TMPD/cloud.csv" >"$TMPD/cloud-tree.csv"
 check "--strategy=tree --leaves=1: some rows unproven (the budget bites)" \
     test -n "$(awk -F, 'NR > 1 && $5 == 0' "$TMPD/cloud-tree.csv" | head -n 1)"
