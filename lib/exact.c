@@ -541,6 +541,120 @@ static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool s
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The self-match kernel for AVX2 with FMA: sym512_q's work on the two
+ * halves of a block, the masks through movemask, the offers checked one
+ * lane at a time.  Which values pass and which offers are made may differ
+ * from sym512_q's in how soon a limit is lowered, never in the least of
+ * them, so the answers are the same. */
+__attribute__((target("avx2,fma"), always_inline))
+static inline size_t sym256_q(const float *base, size_t nblk, size_t d, bool squared,
+                              const float *const *queries, const uint32_t *qrow,
+                              const float *bound, size_t nq, pann_hit *hits, size_t first_slot,
+                              const uint32_t *slot_row, uint64_t *rev, const int Q)
+{
+    size_t nh = 0;
+    const __m256 one = _mm256_set1_ps(1.0f), inf = _mm256_set1_ps(INFINITY);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i none = _mm256_set1_epi32((int)PANN_NONE);
+    float limit[PANN_QBATCH];
+    for (int q = 0; q < Q; q++)
+        limit[q] = bound[q];
+    for (size_t blk = 0; blk < nblk; blk++, base += d * PANN_LANES) {
+        __m256 acc[PANN_QBATCH][2];
+#pragma GCC unroll 8
+        for (int q = 0; q < Q; q++)
+            acc[q][0] = acc[q][1] = _mm256_setzero_ps();
+        for (size_t j = 0; j < d; j++) {
+            __m256 col[2] = { _mm256_load_ps(base + j * PANN_LANES),
+                              _mm256_load_ps(base + j * PANN_LANES + 8) };
+#pragma GCC unroll 8
+            for (int q = 0; q < Q; q++)
+                for (int h = 0; h < 2; h++) {
+                    __m256 diff = _mm256_sub_ps(_mm256_set1_ps(queries[q][j]), col[h]);
+                    acc[q][h] = squared ? _mm256_fmadd_ps(diff, diff, acc[q][h])
+                                        : _mm256_fmadd_ps(_mm256_andnot_ps(sign, diff), one,
+                                                          acc[q][h]);
+                }
+        }
+        size_t slot0 = first_slot + blk * PANN_LANES;
+        __m256i rows[2] = { _mm256_loadu_si256((const __m256i *)(slot_row + slot0)),
+                            _mm256_loadu_si256((const __m256i *)(slot_row + slot0 + 8)) };
+        unsigned real = ~((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+                              _mm256_cmpeq_epi32(rows[0], none))) |
+                          (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
+                              _mm256_cmpeq_epi32(rows[1], none))) << 8) & 0xffffu;
+        __m256 least[2] = { inf, inf };
+        __m256i arg[2] = { none, none };
+        for (int q = 0; q < Q; q++) {
+            __m256i qr = _mm256_set1_epi32((int)qrow[q]);
+            float lanes[PANN_LANES];
+            _mm256_storeu_ps(lanes, acc[q][0]);
+            _mm256_storeu_ps(lanes + 8, acc[q][1]);
+            unsigned own = 0;
+            for (int h = 0; h < 2; h++) {
+                __m256 same = _mm256_castsi256_ps(_mm256_cmpeq_epi32(rows[h], qr));
+                own |= (unsigned)_mm256_movemask_ps(same) << (8 * h);
+                __m256 lower = _mm256_andnot_ps(same, _mm256_cmp_ps(acc[q][h], least[h],
+                                                                     _CMP_LT_OQ));
+                least[h] = _mm256_blendv_ps(least[h], acc[q][h], lower);
+                arg[h] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(arg[h]),
+                                                              _mm256_castsi256_ps(qr), lower));
+            }
+            if ((size_t)q >= nq)
+                continue;
+            __m256 lim = _mm256_set1_ps(limit[q]);
+            unsigned pass = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(acc[q][0], lim, _CMP_LE_OQ)) |
+                            (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(acc[q][1], lim, _CMP_LE_OQ))
+                                << 8;
+            for (unsigned bits = pass; bits; bits &= bits - 1) {
+                int r = __builtin_ctz(bits);
+                hits[nh++] = (pann_hit){ (uint32_t)q, (uint32_t)(slot0 + r), lanes[r] };
+                if ((real & ~own) >> r & 1u)   /* what the rest must beat */
+                    limit[q] = lanes[r] < limit[q] ? lanes[r] : limit[q];
+            }
+        }
+        float value[PANN_LANES];
+        uint32_t from[PANN_LANES];
+        _mm256_storeu_ps(value, least[0]);
+        _mm256_storeu_ps(value + 8, least[1]);
+        _mm256_storeu_si256((__m256i *)from, arg[0]);
+        _mm256_storeu_si256((__m256i *)(from + 8), arg[1]);
+        for (unsigned bits = real; bits; bits &= bits - 1) {
+            int r = __builtin_ctz(bits);
+            if (!(value[r] < INFINITY))
+                continue;
+            uint64_t key = rev_key(value[r], from[r]);
+            /* a first look without the lock, as sym512_q */
+            if (key < __atomic_load_n(&rev[slot0 + r], __ATOMIC_RELAXED))
+                rev_offer(rev, slot0 + r, key);
+        }
+    }
+    return nh;
+}
+
+__attribute__((target("avx2,fma")))
+static size_t sym_filter_avx2(const float *base, size_t nblk, size_t d, bool squared,
+                              const float *const *queries, const uint32_t *qrow,
+                              const float *bound, size_t nq, pann_hit *hits,
+                              size_t first_slot, const uint32_t *slot_row, uint64_t *rev)
+{
+#define SYM_Q(Q) sym256_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
+                          slot_row, rev, Q)
+    switch (nq) {
+    case 1: return SYM_Q(1);
+    case 2: return SYM_Q(2);
+    case 3: return SYM_Q(3);
+    case 4: return SYM_Q(4);
+    case 5: return SYM_Q(5);
+    case 6: return SYM_Q(6);
+    case 7: return SYM_Q(7);
+    default: return SYM_Q(8);
+    }
+#undef SYM_Q
+}
+#endif
+
 /* The tree's own routines, AVX-512 when the distance kernels are (PANN_KERNEL
  * forces them), so a forced plain run is plain throughout. */
 static void choose_tree_routines(tree_ctx *x)
@@ -552,6 +666,9 @@ static void choose_tree_routines(tree_ctx *x)
         x->point_bounds = point_bounds_avx512;
         x->sym_filter = sym_filter_avx512;
     }
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             strcmp(pann_kernel_name(), "avx2") == 0)
+        x->sym_filter = sym_filter_avx2;
 #endif
 }
 

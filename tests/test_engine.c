@@ -520,7 +520,7 @@ Test(engine, tree_budget_ranks_leaves_per_query)
 }
 
 /* A self-match on a budget offers every distance computed to both of its
- * rows, with each kernel (the plain C one and the default): the same
+ * rows, with the plain C kernel and the default one: the same
  * answers whatever the threads, proven rows exact, never better than brute
  * force, more exact rows than the same budget without the offers (the two
  * files holding the same rows), and every row proven with every leaf. */
@@ -585,6 +585,46 @@ Test(engine, tree_budget_self_match_offers_both_ways)
         free(dist);
         pann_matrix_free(&S);
     }
+}
+
+/* The self-match kernel of every instruction set the CPU has (AVX-512,
+ * AVX2 with FMA) answers as the plain C one, to the bit: the offers and
+ * hits may go in another order, never to another least. */
+Test(engine, self_match_kernels_agree)
+{
+    const char *kernels[] = { "generic", "avx2", "avx512" };
+    pann_matrix S = test_matrix(12000, 7, 105, 1.0, 0), ties = test_matrix(6000, 3, 106, 0, 4);
+    const pann_matrix *data[2] = { &S, &ties };
+    int tested = 0;
+    for (int set = 0; set < 2; set++)
+        for (int kind = 0; kind < 2; kind++) {
+            pann_metric m = metric_of(kind == 0 ? PANN_L1 : PANN_L2, data[set]->d, NULL);
+            pann_engine_opts o;
+            pann_engine_opts_init(&o);
+            o.self_exclude = true;
+            pann_result plain = { 0 };
+            for (int k = 0; k < 3; k++) {
+                if (pann_kernel_select(kernels[k]) != 0)
+                    continue;
+                pann_result r;
+                cr_assert_eq(pann_tree_run(data[set], data[set], &m, &o, 6, &r, NULL), 0);
+                if (k == 0) {
+                    plain = r;
+                    continue;
+                }
+                tested++;
+                cr_assert(memcmp(r.nn, plain.nn, r.n * sizeof *r.nn) == 0, "%s", kernels[k]);
+                cr_assert(memcmp(r.dist, plain.dist, r.n * sizeof *r.dist) == 0, "%s",
+                          kernels[k]);
+                cr_assert(memcmp(r.proven, plain.proven, r.n) == 0, "%s", kernels[k]);
+                pann_result_free(&r);
+            }
+            pann_result_free(&plain);
+        }
+    pann_kernel_select(NULL);
+    cr_assert_geq(tested, 1);
+    pann_matrix_free(&S);
+    pann_matrix_free(&ties);
 }
 
 /* The graph strategy: its graph converges towards the exact K lists, its
