@@ -404,6 +404,19 @@ static size_t sym_filter_plain(const float *base, size_t nblk, size_t d, bool sq
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+/* A kernel instantiated for each query count, so that its loops over the
+ * queries unroll. */
+#define SYM_BY_COUNT(KERNEL) switch (nq) {                                   \
+    case 1: return KERNEL(1);                                                 \
+    case 2: return KERNEL(2);                                                 \
+    case 3: return KERNEL(3);                                                 \
+    case 4: return KERNEL(4);                                                 \
+    case 5: return KERNEL(5);                                                 \
+    case 6: return KERNEL(6);                                                 \
+    case 7: return KERNEL(7);                                                 \
+    default: return KERNEL(8);                                                \
+    }
+
 /* Q queries, a constant after inlining (1 to 8); queries and qrow
  * padded to PANN_QBATCH with copies of the first, and in increasing row
  * order, so that the first of equal values is the lowest row. */
@@ -527,16 +540,7 @@ static size_t sym_filter_avx512(const float *base, size_t nblk, size_t d, bool s
 {
 #define SYM_Q(Q) sym512_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
                           slot_row, rev, Q)
-    switch (nq) {
-    case 1: return SYM_Q(1);
-    case 2: return SYM_Q(2);
-    case 3: return SYM_Q(3);
-    case 4: return SYM_Q(4);
-    case 5: return SYM_Q(5);
-    case 6: return SYM_Q(6);
-    case 7: return SYM_Q(7);
-    default: return SYM_Q(8);
-    }
+    SYM_BY_COUNT(SYM_Q);
 #undef SYM_Q
 }
 #endif
@@ -641,16 +645,7 @@ static size_t sym_filter_avx2(const float *base, size_t nblk, size_t d, bool squ
 {
 #define SYM_Q(Q) sym256_q(base, nblk, d, squared, queries, qrow, bound, nq, hits, first_slot, \
                           slot_row, rev, Q)
-    switch (nq) {
-    case 1: return SYM_Q(1);
-    case 2: return SYM_Q(2);
-    case 3: return SYM_Q(3);
-    case 4: return SYM_Q(4);
-    case 5: return SYM_Q(5);
-    case 6: return SYM_Q(6);
-    case 7: return SYM_Q(7);
-    default: return SYM_Q(8);
-    }
+    SYM_BY_COUNT(SYM_Q);
 #undef SYM_Q
 }
 #endif
