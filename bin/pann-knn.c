@@ -403,18 +403,18 @@ typedef struct stream_totals {
     uint64_t proposals;
 } stream_totals;
 
-/* Exact, the tree with its budget, or the article's K copies.  own: the
- * matrix of a self-match, whose rows the exact and tree searches may take
- * (nothing reads them afterwards), so they are held once; else NULL. */
+/* Exact, the tree with its budget, or the article's K copies.  own: T, when
+ * nothing reads its values afterwards, so that the exact and tree searches
+ * may take its rows and hold them once; else NULL. */
 static int search(const cli *c, const knn_opts *ko, const pann_matrix *S, const pann_matrix *T,
                   pann_matrix *own, const pann_metric *m, const pann_engine_opts *e,
                   pann_knn_result *r, pann_error *err)
 {
     if (c->exact)
-        return own ? pann_knn_exact_self(own, m, ko->k, e, r, err)
+        return own ? pann_knn_exact_consume(S, own, m, ko->k, e, r, err)
                    : pann_knn_exact(S, T, m, ko->k, e, r, err);
     if (ko->tree)
-        return own ? pann_knn_tree_self(own, m, ko->k, ko->leaves, e, r, err)
+        return own ? pann_knn_tree_consume(S, own, m, ko->k, ko->leaves, e, r, err)
                    : pann_knn_tree(S, T, m, ko->k, ko->leaves, e, r, err);
     return pann_knn_run(S, T, m, ko->k, e, r, err);
 }
@@ -568,8 +568,7 @@ int main(int argc, char **argv)
     pann_knn_result r;
     pann_error err = {0};
     int rc = ko.group ? grouped_search(&c, &ko, &data, excluded[1], S, T, &r, &err)
-           : search(&c, &ko, S, T, nfiles == 1 ? &data.mats[0] : NULL, &data.metric, e, &r,
-                    &err);
+           : search(&c, &ko, S, T, &data.mats[0], &data.metric, e, &r, &err);
     if (e->progress)
         fputc('\n', stderr);
     if (rc)

@@ -426,16 +426,16 @@ int main(int argc, char **argv)
     pann_result r;
     pann_error err = {0};
     graph_params graph = { mo.graph_k, mo.rounds, mo.ef };
-    /* a self-match's rows, which the exact and tree searches may take so
-     * they are held once, when nothing reads them afterwards (the estimate
-     * searches them again) */
+    /* the reference's rows, which the exact and tree searches may take so
+     * that they are held once, when nothing reads them afterwards (the
+     * estimate searches them again) */
     bool no_estimate = c.exact || (mo.estimate_given && mo.estimate_rows == 0);
-    pann_matrix *own = nfiles == 1 && no_estimate ? &data.mats[0] : NULL;
+    pann_matrix *own = no_estimate ? &data.mats[0] : NULL;
     int rc = mo.group ? grouped_search(&c, &mo, &data, group_col, S, T, &r, &err)
            : mo.graph ? search_graph(S, T, &data.metric, e, &graph, &r, &err)
-           : c.exact ? (own ? pann_exact_self(own, &data.metric, e, &r, &err)
+           : c.exact ? (own ? pann_exact_consume(S, own, &data.metric, e, &r, &err)
                             : pann_exact_run(S, T, &data.metric, e, &r, &err))
-           : mo.tree ? (own ? pann_tree_self(own, &data.metric, e, mo.leaves, &r, &err)
+           : mo.tree ? (own ? pann_tree_consume(S, own, &data.metric, e, mo.leaves, &r, &err)
                             : pann_tree_run(S, T, &data.metric, e, mo.leaves, &r, &err))
                      : pann_engine_run(S, T, &data.metric, e, &r, &err);
     if (e->progress)

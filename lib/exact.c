@@ -1360,9 +1360,9 @@ static uint32_t *rows_to_slots(const kd_index *ix)
     return row_slot;
 }
 
-/* owned: a self-match (S == T == owned) whose rows the index takes
- * (kd_build_owned); the queries are then read from the index, and S->v
- * is NULL once the index is built. */
+/* owned: T (NULL, or T itself), whose rows the index takes
+ * (kd_build_owned); T->v is NULL once the index is built.  In a self-match
+ * (S == T == owned) the queries are then read from the index. */
 static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
                        const pann_metric *m, const pann_engine_opts *o, size_t max_leaves,
                        size_t k, uint32_t *nn, float *best, uint32_t *filled,
@@ -1382,10 +1382,11 @@ static int tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *
         return rc;
     /* slots go with the queries when they are read from the index or
      * offered distances */
-    uint32_t *row_slot = owned || self_budget ? rows_to_slots(&ix) : NULL;
-    query_source qs = { owned ? NULL : S, &ix, row_slot, S->n, ix.d };
+    bool from_index = owned && S == owned;
+    uint32_t *row_slot = from_index || self_budget ? rows_to_slots(&ix) : NULL;
+    query_source qs = { from_index ? NULL : S, &ix, row_slot, S->n, ix.d };
     query_groups qg;
-    bool grouped = (row_slot || !(owned || self_budget))
+    bool grouped = (row_slot || !(from_index || self_budget))
                    && queries_by_leaf(&qg, &qs, self_budget, threads);
     free(row_slot);   /* the groups hold each query's slot */
     qs.row_slot = NULL;
@@ -1555,7 +1556,7 @@ static int brute_search(const pann_matrix *S, const pann_matrix *T, const pann_m
 }
 
 
-/* A self-match's rows once the search is done with them (see owned). */
+/* T's rows once the search is done with them (see owned). */
 void pann_release_rows(pann_matrix *owned)
 {
     if (owned) {
@@ -1615,10 +1616,10 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
     return run_search(S, T, NULL, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
 }
 
-int pann_exact_self(pann_matrix *T, const pann_metric *m, const pann_engine_opts *o,
-                    pann_result *r, pann_error *err)
+int pann_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                       const pann_engine_opts *o, pann_result *r, pann_error *err)
 {
-    return run_search(T, T, T, m, o, pann_tree_suits(T, T, m, o), 0, r, err);
+    return run_search(S, T, T, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
 }
 
 static int tree_run(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
@@ -1645,10 +1646,11 @@ int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric 
     return tree_run(S, T, NULL, m, o, max_leaves, r, err);
 }
 
-int pann_tree_self(pann_matrix *T, const pann_metric *m, const pann_engine_opts *o,
-                   size_t max_leaves, pann_result *r, pann_error *err)
+int pann_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                      const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                      pann_error *err)
 {
-    return tree_run(T, T, T, m, o, max_leaves, r, err);
+    return tree_run(S, T, T, m, o, max_leaves, r, err);
 }
 
 int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,

@@ -94,9 +94,9 @@ int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned
                   const pann_metric *m, const pann_engine_opts *o, size_t k,
                   size_t max_leaves, uint32_t *nn, float *cmp, uint32_t *filled,
                   unsigned char *proven, uint64_t *evaluations, pann_error *err);
-/* owned (NULL, or S == T == owned in a self-match): the search may build
- * its index in owned's rows, and releases them (owned->v = NULL) whatever
- * the outcome; pann_release_rows does that for the paths without a tree. */
+/* owned (NULL, or T itself): the search may build its index in T's rows,
+ * and releases them (T->v = NULL) whatever the outcome; pann_release_rows
+ * does that for the paths without a tree. */
 void pann_release_rows(pann_matrix *owned);
 
 /* ---- encoding pieces shared with the numeric loader (encode.c) --------- */

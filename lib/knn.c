@@ -404,10 +404,11 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
     return knn_tree_or_brute(S, T, NULL, m, k, 0, o, r, err);
 }
 
-int pann_knn_exact_self(pann_matrix *T, const pann_metric *m, size_t k,
-                        const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+int pann_knn_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                           size_t k, const pann_engine_opts *o, pann_knn_result *r,
+                           pann_error *err)
 {
-    return knn_tree_or_brute(T, T, T, m, k, 0, o, r, err);
+    return knn_tree_or_brute(S, T, T, m, k, 0, o, r, err);
 }
 
 static int knn_tree(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
@@ -436,10 +437,11 @@ int pann_knn_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric 
     return knn_tree(S, T, NULL, m, k, max_leaves, o, r, err);
 }
 
-int pann_knn_tree_self(pann_matrix *T, const pann_metric *m, size_t k, size_t max_leaves,
-                       const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+int pann_knn_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                          size_t k, size_t max_leaves, const pann_engine_opts *o,
+                          pann_knn_result *r, pann_error *err)
 {
-    return knn_tree(T, T, T, m, k, max_leaves, o, r, err);
+    return knn_tree(S, T, T, m, k, max_leaves, o, r, err);
 }
 
 /* ---- classification ------------------------------------------------------ */

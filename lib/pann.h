@@ -409,15 +409,17 @@ int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric 
                   const pann_engine_opts *o, size_t max_leaves, pann_result *r,
                   pann_error *err);
 
-/* Self-matches (S = T = the matrix given) with the rows held once: the
- * tree is built in T's own memory and the queries read from it, so T's
- * values are consumed — T->v is freed and NULL on return, whatever the
- * outcome (n, d and row_id stay).  The answers are those of
- * pann_exact_run(T, T, ...) and pann_tree_run(T, T, ...). */
-int pann_exact_self(pann_matrix *T, const pann_metric *m, const pann_engine_opts *o,
-                    pann_result *r, pann_error *err);
-int pann_tree_self(pann_matrix *T, const pann_metric *m, const pann_engine_opts *o,
-                   size_t max_leaves, pann_result *r, pann_error *err);
+/* The same searches for a caller with no further use for T's values: the
+ * tree is built in T's own memory, so T's rows are never held twice, and
+ * T's values are consumed — T->v is freed and NULL on return, whatever the
+ * outcome (n, d and row_id stay).  S may be T itself (a self-match: the
+ * queries are then read back from the tree).  The answers are those of
+ * pann_exact_run(S, T, ...) and pann_tree_run(S, T, ...). */
+int pann_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                       const pann_engine_opts *o, pann_result *r, pann_error *err);
+int pann_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                      const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                      pann_error *err);
 
 /* ---- one table per category (group.c) ---------------------------------- */
 

@@ -59,12 +59,14 @@ int pann_knn_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric 
                   size_t k, size_t max_leaves, const pann_engine_opts *o,
                   pann_knn_result *r, pann_error *err);
 
-/* The same for a self-match (S = T = the matrix given), the rows held once:
- * T's values are consumed as by pann_exact_self (T->v NULL on return). */
-int pann_knn_exact_self(pann_matrix *T, const pann_metric *m, size_t k,
-                        const pann_engine_opts *o, pann_knn_result *r, pann_error *err);
-int pann_knn_tree_self(pann_matrix *T, const pann_metric *m, size_t k, size_t max_leaves,
-                       const pann_engine_opts *o, pann_knn_result *r, pann_error *err);
+/* The same with T's values consumed, as by pann_exact_consume (T->v NULL
+ * on return; S may be T itself). */
+int pann_knn_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                           size_t k, const pann_engine_opts *o, pann_knn_result *r,
+                           pann_error *err);
+int pann_knn_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                          size_t k, size_t max_leaves, const pann_engine_opts *o,
+                          pann_knn_result *r, pann_error *err);
 
 /* ---- classification ------------------------------------------------ */
 

@@ -717,12 +717,13 @@ static void expect_same_lists(const pann_knn_result *a, const pann_knn_result *b
     cr_assert(memcmp(a->proven, b->proven, a->n) == 0, "%s: proofs differ", what);
 }
 
-/* The self variants build the tree in the matrix's own memory and read the
- * queries back from the tree's blocks: they must answer exactly as the
- * variants that copy (ties, proofs and counts included), consume the rows
- * whatever happens, and the exact one must equal the blocked brute force
- * (no tree at all) on data large enough for the layout to release pages. */
-Test(exact, self_variants_answer_as_the_copying_ones)
+/* The consuming variants build the tree in T's own memory and, in a
+ * self-match, read the queries back from the tree's blocks: they must
+ * answer exactly as the variants that copy (ties, proofs and counts
+ * included), consume the rows whatever happens, and the exact one must
+ * equal the blocked brute force (no tree at all) on data large enough for
+ * the layout to release pages. */
+Test(exact, consuming_variants_answer_as_the_copying_ones)
 {
     pann_matrix big = test_matrix(40000, 8, 110, 1.0, 0), ties = test_matrix(6000, 4, 111, 0, 5);
     pann_metric m8 = metric_of(PANN_L1, 8, NULL), m4 = metric_of(PANN_L2, 4, NULL);
@@ -737,7 +738,7 @@ Test(exact, self_variants_answer_as_the_copying_ones)
             pann_result want, got;
             pann_matrix own = matrix_copy(data[set]);
             cr_assert_eq(pann_exact_run(data[set], data[set], metric[set], &o, &want, NULL), 0);
-            cr_assert_eq(pann_exact_self(&own, metric[set], &o, &got, NULL), 0);
+            cr_assert_eq(pann_exact_consume(&own, &own, metric[set], &o, &got, NULL), 0);
             cr_assert_null(own.v);
             pann_matrix_free(&own);
             expect_same_result(&want, &got, "exact");
@@ -754,7 +755,7 @@ Test(exact, self_variants_answer_as_the_copying_ones)
             pann_result_free(&got);
             own = matrix_copy(data[set]);
             cr_assert_eq(pann_tree_run(data[set], data[set], metric[set], &o, 4, &want, NULL), 0);
-            cr_assert_eq(pann_tree_self(&own, metric[set], &o, 4, &got, NULL), 0);
+            cr_assert_eq(pann_tree_consume(&own, &own, metric[set], &o, 4, &got, NULL), 0);
             cr_assert_null(own.v);
             pann_matrix_free(&own);
             cr_assert_lt(got.nproven, got.n);   /* the budget did cut some searches */
@@ -769,9 +770,10 @@ Test(exact, self_variants_answer_as_the_copying_ones)
                                                 &o, &lists_want, NULL)
                                 : pann_knn_exact(data[set], data[set], metric[set], 6, &o,
                                                  &lists_want, NULL);
-                int rc_got = b ? pann_knn_tree_self(&own, metric[set], 6, budgets[b], &o,
-                                                    &lists_got, NULL)
-                               : pann_knn_exact_self(&own, metric[set], 6, &o, &lists_got, NULL);
+                int rc_got = b ? pann_knn_tree_consume(&own, &own, metric[set], 6, budgets[b], &o,
+                                                       &lists_got, NULL)
+                               : pann_knn_exact_consume(&own, &own, metric[set], 6, &o,
+                                                        &lists_got, NULL);
                 cr_assert_eq(rc_want, 0);
                 cr_assert_eq(rc_got, 0);
                 cr_assert_null(own.v);
@@ -781,6 +783,33 @@ Test(exact, self_variants_answer_as_the_copying_ones)
                 pann_knn_result_free(&lists_got);
             }
         }
+    /* T consumed, S another matrix: the queries come from S as usual */
+    pann_matrix queries = test_matrix(3000, 8, 113, 1.0, 0);
+    for (int b = 0; b < 2; b++) {
+        pann_engine_opts o;
+        pann_engine_opts_init(&o);
+        pann_result want, got;
+        pann_matrix own = matrix_copy(&big);
+        cr_assert_eq(b ? pann_tree_run(&queries, &big, &m8, &o, 4, &want, NULL)
+                       : pann_exact_run(&queries, &big, &m8, &o, &want, NULL), 0);
+        cr_assert_eq(b ? pann_tree_consume(&queries, &own, &m8, &o, 4, &got, NULL)
+                       : pann_exact_consume(&queries, &own, &m8, &o, &got, NULL), 0);
+        cr_assert_null(own.v);
+        pann_matrix_free(&own);
+        expect_same_result(&want, &got, b ? "tree, another S" : "exact, another S");
+        pann_result_free(&want);
+        pann_result_free(&got);
+        pann_knn_result lists_want, lists_got;
+        own = matrix_copy(&big);
+        cr_assert_eq(pann_knn_exact(&queries, &big, &m8, 5, &o, &lists_want, NULL), 0);
+        cr_assert_eq(pann_knn_exact_consume(&queries, &own, &m8, 5, &o, &lists_got, NULL), 0);
+        cr_assert_null(own.v);
+        pann_matrix_free(&own);
+        expect_same_lists(&lists_want, &lists_got, "knn exact, another S");
+        pann_knn_result_free(&lists_want);
+        pann_knn_result_free(&lists_got);
+    }
+    pann_matrix_free(&queries);
     /* the rows are consumed on the paths without a tree and on errors too */
     pann_engine_opts o;
     pann_engine_opts_init(&o);
@@ -789,7 +818,7 @@ Test(exact, self_variants_answer_as_the_copying_ones)
     pann_matrix own = matrix_copy(&ties);
     pann_result want, got;
     cr_assert_eq(pann_exact_run(&ties, &ties, &m4, &o, &want, NULL), 0);
-    cr_assert_eq(pann_exact_self(&own, &m4, &o, &got, NULL), 0);
+    cr_assert_eq(pann_exact_consume(&own, &own, &m4, &o, &got, NULL), 0);
     cr_assert_null(own.v);
     pann_matrix_free(&own);
     expect_same_result(&want, &got, "brute force");
@@ -799,7 +828,7 @@ Test(exact, self_variants_answer_as_the_copying_ones)
     memset(zero.v, 0, 4 * sizeof *zero.v);
     pann_metric cosine = metric_of(PANN_COSINE, 4, NULL);
     pann_error err = {0};
-    cr_assert_eq(pann_tree_self(&zero, &cosine, &o, 4, &got, &err), PANN_EINPUT);
+    cr_assert_eq(pann_tree_consume(&zero, &zero, &cosine, &o, 4, &got, &err), PANN_EINPUT);
     cr_assert_null(zero.v);
     cr_assert(strstr(err.msg, "non-zero norm") != NULL);
     pann_matrix_free(&zero);
