@@ -45,6 +45,10 @@ struct pann_filter_index {
 void pann_filter_opts_init(pann_filter_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->select = PANN_SELECT_RATIO;
+    o->ratio_k = PANN_RATIO_K;
+    o->accept_quantile = PANN_RATIO_ACCEPT_QUANTILE;
+    o->shrink = PANN_RATIO_SHRINK_AUTO;
     o->max_rule = PANN_MAX_REAL_QUANTILE;
     o->max_value = 0.95;
     o->min_rule = PANN_MIN_NONE;
@@ -57,6 +61,7 @@ void pann_filter_result_free(pann_filter_result *r)
     free(r->decision);
     free(r->dist);
     free(r->real_loo);
+    free(r->ratio);
     memset(r, 0, sizeof *r);
 }
 
@@ -375,12 +380,41 @@ static int brute_nn(const pann_matrix *S, const pann_matrix *R, const pann_metri
     return 0;
 }
 
+/* The near-copy threshold from the holdout: the quantile of the holdout
+ * rows' exact NN distances to the real rows. */
+static int holdout_threshold(const pann_matrix *R, const pann_metric *m,
+                             const pann_filter_index *ix, const pann_filter_opts *o,
+                             pann_filter_result *r, pann_error *err)
+{
+    const pann_matrix *H = o->holdout;
+    float *d = malloc((H->n ? H->n : 1) * sizeof *d);
+    if (!d)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", H->n);
+    int rc = o->exact || !ix
+             ? brute_nn(H, R, m, false, o->threads, d, &r->evaluations, err)
+             : pann_filter_nn(ix, H, NULL, 0, false, -1.0, o->threads, d, NULL,
+                              &r->evaluations, err);
+    if (!rc) {
+        r->min_dist = pann_quantile_sorted(d, H->n, o->min_value);
+        r->holdout_median = pann_median_sorted(d, H->n);
+        r->holdout_rows = H->n;
+    }
+    free(d);
+    return rc;
+}
+
 /* Real rows' leave-one-out NN distances, sorted; median and thresholds. */
 static int real_thresholds(const pann_matrix *R, const pann_metric *m,
                            const pann_filter_index *ix, const pann_filter_opts *o,
                            pann_filter_result *r, pann_error *err)
 {
     r->median_real = NAN;
+    r->holdout_median = NAN;
+    if (o->min_rule == PANN_MIN_HOLDOUT_QUANTILE) {
+        int rc = holdout_threshold(R, m, ix, o, r, err);
+        if (rc)
+            return rc;
+    }
     if (R->n < 2)
         return 0;
     float *loo = malloc(R->n * sizeof *loo);
@@ -390,7 +424,7 @@ static int real_thresholds(const pann_matrix *R, const pann_metric *m,
                       : pann_filter_nn(ix, R, NULL, 0, true, -1.0, o->threads, loo, NULL,
                                        &r->evaluations, err);
     if (!rc) {
-        if (o->max_rule == PANN_MAX_REAL_QUANTILE)
+        if (o->select == PANN_SELECT_DISTANCE && o->max_rule == PANN_MAX_REAL_QUANTILE)
             r->max_dist = pann_quantile_sorted(loo, R->n, o->max_value);
         if (o->min_rule == PANN_MIN_REAL_QUANTILE)
             r->min_dist = pann_quantile_sorted(loo, R->n, o->min_value);
@@ -514,8 +548,17 @@ static int check_opts(const pann_matrix *R, const pann_matrix *S, const pann_met
     if ((max_q && !(o->max_value >= 0 && o->max_value <= 1))
         || (o->min_rule == PANN_MIN_REAL_QUANTILE && !(o->min_value >= 0 && o->min_value <= 1)))
         return pann_fail(err, PANN_EINPUT, "a quantile must be between 0 and 1");
-    if ((o->max_rule == PANN_MAX_REAL_QUANTILE || o->min_rule == PANN_MIN_REAL_QUANTILE)
-        && R->n < 2)
+    bool distance = o->select == PANN_SELECT_DISTANCE;
+    if (!distance && (o->ratio_k < 1 || !(o->accept_quantile > 0 && o->accept_quantile <= 1)))
+        return pann_fail(err, PANN_EINPUT, "the ratio selection needs K >= 1 and an "
+                         "acceptance quantile in (0, 1]");
+    if (o->min_rule == PANN_MIN_HOLDOUT_QUANTILE
+        && (!o->holdout || o->holdout->n == 0 || o->holdout->d != R->d
+            || !(o->min_value >= 0 && o->min_value <= 1)))
+        return pann_fail(err, PANN_EINPUT, "the holdout near-copy rule needs holdout rows "
+                         "with the real table's columns and a quantile in [0, 1]");
+    if (((distance && o->max_rule == PANN_MAX_REAL_QUANTILE)
+         || o->min_rule == PANN_MIN_REAL_QUANTILE) && R->n < 2)
         return pann_fail(err, PANN_EINPUT, "a threshold from the real rows' leave-one-out "
                          "distances needs at least 2 real rows (give a distance instead)");
     return 0;
@@ -544,34 +587,24 @@ static void count(pann_filter_result *r, const unsigned char *early, const pann_
         r->kept += r->decision[k] == PANN_FILTER_KEEP;
         r->too_far += r->decision[k] == PANN_FILTER_TOO_FAR;
         r->near_copy += r->decision[k] == PANN_FILTER_NEAR_COPY;
+        r->excess += r->decision[k] == PANN_FILTER_EXCESS;
         r->settled_early += early && early[k];
     }
     r->settled_full = r->n - r->settled_early;
-    double brute = (double)r->n * (double)R->n;
+    /* the ratio selection searches SYNTH too */
+    double brute = (double)r->n * (double)(R->n + (r->ratio ? r->n : 0));
     r->work_fraction = brute > 0 ? (double)r->evaluations / brute : 0.0;
 }
 
-int pann_filter_run(const pann_matrix *R, const pann_matrix *S,
-                    const pann_metric *m, const pann_filter_opts *o,
-                    pann_filter_result *r, pann_error *err)
+/* The distance rule on rows held in memory. */
+static int run_distance(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
+                        const pann_filter_opts *o, pann_filter_result *r, pann_error *err)
 {
-    memset(r, 0, sizeof *r);
-    int rc = check_opts(R, S, m, o, err);
-    if (rc)
-        return rc;
-    r->n = S->n;
-    r->min_dist = o->min_rule == PANN_MIN_DIST ? o->min_value : NAN;
-    r->max_dist = o->max_rule == PANN_MAX_DIST ? o->max_value : NAN;
-    r->decision = malloc(r->n ? r->n : 1);
-    r->dist = malloc((r->n ? r->n : 1) * sizeof *r->dist);
     unsigned char *early = NULL;
     pann_filter_index *ix = NULL;
     bool all_exact = o->exact || o->max_rule == PANN_MAX_SYNTH_QUANTILE
                      || o->max_rule == PANN_MAX_KEEP;
-    if (!r->decision || !r->dist)
-        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", r->n);
-    if (!rc && !o->exact)
-        rc = pann_filter_index_build(&ix, R, m, err);
+    int rc = o->exact ? 0 : pann_filter_index_build(&ix, R, m, err);
     if (!rc)
         rc = real_thresholds(R, m, ix, o, r, err);
     /* a row may stop at the first real row within max_dist only when that
@@ -595,6 +628,49 @@ int pann_filter_run(const pann_matrix *R, const pann_matrix *S,
         count(r, early, R);
     free(early);
     pann_filter_index_free(ix);
+    return rc;
+}
+
+/* The ratio selection on rows held in memory: every distance is exact. */
+static int run_ratio(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
+                     const pann_filter_opts *o, pann_filter_result *r, pann_error *err)
+{
+    pann_filter_index *ix = NULL;
+    int rc = o->exact ? 0 : pann_filter_index_build(&ix, R, m, err);
+    if (!rc)
+        rc = real_thresholds(R, m, ix, o, r, err);
+    pann_filter_index_free(ix);
+    if (!rc)
+        rc = pann_filter_ratio_decide(R, S, m, o, r, err);
+    if (!rc)
+        rc = synth_median(S, NULL, &(pann_filter_opts){ .dcr_sample = 0 }, r, err);
+    if (!rc)
+        count(r, NULL, R);
+    return rc;
+}
+
+int pann_filter_run(const pann_matrix *R, const pann_matrix *S,
+                    const pann_metric *m, const pann_filter_opts *o,
+                    pann_filter_result *r, pann_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_opts(R, S, m, o, err);
+    if (rc)
+        return rc;
+    r->n = S->n;
+    r->min_dist = o->min_rule == PANN_MIN_DIST ? o->min_value : NAN;
+    r->max_dist = o->select == PANN_SELECT_DISTANCE && o->max_rule == PANN_MAX_DIST
+                  ? o->max_value : NAN;
+    r->accept_constant = NAN;
+    r->decision = malloc(r->n ? r->n : 1);
+    r->dist = malloc((r->n ? r->n : 1) * sizeof *r->dist);
+    if (!r->decision || !r->dist)
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", r->n);
+    if (!rc)
+        rc = o->select == PANN_SELECT_RATIO ? run_ratio(R, S, m, o, r, err)
+                                            : run_distance(R, S, m, o, r, err);
+    if (!rc && o->fidelity)
+        rc = pann_filter_fidelity(o->fidelity_ref ? o->fidelity_ref : R, S, m, o, r, err);
     if (rc)
         pann_filter_result_free(r);
     return rc;
@@ -608,6 +684,9 @@ int pann_filter_run(const pann_matrix *R, const pann_matrix *S,
  * --quantile/--keep threshold (rows are then written in a second pass) and
  * the DCR sample, which is drawn from all n rows and needs the exact
  * distance of its rows that were kept early (searched in a second pass).
+ * The ratio selection and the fidelity figures hold every encoded row
+ * (the matrix, not the text): rows are decided after pass 1 and written in
+ * pass 2.
  * A second pass re-reads the file; a pipe is spooled to a temporary file. */
 
 typedef struct stream_state {
@@ -624,6 +703,9 @@ typedef struct stream_state {
     size_t *need;                /* rows whose exact distance the DCR needs */
     float *need_dist;
     size_t nneed, rows_read, dropped;
+    bool collect;                /* SYNTH's encoded rows are held in all */
+    pann_matrix all;
+    size_t all_cap;
 } stream_state;
 
 int pann_filter_check(const pann_matrix *R, const pann_metric *m,
@@ -676,6 +758,42 @@ static int stream_decide(stream_state *st, const pann_matrix *S, pann_error *err
     decide(st->o, &view, early);
     r->n = base + S->n;
     return 0;
+}
+
+/* The chunk's encoded rows appended to st->all (the ratio selection and
+ * the fidelity figures need every row). */
+static int stream_collect(stream_state *st, const pann_matrix *S, pann_error *err)
+{
+    pann_matrix *a = &st->all;
+    size_t need = a->n + S->n;
+    if (need > st->all_cap) {
+        size_t cap = st->all_cap ? st->all_cap : 65536;
+        while (cap < need)
+            cap *= 2;
+        pann_matrix grown;
+        int rc = pann_matrix_alloc(&grown, cap, S->d, err);
+        if (rc)
+            return rc;
+        if (a->n)
+            memcpy(grown.v, a->v, a->n * a->d * sizeof *a->v);
+        grown.n = a->n;
+        pann_matrix_free(a);
+        *a = grown;
+        st->all_cap = cap;
+    }
+    memcpy(a->v + a->n * S->d, S->v, S->n * S->d * sizeof *S->v);
+    a->n = need;
+    a->d = S->d;
+    return 0;
+}
+
+/* Ratio selection, pass 1: rows only collected, decided once all are in. */
+static int stream_hold(stream_state *st, const pann_matrix *S, pann_error *err)
+{
+    int rc = stream_grow(st, st->r->n + S->n, err);
+    if (!rc)
+        st->r->n += S->n;
+    return rc;
 }
 
 /* Header (first chunk) and the chunk's rows, in file order; base is the
@@ -805,8 +923,11 @@ static int stream_pass1(stream_state *st, pann_reader *rd, pann_error *err)
         rc = stream_chunk(st, rd, &t, &S, &dropped, err);
         if (!rc && in->check)
             rc = in->check(in->ctx, &t, &S, err);
+        bool ratio = st->o->select == PANN_SELECT_RATIO;
         if (!rc && S.n)
-            rc = stream_decide(st, &S, err);
+            rc = ratio ? stream_hold(st, &S, err) : stream_decide(st, &S, err);
+        if (!rc && S.n && st->collect)
+            rc = stream_collect(st, &S, err);
         if (!rc && !st->deferred)
             rc = stream_emit(st, &t, &S, base, first, err);
         st->rows_read += t.nrows;
@@ -851,8 +972,12 @@ static int stream_run(stream_state *st, pann_reader *rd, pann_error *err)
         rc = real_thresholds(st->R, st->m, st->ix, st->o, r, err);
     if (!rc)
         rc = stream_pass1(st, rd, err);
-    if (!rc && st->deferred)
+    if (!rc && st->o->select == PANN_SELECT_RATIO) {
+        st->all.d = st->R->d;
+        rc = pann_filter_ratio_decide(st->R, &st->all, st->m, st->o, r, err);
+    } else if (!rc && st->deferred) {
         rc = synth_threshold(st->o, r, err);
+    }
     size_t *pick = NULL, k = 0;
     if (!rc)
         rc = stream_sample(st, &pick, &k, err);
@@ -863,6 +988,9 @@ static int stream_run(stream_state *st, pann_reader *rd, pann_error *err)
     free(pick);
     if (!rc)
         count(r, st->early, st->R);
+    if (!rc && st->o->fidelity)
+        rc = pann_filter_fidelity(st->o->fidelity_ref ? st->o->fidelity_ref : st->R, &st->all,
+                                  st->m, st->o, r, err);
     return rc;
 }
 
@@ -876,11 +1004,15 @@ int pann_filter_stream(const pann_matrix *R, const pann_metric *m, const pann_fi
     if (rc)
         return rc;
     stream_state st = { .R = R, .m = m, .o = o, .in = in, .r = r };
-    st.deferred = o->max_rule == PANN_MAX_SYNTH_QUANTILE || o->max_rule == PANN_MAX_KEEP;
+    bool ratio = o->select == PANN_SELECT_RATIO;
+    st.deferred = ratio || o->max_rule == PANN_MAX_SYNTH_QUANTILE || o->max_rule == PANN_MAX_KEEP;
     st.all_exact = o->exact || st.deferred;
     st.early_keep = !st.all_exact && o->min_rule == PANN_MIN_NONE && !o->drop_copies;
+    st.collect = ratio || o->fidelity;
+    st.all.d = R->d;
     r->min_dist = o->min_rule == PANN_MIN_DIST ? o->min_value : NAN;
-    r->max_dist = o->max_rule == PANN_MAX_DIST ? o->max_value : NAN;
+    r->max_dist = !ratio && o->max_rule == PANN_MAX_DIST ? o->max_value : NAN;
+    r->accept_constant = NAN;
     pann_reader *rd = NULL;
     rc = pann_reader_open(&rd, in->path, in->read, err);
     /* a second pass may be needed: a pipe is copied aside first */
@@ -896,6 +1028,7 @@ int pann_filter_stream(const pann_matrix *R, const pann_metric *m, const pann_fi
     free(st.cols);
     free(st.need);
     free(st.need_dist);
+    pann_matrix_free(&st.all);
     if (rc)
         pann_filter_result_free(r);
     return rc;
@@ -935,6 +1068,7 @@ static int grouped_batch(const pann_matrix *Sb, const pann_matrix *Rb,
     r->kept += rb.kept;
     r->too_far += rb.too_far;
     r->near_copy += rb.near_copy;
+    r->excess += rb.excess;
     r->settled_early += rb.settled_early;
     r->settled_full += rb.settled_full;
     r->evaluations += rb.evaluations;
@@ -966,6 +1100,18 @@ int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_g
     exact_dcr.exact = true;      /* every distance known, for medians over all
                                     categories: brute force within each */
     exact_dcr.dcr_sample = 0;
+    exact_dcr.fidelity = false;  /* over all categories, at the end */
+    int rc = check_opts(R, S, m, o, err);
+    if (!rc && o->min_rule == PANN_MIN_HOLDOUT_QUANTILE) {
+        /* one threshold for every category: the holdout against all of REAL */
+        rc = holdout_threshold(R, m, NULL, &exact_dcr, r, err);
+        exact_dcr.min_rule = PANN_MIN_DIST;
+        exact_dcr.min_value = r->min_dist;
+    }
+    if (rc)
+        return rc;
+    size_t holdout_rows = r->holdout_rows;
+    double holdout_median = r->holdout_median, holdout_min = r->min_dist;
     r->n = S->n;
     r->decision = malloc(S->n ? S->n : 1);
     r->dist = malloc((S->n ? S->n : 1) * sizeof *r->dist);
@@ -982,7 +1128,7 @@ int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_g
     grouped_job job = { m, &exact_dcr, g, r, st, loo, 0 };
     pann_engine_opts unused;
     pann_engine_opts_init(&unused);
-    int rc = pann_group_batches(S, R, g, false, batch, &unused, grouped_batch, &job,
+    rc = pann_group_batches(S, R, g, false, batch, &unused, grouped_batch, &job,
                                 &st->batches, err);
     if (rc) {
         free(loo);
@@ -1006,6 +1152,13 @@ int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_g
     r->real_loo = loo;
     r->nreal_loo = job.nloo;
     r->work_fraction = S->n && R->n ? (double)r->evaluations / ((double)S->n * R->n) : 0;
+    r->holdout_rows = holdout_rows;
+    r->holdout_median = holdout_median;
+    if (o->min_rule == PANN_MIN_HOLDOUT_QUANTILE)
+        r->min_dist = holdout_min;
+    r->accept_constant = NAN;
     free(known);
-    return 0;
+    return o->fidelity ? pann_filter_fidelity(o->fidelity_ref ? o->fidelity_ref : R, S, m, o,
+                                              r, err)
+                       : 0;
 }

@@ -1,6 +1,9 @@
-/* pann_filter.h — declarations of the filter module (see lib/filter.c):
- * keep the synthetic rows whose nearest real row is close enough and not
- * too close (article, section 2.2), with every decision proven. */
+/* pann_filter.h — declarations of the filter module: which synthetic rows
+ * to keep.  Two selections: the density ratio (lib/filter_ratio.c, the
+ * default) keeps each row with a probability that makes the kept rows
+ * follow the real distribution; the distance rule (lib/filter.c, article
+ * section 2.2) keeps the rows whose nearest real row is close enough.
+ * Both drop near copies of real rows, with every distance exact. */
 #ifndef PANN_FILTER_H
 #define PANN_FILTER_H
 
@@ -14,14 +17,41 @@ typedef enum {
 
 /* How the lower threshold (near copy) is chosen. */
 typedef enum {
-    PANN_MIN_NONE = 0, PANN_MIN_DIST, PANN_MIN_REAL_QUANTILE
+    PANN_MIN_NONE = 0, PANN_MIN_DIST, PANN_MIN_REAL_QUANTILE,
+    PANN_MIN_HOLDOUT_QUANTILE   /* the quantile of the holdout rows' NN
+                                   distances to the real rows */
 } pann_min_rule;
 
 typedef enum {
-    PANN_FILTER_KEEP = 0, PANN_FILTER_TOO_FAR = 1, PANN_FILTER_NEAR_COPY = 2
+    PANN_FILTER_KEEP = 0, PANN_FILTER_TOO_FAR = 1, PANN_FILTER_NEAR_COPY = 2,
+    PANN_FILTER_EXCESS = 3   /* not drawn: where the synthetic rows are
+                                denser than the real ones (ratio) */
 } pann_filter_decision;
 
+/* Which rows are kept. */
+typedef enum {
+    PANN_SELECT_RATIO = 0,   /* density ratio, rejection sampling */
+    PANN_SELECT_DISTANCE     /* distance to the nearest real row */
+} pann_select;
+
+/* Ratio selection defaults, chosen on bench/fidelity.sh. */
+#define PANN_RATIO_K 30
+#define PANN_RATIO_ACCEPT_QUANTILE 0.9
+#define PANN_RATIO_SHRINK_AUTO (-1.0)
+
 typedef struct pann_filter_opts {
+    pann_select select;
+    size_t ratio_k;          /* neighbours in REAL u SYNTH per row */
+    double accept_quantile;  /* acceptance constant: this quantile of the
+                                ratios; 1 = their maximum */
+    double shrink;           /* prior strength of the count shrinkage;
+                                PANN_RATIO_SHRINK_AUTO = from the data */
+    const pann_matrix *holdout; /* real rows the synthesizer never saw, for
+                                PANN_MIN_HOLDOUT_QUANTILE (or NULL) */
+    bool fidelity;           /* fill the result's fidelity figures (the
+                                streamed distance rule then holds SYNTH) */
+    const pann_matrix *fidelity_ref; /* scored against: HOLDOUT, or NULL
+                                for REAL */
     pann_max_rule max_rule;
     double max_value;        /* distance, or quantile in [0,1] */
     size_t keep;             /* PANN_MAX_KEEP */
@@ -36,8 +66,9 @@ typedef struct pann_filter_opts {
     int threads;             /* 0 = all cores */
 } pann_filter_opts;
 
-/* Defaults: 0.95 quantile of the real LOO distances, no near-copy test,
- * DCR sample of 10000 rows, seed 1. */
+/* Defaults: the ratio selection (K 30, acceptance at the 0.9 quantile,
+ * shrinkage from the data); for the distance rule the 0.95 quantile of the
+ * real LOO distances; no near-copy test, DCR sample of 10000 rows, seed 1. */
 void pann_filter_opts_init(pann_filter_opts *o);
 
 typedef struct pann_filter_result {
@@ -62,6 +93,26 @@ typedef struct pann_filter_result {
     float *real_loo;             /* the real rows' LOO NN distances, sorted
                                     (NULL when not computed) */
     size_t nreal_loo;
+    /* ratio selection */
+    size_t excess;               /* rows not drawn */
+    float *ratio;                /* per row: estimated real/synthetic
+                                    density ratio (NULL for distance) */
+    size_t ratio_k;              /* neighbours used (K, or fewer rows) */
+    double accept_constant;      /* M: rows are kept with min(1, ratio/M) */
+    double shrink;               /* prior strength used (inf: no evidence
+                                    of a difference, every ratio 1) */
+    double overdispersion;       /* rho of the counts, 0 when binomial */
+    /* near copies from the holdout */
+    size_t holdout_rows;
+    double holdout_median;       /* median holdout -> real NN distance */
+    /* fidelity (o->fidelity): before = every synthetic row, after = kept */
+    bool has_fidelity;
+    size_t fidelity_nodes;       /* ECDF nodes (all rows, or a sample) */
+    bool fidelity_all_nodes;
+    size_t fidelity_columns;     /* numeric columns in the ECDF */
+    double ks_before, ks_after;  /* multivariate ECDF KS */
+    double marg_before, marg_after; /* mean per-column KS (numeric) / TV
+                                    (categorical) */
 } pann_filter_result;
 
 /* Decide every row of S (synthetic) against R (real).  Errors: R empty,
@@ -133,6 +184,34 @@ int pann_filter_nn(const pann_filter_index *ix, const pann_matrix *S,
                    const size_t *rows, size_t nrows, bool self_exclude,
                    double keep_dist, int threads, float *best,
                    unsigned char *early, uint64_t *evaluations, pann_error *err);
+
+/* ---- the ratio selection (lib/filter_ratio.c) ---------------------- */
+
+/* Decide every row of S by the density ratio: r->decision and r->dist
+ * (allocated for S->n rows; dist receives the exact distance to the nearest
+ * real row) and r->min_dist (near copies) are set by the caller's
+ * thresholds; fills r->ratio, ratio_k, accept_constant, shrink,
+ * overdispersion. */
+int pann_filter_ratio_decide(const pann_matrix *R, const pann_matrix *S,
+                             const pann_metric *m, const pann_filter_opts *o,
+                             pann_filter_result *r, pann_error *err);
+/* Real rows among the K nearest of two sorted distance lists (real dr,
+ * synthetic ds) merged; a group tied at the K-th distance counts its real
+ * rows in proportion. */
+double pann_ratio_real_count(const float *dr, size_t kr, const float *ds, size_t ks,
+                             size_t K);
+/* The beta-binomial overdispersion rho of counts out of K whose mean
+ * share under equal densities is pi0, clamped to [0, 0.999]. */
+double pann_ratio_overdispersion(const double *counts, size_t n, size_t K, double pi0);
+
+/* ---- fidelity (lib/filter_fidelity.c) ------------------------------- */
+
+#define PANN_FIDELITY_ALL_NODES 200000
+#define PANN_FIDELITY_NODES 20000
+/* r->ks_before/after and marg_before/after of ref against S and against
+ * S's kept rows (r->decision). */
+int pann_filter_fidelity(const pann_matrix *ref, const pann_matrix *S, const pann_metric *m,
+                         const pann_filter_opts *o, pann_filter_result *r, pann_error *err);
 
 /* One table per category (--group): each synthetic row is decided only
  * against the real rows of its category, each category with its own

@@ -6,7 +6,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
 REAL="$top_srcdir/datasets/filter-real.csv"
 SYNTH="$top_srcdir/datasets/filter-synth.csv"
-F=nogan-filter
+F="nogan-filter --select=distance"
 
 # The man page's example, as printed there.
 cd "$TMPD"
@@ -124,27 +124,27 @@ expect_fail 2 "rejected|/no/such" "unwritable --rejected" $F --rejected=/no/such
 # row is dropped as too far.
 GR="$top_srcdir/tests/data/filter/grouped-real.csv"
 GS="$top_srcdir/tests/data/filter/grouped-synth.csv"
-nogan-filter -q --scale=none --group=kind "$GR" "$GS" | tail -n +2 | cut -d, -f2- | sort >"$TMPD/grouped.kept"
+$F -q --scale=none --group=kind "$GR" "$GS" | tail -n +2 | cut -d, -f2- | sort >"$TMPD/grouped.kept"
 : >"$TMPD/separate.kept"
 for kind in a b c; do
     awk -F, -v k="$kind" 'NR == 1 { print "x,y"; next } $1 == k { print $2 "," $3 }' "$GR" >"$TMPD/r.csv"
     awk -F, -v k="$kind" 'NR == 1 { print "x,y"; next } $1 == k { print $2 "," $3 }' "$GS" >"$TMPD/s.csv"
-    nogan-filter -q --scale=none --exact "$TMPD/r.csv" "$TMPD/s.csv" | tail -n +2 >>"$TMPD/separate.kept"
+    $F -q --scale=none --exact "$TMPD/r.csv" "$TMPD/s.csv" | tail -n +2 >>"$TMPD/separate.kept"
 done
 sort -o "$TMPD/separate.kept" "$TMPD/separate.kept"
 check "--group keeps what filtering each category alone keeps" cmp -s "$TMPD/grouped.kept" "$TMPD/separate.kept"
 check "--group: rows of a category absent from REAL are not kept" \
-    test "$(nogan-filter -q --group=kind "$GR" "$GS" | grep -c '^z,')" -eq 0
-run nogan-filter --group=kind "$GR" "$GS"
+    test "$($F -q --group=kind "$GR" "$GS" | grep -c '^z,')" -eq 0
+run $F --group=kind "$GR" "$GS"
 check "--group: the summary names the categories and the rows without a real category" \
     sh -c "printf '%s' \"\$1\" | grep -q '4 categories in SYNTH' && printf '%s' \"\$1\" | grep -q '30 synthetic rows have a category with no real row'" _ "$err"
-nogan-filter -q --group=kind --rejected="$TMPD/rej.csv" "$GR" "$GS" >"$TMPD/kept.csv"
+$F -q --group=kind --rejected="$TMPD/rej.csv" "$GR" "$GS" >"$TMPD/kept.csv"
 check "--group: kept and rejected rows together are the input rows" \
     test "$(($(wc -l <"$TMPD/kept.csv") + $(wc -l <"$TMPD/rej.csv") - 2))" -eq 120
 expect_fail 1 "^nogan-filter: --columns: .*includes the group column 'kind'" "--columns naming the group column" \
-    nogan-filter --group=kind -c kind,x "$GR" "$GS"
-run nogan-filter --group=kind --batch=10 "$GR" "$GS"
+    $F --group=kind -c kind,x "$GR" "$GS"
+run $F --group=kind --batch=10 "$GR" "$GS"
 check "--batch=10: categories of 30 real rows are searched in 3 batches each" \
     sh -c "printf '%s' \"\$1\" | grep -q '4 categories in SYNTH, 9 searches'" _ "$err"
-expect_fail 1 "^nogan-filter: --batch needs --group" "--batch without --group" nogan-filter --batch=5 "$GR" "$GS"
+expect_fail 1 "^nogan-filter: --batch needs --group" "--batch without --group" $F --batch=5 "$GR" "$GS"
 exit 0

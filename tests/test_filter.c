@@ -143,6 +143,7 @@ Test(filter_run, default_threshold_matches_brute_force)
 {
     pann_filter_opts o;
     pann_filter_opts_init(&o);
+    o.select = PANN_SELECT_DISTANCE;
     check_run(&o, PANN_L1);
 }
 
@@ -150,6 +151,7 @@ Test(filter_run, exact_mode_matches_brute_force)
 {
     pann_filter_opts o;
     pann_filter_opts_init(&o);
+    o.select = PANN_SELECT_DISTANCE;
     o.exact = true;
     o.drop_copies = true;
     check_run(&o, PANN_L2);
@@ -159,6 +161,7 @@ Test(filter_run, near_copies_by_quantile_and_copies)
 {
     pann_filter_opts o;
     pann_filter_opts_init(&o);
+    o.select = PANN_SELECT_DISTANCE;
     o.drop_copies = true;
     o.min_rule = PANN_MIN_REAL_QUANTILE;
     o.min_value = 0.02;
@@ -171,6 +174,7 @@ Test(filter_run, exact_copies_are_found)
 {
     pann_filter_opts o;
     pann_filter_opts_init(&o);
+    o.select = PANN_SELECT_DISTANCE;
     o.drop_copies = true;
     pann_matrix R, S;
     make_data(&R, &S, 600, 900, 4, 0, 31);
@@ -199,6 +203,7 @@ Test(filter_run, keep_n_and_quantile)
     qsort(sorted, 500, sizeof *sorted, cmp_f);
     pann_filter_opts o;
     pann_filter_opts_init(&o);
+    o.select = PANN_SELECT_DISTANCE;
     o.max_rule = PANN_MAX_KEEP;
     o.keep = 123;
     pann_filter_result r;
@@ -231,6 +236,7 @@ Test(filter_run, errors)
     pann_metric m = { PANN_L1, 2, NULL };
     pann_filter_opts o;
     pann_filter_opts_init(&o);
+    o.select = PANN_SELECT_DISTANCE;
     pann_filter_result r;
     pann_error err;
     cr_assert_eq(pann_filter_run(&R, &S, &m, &o, &r, &err), PANN_EINPUT);
