@@ -4,12 +4,16 @@
  * real rows) and the synthetic rows, before (every row) and after (the
  * kept rows).  The ECDF nodes are every row of both sets, as ecdf-ks
  * --points=all, up to PANN_FIDELITY_ALL_NODES rows in all; above, the same
- * PANN_FIDELITY_NODES random nodes of the reference for both figures. */
+ * PANN_FIDELITY_NODES random nodes of the reference for both figures
+ * (ecdf-ks --points=N).  The counting's bitsets are held to
+ * PANN_FIDELITY_MAX_BYTES. */
 #include <config.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+
+#define PANN_FIDELITY_MAX_BYTES (32u << 20)
 
 static int kept_rows(const pann_matrix *S, const unsigned char *decision, pann_matrix *out,
                      pann_error *err)
@@ -47,6 +51,7 @@ static int ks_on(const pann_matrix *ref, const pann_matrix *S, const pann_matrix
     pann_ecdf_opts eo;
     pann_ecdf_opts_init(&eo);
     eo.threads = threads;
+    eo.max_bytes = PANN_FIDELITY_MAX_BYTES;
     pann_ecdf_ks_result kr;
     if (!rc)
         rc = pann_ecdf_ks(ref, S, nodes ? nodes : &all, &eo, &kr, NULL, NULL, err);

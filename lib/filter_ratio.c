@@ -24,6 +24,13 @@
  * A fixed number of rows (--keep, --quantile) is drawn without
  * replacement with weights w_i (Efraimidis-Spirakis keys log(u_i) / w_i).
  *
+ * The synthetic side.  With many more synthetic than real rows, a seeded
+ * sample of PANN_RATIO_POOL_FACTOR times the real rows stands for SYNTH in
+ * the counts (n_s - 1 above is then the sample's size, less the row itself
+ * when it is in the sample): the estimate needs both densities at the same
+ * resolution, not every synthetic row, and the search costs about twice
+ * that of the real side instead of n_s / n_r times.
+ *
  * Neighbours are exact (k-d tree searched until proven, or brute force
  * for cosine and more than 64 columns); a tie at the K-th distance counts
  * its real rows in proportion. */
@@ -76,19 +83,82 @@ double pann_ratio_real_count(const float *dr, size_t kr, const float *ds, size_t
     return c;
 }
 
+/* The synthetic side of the neighbour counts: every row of S, or, when S
+ * has more than PANN_RATIO_POOL_FACTOR times R's rows, a seeded Bernoulli
+ * sample of about that many (in_pool[i] says which; NULL = all). */
+typedef struct ratio_pool {
+    pann_matrix P;               /* the sample's rows (unused when all) */
+    unsigned char *in_pool;
+    size_t n;                    /* rows in the pool */
+} ratio_pool;
+
+static int make_pool(const pann_matrix *R, const pann_matrix *S, uint64_t seed,
+                     ratio_pool *pool, pann_error *err)
+{
+    memset(pool, 0, sizeof *pool);
+    double cap = PANN_RATIO_POOL_FACTOR * (double)R->n;
+    if ((double)S->n <= cap) {
+        pool->n = S->n;
+        return 0;
+    }
+    double share = cap / (double)S->n;
+    if (!(pool->in_pool = malloc(S->n)))
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
+    for (size_t i = 0; i < S->n; i++)
+        pool->n += pool->in_pool[i] = pann_uniform3(seed, PANN_RATIO_POOL_TAG, i) < share;
+    int rc = pann_matrix_alloc(&pool->P, pool->n, S->d, err);
+    for (size_t i = 0, k = 0; !rc && i < S->n; i++)
+        if (pool->in_pool[i])
+            memcpy(pool->P.v + k++ * S->d, pann_row(S, i), S->d * sizeof *S->v);
+    return rc;
+}
+
+static void free_pool(ratio_pool *pool)
+{
+    pann_matrix_free(&pool->P);
+    free(pool->in_pool);
+}
+
+/* Synthetic candidates of row i: the pool less the row itself. */
+static size_t pool_candidates(const ratio_pool *pool, size_t i)
+{
+    return pool->n - (pool->in_pool ? pool->in_pool[i] : 1);
+}
+
+/* The K nearest pool rows of every row of S, the row itself left out:
+ * *ls and *ks (entries per row); *skip[i] = 1 when row i's list starts with
+ * itself (a pool row found at distance 0) and holds ks - 1 others. */
+static int pool_lists(const pann_matrix *S, const ratio_pool *pool, const pann_metric *m,
+                      size_t K, int threads, pann_knn_result *ls, size_t *ks, pann_error *err)
+{
+    if (!pool->in_pool) {
+        *ks = K < S->n - 1 ? K : S->n - 1;
+        return *ks ? exact_lists(S, S, m, *ks, true, threads, ls, err) : 0;
+    }
+    *ks = K + 1 < pool->n ? K + 1 : pool->n;
+    return exact_lists(S, &pool->P, m, *ks, false, threads, ls, err);
+}
+
 /* counts[i] for every row of S, and its distance to the nearest real row. */
 static int real_counts(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
-                       size_t K, int threads, double *counts, float *nn_real,
-                       uint64_t *evaluations, pann_error *err)
+                       const ratio_pool *pool, size_t K, int threads, double *counts,
+                       float *nn_real, uint64_t *evaluations, pann_error *err)
 {
-    size_t kr = K < R->n ? K : R->n, ks = K < S->n - 1 ? K : S->n - 1;
+    size_t kr = K < R->n ? K : R->n, ks = 0;
     pann_knn_result lr = { 0 }, ls = { 0 };
     int rc = exact_lists(S, R, m, kr, false, threads, &lr, err);
-    if (!rc && ks)
-        rc = exact_lists(S, S, m, ks, true, threads, &ls, err);
+    if (!rc)
+        rc = pool_lists(S, pool, m, K, threads, &ls, &ks, err);
     for (size_t i = 0; !rc && i < S->n; i++) {
-        const float *dr = lr.dist + i * kr;
-        counts[i] = pann_ratio_real_count(dr, kr, ks ? ls.dist + i * ks : NULL, ks, K);
+        const float *dr = lr.dist + i * kr, *ds = ks ? ls.dist + i * ks : NULL;
+        size_t n = ks;
+        if (pool->in_pool && pool->in_pool[i]) {   /* itself: first, at 0 */
+            ds++;
+            n--;
+        } else if (pool->in_pool && n > K) {
+            n = K;
+        }
+        counts[i] = pann_ratio_real_count(dr, kr, ds, n, K);
         nn_real[i] = dr[0];
     }
     *evaluations += lr.iterations + ls.iterations;
@@ -115,8 +185,9 @@ double pann_ratio_overdispersion(const double *counts, size_t n, size_t K, doubl
 
 /* The ratios from the counts (see the top of the file). */
 static void ratios_from_counts(const double *counts, size_t n, size_t K, size_t nr,
-                               size_t ns, double shrink, pann_filter_result *r)
+                               const ratio_pool *pool, double shrink, pann_filter_result *r)
 {
+    size_t ns = pool->n;
     double pi0 = (double)nr / (double)(nr + ns - 1);
     r->overdispersion = pann_ratio_overdispersion(counts, n, K, pi0);
     double beta = shrink >= 0 ? shrink
@@ -127,8 +198,10 @@ static void ratios_from_counts(const double *counts, size_t n, size_t K, size_t 
             r->ratio[i] = 1;
             continue;
         }
-        double pi = (counts[i] + beta * pi0) / ((double)K + beta);
-        r->ratio[i] = pi >= 1 ? INFINITY : (float)(pi / (1 - pi) * (double)(ns - 1) / (double)nr);
+        double cs = (double)pool_candidates(pool, i);
+        double pi0_i = (double)nr / ((double)nr + cs);
+        double pi = (counts[i] + beta * pi0_i) / ((double)K + beta);
+        r->ratio[i] = pi >= 1 ? INFINITY : (float)(pi / (1 - pi) * cs / (double)nr);
     }
 }
 
@@ -205,17 +278,20 @@ int pann_filter_ratio_decide(const pann_matrix *R, const pann_matrix *S,
                              pann_filter_result *r, pann_error *err)
 {
     size_t n = S->n, K = o->ratio_k;
-    if (K > R->n + (n ? n - 1 : 0))
-        K = R->n + (n ? n - 1 : 0);
+    ratio_pool pool;
+    int rc = make_pool(R, S, o->seed, &pool, err);
+    if (K > R->n + (pool.n ? pool.n - 1 : 0))
+        K = R->n + (pool.n ? pool.n - 1 : 0);
     r->ratio_k = K;
+    r->ratio_pool = pool.n;
     r->ratio = malloc((n ? n : 1) * sizeof *r->ratio);
     double *counts = calloc(n ? n : 1, sizeof *counts);
-    int rc = !r->ratio || !counts ? pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n)
-             : 0;
+    if (!rc && (!r->ratio || !counts))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     if (!rc && n)
-        rc = real_counts(R, S, m, K, o->threads, counts, r->dist, &r->evaluations, err);
+        rc = real_counts(R, S, m, &pool, K, o->threads, counts, r->dist, &r->evaluations, err);
     if (!rc) {
-        ratios_from_counts(counts, n, K, R->n, n, o->shrink, r);
+        ratios_from_counts(counts, n, K, R->n, &pool, o->shrink, r);
         size_t eligible = 0;
         for (size_t i = 0; i < n; i++) {
             bool copy = (!isnan(r->min_dist) && r->dist[i] < r->min_dist)
@@ -233,5 +309,6 @@ int pann_filter_ratio_decide(const pann_matrix *R, const pann_matrix *S,
         }
     }
     free(counts);
+    free_pool(&pool);
     return rc;
 }

@@ -38,6 +38,12 @@ typedef enum {
 #define PANN_RATIO_K 30
 #define PANN_RATIO_ACCEPT_QUANTILE 0.9
 #define PANN_RATIO_SHRINK_AUTO (-1.0)
+/* SYNTH's side of the counts: at most this many times REAL's rows (a
+ * seeded sample beyond). */
+#define PANN_RATIO_POOL_FACTOR 1.0
+/* Row i of SYNTH is in the sample when pann_uniform3(seed, this, i) is below
+ * PANN_RATIO_POOL_FACTOR x |REAL| / |SYNTH|. */
+#define PANN_RATIO_POOL_TAG 0x7a71e5c0ffee0002ULL
 
 typedef struct pann_filter_opts {
     pann_select select;
@@ -98,6 +104,7 @@ typedef struct pann_filter_result {
     float *ratio;                /* per row: estimated real/synthetic
                                     density ratio (NULL for distance) */
     size_t ratio_k;              /* neighbours used (K, or fewer rows) */
+    size_t ratio_pool;           /* synthetic rows on the counts' side */
     double accept_constant;      /* M: rows are kept with min(1, ratio/M) */
     double shrink;               /* prior strength used (inf: no evidence
                                     of a difference, every ratio 1) */
@@ -206,8 +213,8 @@ double pann_ratio_overdispersion(const double *counts, size_t n, size_t K, doubl
 
 /* ---- fidelity (lib/filter_fidelity.c) ------------------------------- */
 
-#define PANN_FIDELITY_ALL_NODES 200000
-#define PANN_FIDELITY_NODES 20000
+#define PANN_FIDELITY_ALL_NODES 50000
+#define PANN_FIDELITY_NODES 10000
 /* r->ks_before/after and marg_before/after of ref against S and against
  * S's kept rows (r->decision). */
 int pann_filter_fidelity(const pann_matrix *ref, const pann_matrix *S, const pann_metric *m,

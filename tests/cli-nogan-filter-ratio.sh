@@ -18,6 +18,10 @@ check "--select=distance: kept rows byte-identical to the distance rule" \
 check "--select=distance: rejected rows byte-identical to the distance rule" \
     cmp -s dist.rej "$DATA/filter/distance-default.rejected"
 
+# The man page's example of the default selection.
+check "man example: the default keeps 270 rows (271 lines)" \
+    [ "$(nogan-filter -q --drop-copies "$REAL" "$SYNTH" | wc -l)" -eq 271 ]
+
 nogan-filter -q -j1 --rejected=r1 --report=p1.csv "$REAL" "$SYNTH" > o1
 nogan-filter -q -j2 --rejected=r2 --report=p2.csv "$REAL" "$SYNTH" > o2
 nogan-filter -q -j2 --chunk-rows=7 "$REAL" "$SYNTH" > o3

@@ -21,17 +21,20 @@ static int cmp_labelled(const void *a, const void *b)
     return (x->d > y->d) - (x->d < y->d);
 }
 
-/* Real rows among the K nearest of row s of S in R u S \ {s}, brute force
- * in double, ties at the K-th distance in proportion. */
-static double brute_count(const pann_matrix *R, const pann_matrix *S, size_t s, size_t K)
+/* Real rows among the K nearest of row s of S in R u P \ {s}, P the rows
+ * of S with pool[j] (all when pool is NULL), brute force in double, ties at
+ * the K-th distance in proportion. */
+static double brute_count(const pann_matrix *R, const pann_matrix *S, const unsigned char *pool,
+                          size_t s, size_t K)
 {
-    size_t n = R->n + S->n - 1, k = 0;
+    size_t n = R->n + S->n, k = 0;
     labelled *v = malloc(n * sizeof *v);
     for (size_t j = 0; j < R->n; j++)
         v[k++] = (labelled){ test_dist_double(PANN_L1, pann_row(S, s), pann_row(R, j), S->d), 1 };
     for (size_t j = 0; j < S->n; j++)
-        if (j != s)
+        if (j != s && (!pool || pool[j]))
             v[k++] = (labelled){ test_dist_double(PANN_L1, pann_row(S, s), pann_row(S, j), S->d), 0 };
+    n = k;
     qsort(v, n, sizeof *v, cmp_labelled);
     double dK = v[K - 1].d, c = 0;
     size_t below = 0, tied = 0, tied_real = 0;
@@ -75,10 +78,12 @@ Test(filter_ratio, overdispersion_of_binomial_and_spread_counts)
     cr_expect_float_eq(rho, 0.999, 1e-12);
 }
 
-/* Counts and ratios of pann_filter_run against brute force. */
-Test(filter_ratio, ratio_matches_brute_force)
+/* Counts and ratios of pann_filter_run against brute force: with every
+ * synthetic row on the counts' side (nr >= ns), and with the seeded pool
+ * (ns > nr), its rows found here from PANN_RATIO_POOL_TAG. */
+static void check_ratio(size_t nr, size_t ns)
 {
-    pann_matrix R = test_matrix(150, 3, 11, 1.0, 0), S = test_matrix(200, 3, 12, 1.5, 0);
+    pann_matrix R = test_matrix(nr, 3, 11, 1.0, 0), S = test_matrix(ns, 3, 12, 1.5, 0);
     pann_metric m = { PANN_L1, 3, NULL };
     pann_filter_opts o;
     pann_filter_opts_init(&o);
@@ -86,34 +91,56 @@ Test(filter_ratio, ratio_matches_brute_force)
     pann_filter_result r;
     pann_error err;
     cr_assert_eq(pann_filter_run(&R, &S, &m, &o, &r, &err), 0, "%s", err.msg);
+    unsigned char *pool = NULL;
+    size_t npool = ns;
+    if (ns > nr) {
+        pool = malloc(ns);
+        npool = 0;
+        for (size_t i = 0; i < ns; i++)
+            npool += pool[i] = pann_uniform3(o.seed, PANN_RATIO_POOL_TAG, i)
+                               < PANN_RATIO_POOL_FACTOR * (double)nr / (double)ns;
+    }
+    cr_expect_eq(r.ratio_pool, npool);
     size_t K = 10;
-    double *c = malloc(S.n * sizeof *c), mean = 0, var = 0;
-    for (size_t i = 0; i < S.n; i++)
-        mean += (c[i] = brute_count(&R, &S, i, K));
-    mean /= (double)S.n;
-    for (size_t i = 0; i < S.n; i++)
+    double *c = malloc(ns * sizeof *c), mean = 0, var = 0;
+    for (size_t i = 0; i < ns; i++)
+        mean += (c[i] = brute_count(&R, &S, pool, i, K));
+    mean /= (double)ns;
+    for (size_t i = 0; i < ns; i++)
         var += (c[i] - mean) * (c[i] - mean);
-    var /= (double)(S.n - 1);
-    double pi0 = 150.0 / (150 + 199);
+    var /= (double)(ns - 1);
+    double pi0 = (double)nr / (double)(nr + npool - 1);
     double rho = (var / (K * pi0 * (1 - pi0)) - 1) / (K - 1);
     cr_assert(rho > 0, "the wider synthetic rows must give overdispersed counts");
     cr_expect_float_eq(r.overdispersion, rho, 1e-9);
     double beta = 1 / rho - 1;
-    for (size_t i = 0; i < S.n; i++) {
-        double pi = (c[i] + beta * pi0) / (K + beta);
-        double w = pi / (1 - pi) * 199.0 / 150.0;
+    for (size_t i = 0; i < ns; i++) {
+        double cs = (double)npool - (pool ? pool[i] : 1);
+        double p0 = (double)nr / ((double)nr + cs);
+        double pi = (c[i] + beta * p0) / (K + beta);
+        double w = pi / (1 - pi) * cs / (double)nr;
         cr_expect_float_eq(r.ratio[i], w, 1e-5 * w, "row %zu: %g vs %g", i, r.ratio[i], w);
     }
-    /* the kept rows: u < min(1, w/M) */
     size_t kept = 0;
-    for (size_t i = 0; i < S.n; i++)
+    for (size_t i = 0; i < ns; i++)
         kept += r.decision[i] == PANN_FILTER_KEEP;
     cr_expect_eq(kept, r.kept);
-    cr_expect_eq(r.kept + r.excess, S.n);
+    cr_expect_eq(r.kept + r.excess, ns);
     free(c);
+    free(pool);
     pann_filter_result_free(&r);
     pann_matrix_free(&R);
     pann_matrix_free(&S);
+}
+
+Test(filter_ratio, ratio_matches_brute_force)
+{
+    check_ratio(200, 150);
+}
+
+Test(filter_ratio, ratio_with_a_synthetic_sample_matches_brute_force)
+{
+    check_ratio(100, 400);
 }
 
 Test(filter_ratio, same_rows_for_any_thread_count)
