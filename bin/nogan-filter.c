@@ -669,8 +669,9 @@ static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
              r->median_synth_rows == r->n ? "all" : "exact sample of", r->median_synth_rows,
              r->median_real, ratio, verdict(ratio));
     if (by_ratio)
-        cli_note(c, "every distance exact (k-nearest lists); %.3g%% of brute-force distance "
-                 "evaluations", 100.0 * r->work_fraction);
+        cli_note(c, "every distance exact (k-nearest lists among REAL and %zu synthetic "
+                 "rows); %.4g distance evaluations per synthetic row", r->ratio_pool,
+                 r->n ? (double)r->evaluations / (double)r->n : 0.0);
     else
         cli_note(c, "decisions proven: %zu of %zu (%zu kept at the first real row within the "
                  "maximum, %zu by a complete %s search); %.3g%% of brute-force distance "

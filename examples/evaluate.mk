@@ -21,7 +21,10 @@
 #   ROWS    synthetic rows generated before filtering (default 10000)
 #   SEED    seed of every random step (default 1)
 #   SYNTH_OPTS   more nogan-synth options, e.g. --bins=5 or --draw=gaussian
-#   FILTER_OPTS  nogan-filter options (default --drop-copies)
+#   FILTER_OPTS  nogan-filter options (default --select=distance --drop-copies:
+#                many NoGAN rows from few real ones hold junk far from every
+#                real row, which the distance rule removes; the ratio
+#                selection sees no difference in the neighbour counts here)
 #   K       neighbours of the classifier (default 5)
 #   OPTS    options for every program that reads both tables, e.g.
 #           --missing=impute or --categorical=code (default none)
@@ -42,7 +45,7 @@ OUT ?= eval-out
 ROWS ?= 10000
 SEED ?= 1
 SYNTH_OPTS ?=
-FILTER_OPTS ?= --drop-copies
+FILTER_OPTS ?= --select=distance --drop-copies
 K ?= 5
 OPTS ?=
 BIN ?= $(firstword $(patsubst %/nogan-synth,%,$(wildcard $(CURDIR)/bin/nogan-synth $(TOP)/bin/nogan-synth)))

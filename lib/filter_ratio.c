@@ -42,6 +42,7 @@
 #include "internal.h"
 
 #define ACCEPT_TAG 0x7a71e5c0ffee0001ULL
+#define RATIO_BATCH_ROWS 65536
 
 /* K nearest of every row of S among T, exact; self: S is T. */
 static int exact_lists(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
@@ -125,32 +126,17 @@ static size_t pool_candidates(const ratio_pool *pool, size_t i)
     return pool->n - (pool->in_pool ? pool->in_pool[i] : 1);
 }
 
-/* The K nearest pool rows of every row of S, the row itself left out:
- * *ls and *ks (entries per row); *skip[i] = 1 when row i's list starts with
- * itself (a pool row found at distance 0) and holds ks - 1 others. */
-static int pool_lists(const pann_matrix *S, const ratio_pool *pool, const pann_metric *m,
-                      size_t K, int threads, pann_knn_result *ls, size_t *ks, pann_error *err)
+/* Counts of rows S[lo..hi) from their lists among R (lr, kr per row) and
+ * the pool (ls, ks per row; self: the pool is S, searched with the row
+ * itself left out). */
+static void counts_from_lists(const ratio_pool *pool, size_t lo, size_t hi, size_t K,
+                              const pann_knn_result *lr, size_t kr,
+                              const pann_knn_result *ls, size_t ks,
+                              double *counts, float *nn_real)
 {
-    if (!pool->in_pool) {
-        *ks = K < S->n - 1 ? K : S->n - 1;
-        return *ks ? exact_lists(S, S, m, *ks, true, threads, ls, err) : 0;
-    }
-    *ks = K + 1 < pool->n ? K + 1 : pool->n;
-    return exact_lists(S, &pool->P, m, *ks, false, threads, ls, err);
-}
-
-/* counts[i] for every row of S, and its distance to the nearest real row. */
-static int real_counts(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
-                       const ratio_pool *pool, size_t K, int threads, double *counts,
-                       float *nn_real, uint64_t *evaluations, pann_error *err)
-{
-    size_t kr = K < R->n ? K : R->n, ks = 0;
-    pann_knn_result lr = { 0 }, ls = { 0 };
-    int rc = exact_lists(S, R, m, kr, false, threads, &lr, err);
-    if (!rc)
-        rc = pool_lists(S, pool, m, K, threads, &ls, &ks, err);
-    for (size_t i = 0; !rc && i < S->n; i++) {
-        const float *dr = lr.dist + i * kr, *ds = ks ? ls.dist + i * ks : NULL;
+    for (size_t i = lo; i < hi; i++) {
+        const float *dr = lr->dist + (i - lo) * kr;
+        const float *ds = ks ? ls->dist + (i - lo) * ks : NULL;
         size_t n = ks;
         if (pool->in_pool && pool->in_pool[i]) {   /* itself: first, at 0 */
             ds++;
@@ -161,10 +147,64 @@ static int real_counts(const pann_matrix *R, const pann_matrix *S, const pann_me
         counts[i] = pann_ratio_real_count(dr, kr, ds, n, K);
         nn_real[i] = dr[0];
     }
+}
+
+/* With every synthetic row in the pool: S against R and against itself,
+ * whole (a row is left out of its own list by index). */
+static int counts_whole(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
+                        const ratio_pool *pool, size_t K, int threads, double *counts,
+                        float *nn_real, uint64_t *evaluations, pann_error *err)
+{
+    size_t kr = K < R->n ? K : R->n, ks = K < S->n - 1 ? K : S->n - 1;
+    pann_knn_result lr = { 0 }, ls = { 0 };
+    int rc = exact_lists(S, R, m, kr, false, threads, &lr, err);
+    if (!rc && ks)
+        rc = exact_lists(S, S, m, ks, true, threads, &ls, err);
+    if (!rc)
+        counts_from_lists(pool, 0, S->n, K, &lr, kr, &ls, ks, counts, nn_real);
     *evaluations += lr.iterations + ls.iterations;
     pann_knn_result_free(&lr);
     pann_knn_result_free(&ls);
     return rc;
+}
+
+/* With a sampled pool: S in batches of RATIO_BATCH_ROWS rows against R and
+ * the pool, so the neighbour lists held are those of one batch. */
+static int counts_batched(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
+                          const ratio_pool *pool, size_t K, int threads, double *counts,
+                          float *nn_real, uint64_t *evaluations, pann_error *err)
+{
+    size_t kr = K < R->n ? K : R->n, ks = K + 1 < pool->n ? K + 1 : pool->n;
+    int rc = 0;
+    for (size_t lo = 0; !rc && lo < S->n; lo += RATIO_BATCH_ROWS) {
+        size_t hi = lo + RATIO_BATCH_ROWS < S->n ? lo + RATIO_BATCH_ROWS : S->n;
+        pann_matrix Sb;
+        pann_knn_result lr = { 0 }, ls = { 0 };
+        rc = pann_matrix_alloc(&Sb, hi - lo, S->d, err);
+        if (rc)
+            break;
+        memcpy(Sb.v, pann_row(S, lo), (hi - lo) * S->d * sizeof *S->v);
+        rc = exact_lists(&Sb, R, m, kr, false, threads, &lr, err);
+        if (!rc && ks)
+            rc = exact_lists(&Sb, &pool->P, m, ks, false, threads, &ls, err);
+        if (!rc)
+            counts_from_lists(pool, lo, hi, K, &lr, kr, &ls, ks, counts, nn_real);
+        *evaluations += lr.iterations + ls.iterations;
+        pann_knn_result_free(&lr);
+        pann_knn_result_free(&ls);
+        pann_matrix_free(&Sb);
+    }
+    return rc;
+}
+
+/* counts[i] for every row of S, and its distance to the nearest real row. */
+static int real_counts(const pann_matrix *R, const pann_matrix *S, const pann_metric *m,
+                       const ratio_pool *pool, size_t K, int threads, double *counts,
+                       float *nn_real, uint64_t *evaluations, pann_error *err)
+{
+    return pool->in_pool
+           ? counts_batched(R, S, m, pool, K, threads, counts, nn_real, evaluations, err)
+           : counts_whole(R, S, m, pool, K, threads, counts, nn_real, evaluations, err);
 }
 
 /* rho of the counts (beta-binomial overdispersion), in [0, 0.999]. */

@@ -143,6 +143,38 @@ Test(filter_ratio, ratio_with_a_synthetic_sample_matches_brute_force)
     check_ratio(100, 400);
 }
 
+/* More synthetic rows than one search batch (65536): the rows on both
+ * sides of the batch boundary against brute force. */
+Test(filter_ratio, counts_across_search_batches)
+{
+    size_t nr = 3000, ns = 70000, K = 10;
+    pann_matrix R = test_matrix(nr, 2, 41, 1.0, 0), S = test_matrix(ns, 2, 42, 1.4, 0);
+    pann_metric m = { PANN_L1, 2, NULL };
+    pann_filter_opts o;
+    pann_filter_opts_init(&o);
+    o.ratio_k = K;
+    pann_filter_result r;
+    pann_error err;
+    cr_assert_eq(pann_filter_run(&R, &S, &m, &o, &r, &err), 0, "%s", err.msg);
+    unsigned char *pool = malloc(ns);
+    size_t npool = 0;
+    for (size_t i = 0; i < ns; i++)
+        npool += pool[i] = pann_uniform3(o.seed, PANN_RATIO_POOL_TAG, i)
+                           < PANN_RATIO_POOL_FACTOR * (double)nr / (double)ns;
+    double beta = r.shrink;
+    cr_assert(isfinite(beta) && beta > 0);
+    for (size_t i = 65530; i < 65542; i++) {
+        double c = brute_count(&R, &S, pool, i, K);
+        double cs = (double)npool - pool[i], p0 = (double)nr / ((double)nr + cs);
+        double pi = (c + beta * p0) / (K + beta), w = pi / (1 - pi) * cs / (double)nr;
+        cr_expect_float_eq(r.ratio[i], w, 1e-5 * w, "row %zu: %g vs %g", i, r.ratio[i], w);
+    }
+    free(pool);
+    pann_filter_result_free(&r);
+    pann_matrix_free(&R);
+    pann_matrix_free(&S);
+}
+
 Test(filter_ratio, same_rows_for_any_thread_count)
 {
     pann_matrix R = test_matrix(300, 4, 21, 1.0, 0), S = test_matrix(500, 4, 22, 1.3, 0);
