@@ -465,6 +465,7 @@ static void report_fidelity(const filter_cli *fc, const pann_filter_result *r, r
     if (!r->has_fidelity)
         return;
     add(rp, "fidelity_reference", true, "%s", fidelity_reference(fc));
+    add(rp, "fidelity_rows", false, "%zu", r->fidelity_rows);
     add(rp, "fidelity_nodes", false, "%zu", r->fidelity_nodes);
     add(rp, "fidelity_nodes_all", false, "%s", r->fidelity_all_nodes ? "true" : "false");
     add_num(rp, "ks_before", r->ks_before);
@@ -603,8 +604,11 @@ static void summarise_fidelity(const cli *c, const filter_cli *fc, const pann_fi
 {
     if (!r->has_fidelity)
         return;
-    cli_note(c, "fidelity against %s, %s nodes: multivariate KS %.4f -> %.4f, mean "
-             "per-column KS/TV %.4f -> %.4f: %s", fidelity_reference(fc),
+    char rows[96] = "";
+    if (r->fidelity_rows < r->n)
+        snprintf(rows, sizeof rows, ", a seeded sample of %zu synthetic rows", r->fidelity_rows);
+    cli_note(c, "fidelity against %s%s, %s nodes: multivariate KS %.4f -> %.4f, mean "
+             "per-column KS/TV %.4f -> %.4f: %s", fidelity_reference(fc), rows,
              r->fidelity_all_nodes ? "all" : "sampled", r->ks_before, r->ks_after,
              r->marg_before, r->marg_after, fidelity_verdict(r));
 }

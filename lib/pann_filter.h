@@ -117,6 +117,9 @@ typedef struct pann_filter_result {
     size_t fidelity_nodes;       /* ECDF nodes (all rows, or a sample) */
     bool fidelity_all_nodes;
     size_t fidelity_columns;     /* numeric columns in the ECDF */
+    size_t fidelity_rows;        /* synthetic rows scored (a seeded sample
+                                    above PANN_FIDELITY_MAX_ROWS) */
+    size_t fidelity_ref_rows;    /* reference rows scored */
     double ks_before, ks_after;  /* multivariate ECDF KS */
     double marg_before, marg_after; /* mean per-column KS (numeric) / TV
                                     (categorical) */
@@ -215,6 +218,7 @@ double pann_ratio_overdispersion(const double *counts, size_t n, size_t K, doubl
 
 #define PANN_FIDELITY_ALL_NODES 50000
 #define PANN_FIDELITY_NODES 10000
+#define PANN_FIDELITY_MAX_ROWS 100000
 /* r->ks_before/after and marg_before/after of ref against S and against
  * S's kept rows (r->decision). */
 int pann_filter_fidelity(const pann_matrix *ref, const pann_matrix *S, const pann_metric *m,
