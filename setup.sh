@@ -8,7 +8,7 @@
 # apt-get; otherwise the exact command to run is printed.
 set -eu
 cd "$(dirname "$0")"
-PACKAGES="gcc make autoconf automake libtool autoconf-archive pkg-config libgsl-dev libcsv-dev libcriterion-dev"
+PACKAGES="gcc g++ make autoconf automake libtool autoconf-archive pkg-config libgsl-dev libcsv-dev libcriterion-dev"
 
 install_missing() {
     missing=

@@ -294,7 +294,7 @@ typedef struct pann_hit {
  * bound[q] in PANN_MIN mode, >= in PANN_MAX mode.  hits must hold
  * nq * nblk * PANN_LANES entries; returns how many were written, in block,
  * then query, then lane order.  Values are bit-identical to pann_cmp. */
-typedef enum pann_mode pann_mode;
+typedef enum pann_mode { PANN_MIN = 0, PANN_MAX = 1 } pann_mode;
 size_t pann_block_filter(const pann_metric *m, const pann_blocks *b, size_t first,
                          size_t nblk, const float *const *queries, size_t nq,
                          const float *bound, pann_mode mode, pann_hit *hits);
@@ -325,7 +325,6 @@ uint64_t pann_perm_at(const pann_perm *p, uint64_t i);
 
 /* ---- the PANN engine (engine.c) ---------------------------------------- */
 
-enum pann_mode { PANN_MIN = 0, PANN_MAX = 1 };
 
 typedef struct pann_history_rec {
     uint64_t step;           /* candidates drawn, including skipped ones */

@@ -7,6 +7,10 @@
 #ifndef PANN_FILTER_H
 #define PANN_FILTER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How the upper threshold (too far) is chosen. */
 typedef enum {
     PANN_MAX_REAL_QUANTILE = 0, /* quantile of the real rows' LOO NN distances */
@@ -241,5 +245,9 @@ typedef struct pann_filter_group_stats {
 int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
                         size_t batch, const pann_metric *m, const pann_filter_opts *o,
                         pann_filter_result *r, pann_filter_group_stats *st, pann_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

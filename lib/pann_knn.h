@@ -124,10 +124,6 @@ int pann_knn_confusion(const uint32_t *pred, const uint32_t *actual, size_t n,
 int pann_knn_cluster(const pann_knn_result *r, bool mutual, uint32_t *cluster,
                      size_t *nclusters, pann_error *err);
 
-#ifdef __cplusplus
-}
-#endif
-
 /* One table per category (--group): each query row's K neighbours among
  * the training rows of its category only (see pann_group_batches; `same`:
  * TRAIN against itself), by exact search, by the tree with a budget of
@@ -138,5 +134,9 @@ int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups
                    bool same, size_t batch, const pann_metric *m, size_t k, bool exact,
                    size_t tree_leaves, const pann_engine_opts *o, pann_knn_result *r,
                    pann_group_stats *st, pann_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
