@@ -149,8 +149,18 @@ static void run_envelope(const cli *c, const cli_data *data, extreme_opts *xo)
     write_ranking(c, data, xo, points, npoints);
     cli_note(c, "%zu rows, %zu columns, metric %s, seed %llu", X->n, X->d,
              pann_metric_name(data->metric.kind), (unsigned long long)c->seed);
-    cli_note(c, "%zu extreme points; farthest row proven for %zu of %zu rows (%.1f%%)",
-             npoints, r.nproven, r.n, r.n ? 100.0 * r.nproven / r.n : 0.0);
+    size_t answered = 0, proven = 0;   /* a row without a farthest row proves nothing */
+    for (size_t k = 0; k < r.n; k++)
+        if (r.nn[k] != PANN_NONE) {
+            answered++;
+            proven += r.proven[k];
+        }
+    if (answered == 0)
+        cli_note(c, "no extreme point: %s has one row and a row is never its own farthest "
+                 "row (0 rows proven)", data->tables[0].display);
+    else
+        cli_note(c, "%zu extreme points; farthest row proven for %zu of %zu rows (%.1f%%)",
+                 npoints, proven, r.n, 100.0 * proven / r.n);
     if (!c->exact)
         cli_note(c, "anytime search: %llu proposals (%.3g%% of brute force), %.3f s%s",
                  (unsigned long long)r.iterations,
@@ -164,6 +174,11 @@ static void run_outliers(const cli *c, const cli_data *data, const extreme_opts 
 {
     const pann_matrix *X = &data->mats[0];
     size_t k = xo->k ? xo->k : 1;
+    if (X->n == 1) {
+        fprintf(stderr, "%s: %s: one row, and a row is never its own neighbour: no "
+                "neighbour distance to rank it by\n", c->prog, data->tables[0].display);
+        exit(PANN_EINPUT);
+    }
     if (k >= X->n) {
         fprintf(stderr, "%s: -k: %zu is too large: %s has %zu row%s, so K must be "
                 "below that\n", c->prog, k, data->tables[0].display, X->n, X->n == 1 ? "" : "s");

@@ -20,7 +20,9 @@ static const char program_help[] =
 "a row never being its own neighbour, when REFERENCE is absent) by the PANN\n"
 "anytime search: random proposals accepted when closer.  Writes the CSV\n"
 "query,neighbor,distance,proven (1-based data rows; proven = 1 when every\n"
-"candidate was tried, so the answer is exact) and a summary on stderr.\n"
+"candidate was tried, so the answer is exact; a row with no neighbour, as in\n"
+"a self-match of one row, has empty fields and proven 0) and a summary on\n"
+"stderr.\n"
 "\n"
 "Search options:\n"
 "      --iterations=N     proposals in all (default 50 per query row, the\n"
@@ -279,7 +281,7 @@ static int format_match(char *buf, size_t size, size_t k, const void *ctx)
         *at++ = ',';
     }
     *at++ = ',';
-    at = cli_put_index(at, r->proven[k]);
+    at = cli_put_index(at, r->nn[k] != PANN_NONE && r->proven[k]);
     *at++ = '\n';
     (void)size;
     return (int)(at - buf);
@@ -293,6 +295,14 @@ static void write_matches(const cli *c, const cli_data *data, const pann_matrix 
     (void)data;
 }
 
+/* A mean as "%.9g", or an empty field when no row has a neighbour yet. */
+static void put_mean(FILE *fp, double mean, char end)
+{
+    if (!isnan(mean))
+        fprintf(fp, "%.9g", mean);
+    fputc(end, fp);
+}
+
 static void write_history(const cli *c, const char *path, const pann_result *r)
 {
     pann_output out;
@@ -302,9 +312,10 @@ static void write_history(const cli *c, const char *path, const pann_result *r)
     fputs("step,iteration,swaps,mean_best,mean_current\n", out.fp);
     for (size_t i = 0; i < r->nhistory; i++) {
         const pann_history_rec *h = &r->history[i];
-        fprintf(out.fp, "%llu,%llu,%llu,%.9g,%.9g\n", (unsigned long long)h->step,
-                (unsigned long long)h->iteration, (unsigned long long)h->swaps,
-                h->mean_best, h->mean_current);
+        fprintf(out.fp, "%llu,%llu,%llu,", (unsigned long long)h->step,
+                (unsigned long long)h->iteration, (unsigned long long)h->swaps);
+        put_mean(out.fp, h->mean_best, ',');
+        put_mean(out.fp, h->mean_current, '\n');
     }
     if (pann_output_commit(&out, &err) != 0)
         cli_die(c, &err);
@@ -338,28 +349,57 @@ static void report_fit(const cli *c, const match_opts *mo, const pann_result *r)
     free(y);
 }
 
+/* Rows with a neighbour, the sum of their distances, and how many of them
+ * are proven (a row without a neighbour has no answer to prove). */
+static size_t answered_rows(const pann_result *r, double *sum, size_t *proven)
+{
+    size_t assigned = 0;
+    *sum = 0.0;
+    *proven = 0;
+    for (size_t k = 0; k < r->n; k++)
+        if (r->nn[k] != PANN_NONE) {
+            *sum += r->dist[k];
+            *proven += r->proven[k];
+            assigned++;
+        }
+    return assigned;
+}
+
+/* The answers' summary line, or the one line saying that no row has a
+ * neighbour (then there is no mean, fit or estimate). */
+static void summarise_answers(const cli *c, const match_opts *mo, const cli_data *data,
+                              const pann_result *r, size_t assigned, double sum,
+                              size_t proven)
+{
+    if (assigned == 0) {
+        if (data->nfiles == 1 && r->n == 1)
+            cli_note(c, "no neighbour: %s has one row and a row is never its own neighbour "
+                     "(0 rows proven, no mean distance%s)", data->tables[0].display,
+                     mo->fit ? ", no fit" : "");
+        else
+            cli_note(c, "no neighbour: none of the %zu rows has an admissible neighbour "
+                     "(0 rows proven, no mean distance%s)", r->n, mo->fit ? ", no fit" : "");
+        return;
+    }
+    if (assigned < r->n)
+        cli_note(c, "warning: %zu rows have no admissible neighbour (empty fields, not proven)",
+                 r->n - assigned);
+    cli_note(c, "mean NN distance %.6g over %zu rows; %s; %zu rows (%.1f%%) proven exact",
+             sum / assigned, assigned,
+             c->exact ? "exact search" : mo->tree ? "anytime search, tree strategy"
+             : mo->graph ? "anytime search, graph strategy" : "anytime search",
+             proven, 100.0 * proven / r->n);
+}
+
 static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
                       const pann_matrix *S, const pann_matrix *T, const pann_result *r)
 {
-    double sum = 0.0;
-    size_t assigned = 0;
-    for (size_t k = 0; k < r->n; k++)
-        if (r->nn[k] != PANN_NONE) {
-            sum += r->dist[k];
-            assigned++;
-        }
-    double brute = (double)S->n * (double)T->n;
+    double sum, brute = (double)S->n * (double)T->n;
+    size_t proven, assigned = answered_rows(r, &sum, &proven);
     cli_note(c, "%zu query rows, %zu reference rows, %zu columns, metric %s, seed %llu",
              S->n, T->n, S->d, pann_metric_name(data->metric.kind),
              (unsigned long long)c->seed);
-    if (assigned < r->n)
-        cli_note(c, "warning: %zu rows have no admissible neighbour (empty fields)",
-                 r->n - assigned);
-    cli_note(c, "mean NN distance %.6g over %zu rows; %s; %zu rows (%.1f%%) proven exact",
-             assigned ? sum / assigned : NAN, assigned,
-             c->exact ? "exact search" : mo->tree ? "anytime search, tree strategy"
-             : mo->graph ? "anytime search, graph strategy" : "anytime search",
-             r->nproven, r->n ? 100.0 * r->nproven / r->n : 0.0);
+    summarise_answers(c, mo, data, r, assigned, sum, proven);
     if (mo->tree)
         cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per row, %.3f s",
                  (unsigned long long)r->iterations, 100.0 * r->iterations / brute, mo->leaves,
@@ -373,9 +413,9 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
                  (unsigned long long)r->iterations, 100.0 * r->steps / brute,
                  (unsigned long long)r->swaps, (unsigned long long)r->epochs, r->seconds,
                  r->stopped_by_time ? ", stopped by --time" : "");
-    if (mo->fit)
+    if (mo->fit && assigned > 0)
         report_fit(c, mo, r);
-    if (c->exact || r->nproven == r->n || (mo->estimate_given && mo->estimate_rows == 0)
+    if (c->exact || proven == assigned || (mo->estimate_given && mo->estimate_rows == 0)
         || assigned == 0 || mo->group)   /* the estimator searches all of T */
         return;
     pann_estimate est;

@@ -186,6 +186,7 @@ typedef struct run_state {
     double sum_cur, sum_best;
     size_t assigned;             /* rows with a neighbour */
     size_t history_cap;
+    uint64_t history_from;       /* proposals at the first history line */
     double started;
 } run_state;
 
@@ -271,7 +272,7 @@ static size_t chunk_length(const engine *e, const run_state *st, size_t want)
     if (o->max_iterations && o->max_iterations - done < len)
         len = (size_t)(o->max_iterations - done);
     if (o->history_every) {
-        uint64_t to_next = o->history_every - done % o->history_every;
+        uint64_t to_next = o->history_every - (done - st->history_from) % o->history_every;
         if (to_next < len)
             len = (size_t)to_next;
     }
@@ -281,7 +282,7 @@ static size_t chunk_length(const engine *e, const run_state *st, size_t want)
 static int after_chunk(const engine *e, run_state *st, pann_error *err)
 {
     const pann_engine_opts *o = e->o;
-    if (o->history_every && st->r->iterations % o->history_every == 0)
+    if (o->history_every && (st->r->iterations - st->history_from) % o->history_every == 0)
         if (record_history(st, err))
             return err->status;
     if (o->progress)
@@ -401,7 +402,10 @@ static void free_state(engine *e)
 }
 
 /* The article's initialisation: every row gets a first admissible
- * candidate, whatever the budget. */
+ * candidate, whatever the budget.  These draws count as proposals; the
+ * history starts after them, with every row that can have a neighbour
+ * holding one, so that its mean covers the same rows throughout (in min
+ * mode without temperature it never rises from its first line). */
 static int first_pass(engine *e, run_state *st, uint32_t *rows, outcome *outcomes,
                       int threads, pann_error *err)
 {
@@ -409,18 +413,13 @@ static int first_pass(engine *e, run_state *st, uint32_t *rows, outcome *outcome
         rows[k] = (uint32_t)k;
     for (size_t pos = 0; pos < e->n;) {
         size_t len = e->n - pos < CHUNK_MAX ? e->n - pos : CHUNK_MAX;
-        if (e->o->history_every) {
-            uint64_t to_next = e->o->history_every - st->r->iterations % e->o->history_every;
-            if (to_next < len)
-                len = (size_t)to_next;
-        }
         process_chunk(e, st, rows + pos, len, true, outcomes, threads);
         pos += len;
-        int rc = after_chunk(e, st, err);
-        if (rc)
-            return rc;
+        if (e->o->progress)
+            e->o->progress(e->o->progress_ctx, st->r->iterations, e->o->max_iterations);
     }
-    return 0;
+    st->history_from = st->r->iterations;
+    return e->o->history_every ? record_history(st, err) : 0;
 }
 
 static void fill_result(const engine *e, pann_result *r)

@@ -119,8 +119,43 @@ expect_fail 1 "^pann-match: --columns: .*includes the group column" "--columns n
 
 run pann-match -q --iterations=10000 --history="$TMPD/h.csv" --fit "$S" "$T"
 check "--history has the documented header" test "$(head -n 1 "$TMPD/h.csv")" = "step,iteration,swaps,mean_best,mean_current"
-check "--history: a line per epoch (100 proposals) up to 10,000" test "$(tail -n +2 "$TMPD/h.csv" | wc -l)" -eq 100
-check "--history: mean_best never rises after the first pass" sh -c "tail -n +4 '$TMPD/h.csv' | awk -F, 'NR > 1 && \$4 > prev + 1e-9 { bad++ } { prev = \$4 } END { exit bad > 0 }'"
+check "--history: first line once every row has a candidate (200 proposals)" test "$(sed -n 2p "$TMPD/h.csv" | cut -d, -f2)" = 200
+check "--history: then a line per epoch (100 proposals) up to 10,000" test "$(tail -n +2 "$TMPD/h.csv" | wc -l)" -eq 99
+check "--history: mean_best never rises from its first line" sh -c "tail -n +2 '$TMPD/h.csv' | awk -F, 'NR > 1 && \$4 > prev + 1e-9 { bad++ } { prev = \$4 } END { exit bad > 0 }'"
+# A table of 569 rows and 30 columns on scales from 1 to 1000 split in
+# halves: in min mode without temperature the history never rises from its
+# first line, which comes after each row's first candidate, counted.
+awk 'BEGIN { srand(11); for (j = 1; j <= 30; j++) printf "%sc%d", (j > 1 ? "," : ""), j; print ""
+             for (i = 0; i < 569; i++) { for (j = 1; j <= 30; j++)
+                 printf "%s%.4f", (j > 1 ? "," : ""), rand() * 10 ^ (j % 4); print "" } }' >"$TMPD/x.csv"
+head -n 286 "$TMPD/x.csv" >"$TMPD/xs.csv"
+{ head -n 1 "$TMPD/x.csv"; tail -n +287 "$TMPD/x.csv"; } >"$TMPD/xt.csv"
+run pann-match --scale=none --seed=7 --history="$TMPD/hx.csv" "$TMPD/xs.csv" "$TMPD/xt.csv"
+check "--history on 285 x 284 rows: first line at 285 proposals, no swap yet" test "$(sed -n 2p "$TMPD/hx.csv" | cut -d, -f2,3)" = 285,0
+check "--history on 285 x 284 rows: mean_current never rises" sh -c "tail -n +2 '$TMPD/hx.csv' | awk -F, 'NR > 1 && (\$5 > prev || \$4 != \$5) { bad++ } { prev = \$5 } END { exit bad > 0 || NR < 90 }'"
+check "--history: the summary's proposals include the first pass" sh -c "printf '%s' \"\$1\" | grep -q '14250 proposals'" _ "$err"
+pann-match -q -j1 --scale=none --seed=7 --history="$TMPD/hx1.csv" "$TMPD/xs.csv" "$TMPD/xt.csv" >"$TMPD/mx1.csv"
+check "--history and matches: the same for -j1 and -j2" sh -c "cmp -s '$TMPD/hx.csv' '$TMPD/hx1.csv' && printf '%s\n' \"\$1\" | cmp -s - '$TMPD/mx1.csv'" _ "$out"
+# A self-match of one row: no neighbour exists, said once, nothing proven,
+# no nan anywhere (summary, matches, history).
+printf 'a,b\n1,2\n' >"$TMPD/one.csv"
+for opts in "" --exact --strategy=tree --strategy=graph --iterations=0 "--history=$TMPD/h1.csv --fit" --group=a; do
+    run pann-match $opts "$TMPD/one.csv"
+    check "one-row self-match ${opts:-(default)}: the row with empty fields and proven 0" \
+        test "$rc" -eq 0 -a "$out" = "$(printf 'query,neighbor,distance,proven\n1,,,0')"
+    check "one-row self-match ${opts:-(default)}: 'no neighbour' said once, no nan, no mean" sh -c '
+        [ "$(printf "%s\n" "$1" | grep -c "no neighbour")" -eq 1 ] &&
+        printf "%s\n" "$1" | grep -q "one.csv has one row and a row is never its own neighbour (0 rows proven" &&
+        ! printf "%s\n" "$1" | grep -qi "nan\|mean NN\|proven exact"' _ "$err"
+done
+check "one-row self-match --history: empty means, no nan" test "$(tail -n +2 "$TMPD/h1.csv")" = "1,1,0,,"
+printf 'g,x\na,1\na,2\na,4\nb,7\n' >"$TMPD/single.csv"
+run pann-match --exact --group=g "$TMPD/single.csv"
+check "--group with a category of one row: that row has no neighbour and is not proven" \
+    test "$(printf '%s\n' "$out" | tail -n +2 | tr '\n' ' ')" = "1,2,1,1 2,1,1,1 3,2,2,1 4,,,0 "
+check "--group with a category of one row: 3 rows proven of 4, no nan" sh -c '
+    printf "%s\n" "$1" | grep -q "mean NN distance 1.33333 over 3 rows; exact search; 3 rows (75.0%) proven exact" &&
+    ! printf "%s\n" "$1" | grep -qi nan' _ "$err"
 run pann-match --iterations=10000 --fit "$S" "$T"
 check "summary reports the fit and the estimate" sh -c "printf '%s' \"\$1\" | grep -q 'fit a + b\*t^c' && printf '%s' \"\$1\" | grep -q 'estimated exact mean'" _ "$err"
 check "summary reports the seed" sh -c "printf '%s' \"\$1\" | grep -q 'seed 1'" _ "$err"

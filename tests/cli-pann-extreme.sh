@@ -216,3 +216,14 @@ expect_fail 1 '^pann-extreme: .*no data rows' "every row dropped" \
     pann-extreme -q --missing=drop "$X/allmissing.csv"
 expect_fail 2 '^pann-extreme: .*nodir/out.csv' "-o into a missing directory is a system error" \
     pann-extreme -o "$TMPD/nodir/out.csv" "$B"
+# One row: no other row to be farthest from or nearest to.
+printf 'a,b\n1,2\n' >"$TMPD/one.csv"
+for mode in --exact --iterations=0 ""; do
+    run pann-extreme $mode "$TMPD/one.csv"
+    check "one row ($mode): header only, says no extreme point, 0 proven, no nan" \
+        test "$rc" -eq 0 -a "$out" = "row,score,a,b" \
+        -a -n "$(printf '%s' "$err" | grep 'no extreme point.*one row.*0 rows proven')" \
+        -a -z "$(printf '%s' "$err" | grep -i nan)"
+done
+expect_fail 1 '^pann-extreme: .*one.csv: one row, and a row is never its own neighbour' \
+    "--outliers on one row: one located line, exit 1" pann-extreme --outliers "$TMPD/one.csv"

@@ -209,10 +209,9 @@ Test(engine, loss_never_rises_without_temperature)
     for (int mode = 0; mode < 2; mode++) {
         pann_result r = run_engine(&S, &T, &m, mode, 0.0, 30000, 2, 50);
         cr_assert_gt(r.nhistory, 100);
+        cr_assert_eq(r.history[0].iteration, S.n);   /* after every row's first candidate */
         for (size_t i = 1; i < r.nhistory; i++) {
             const pann_history_rec *a = &r.history[i - 1], *b = &r.history[i];
-            if (a->iteration < S.n)   /* first pass: rows still being assigned */
-                continue;
             if (mode == PANN_MIN) cr_assert_leq(b->mean_current, a->mean_current + 1e-9);
             else cr_assert_geq(b->mean_current, a->mean_current - 1e-9);
             cr_assert_eq(b->mean_current, b->mean_best);   /* decay 0: current is best */
@@ -226,14 +225,55 @@ Test(engine, loss_never_rises_without_temperature)
     pann_result r = run_engine(&S, &T, &m, PANN_MIN, -0.5, 30000, 2, 50);
     int rises = 0;
     for (size_t i = 1; i < r.nhistory; i++) {
-        if (r.history[i - 1].iteration < S.n)
-            continue;
         rises += r.history[i].mean_current > r.history[i - 1].mean_current;
         cr_assert_leq(r.history[i].mean_best, r.history[i - 1].mean_best + 1e-9);
         cr_assert_leq(r.history[i].mean_best, r.history[i].mean_current + 1e-9);
     }
     cr_assert_gt(rises, 0);
     pann_result_free(&r);
+    pann_matrix_free(&S);
+    pann_matrix_free(&T);
+}
+
+/* A table of 569 rows and 30 columns on scales from 1 to 1000, split in
+ * halves: the history starts once every row holds a candidate (those draws
+ * counted as proposals), never rises in min mode without temperature, and
+ * its last line is the mean of the answers. */
+Test(engine, history_never_rises_from_its_first_line)
+{
+    pann_matrix X = test_matrix(569, 30, 77, 1.0, 0);
+    for (size_t i = 0; i < X.n; i++)
+        for (size_t j = 0; j < X.d; j++)
+            X.v[i * X.d + j] = X.v[i * X.d + j] * (float)pow(10.0, (double)(j % 4)) + 5.0f;
+    pann_matrix S, T;
+    cr_assert_eq(pann_matrix_alloc(&S, 285, 30, NULL), 0);
+    cr_assert_eq(pann_matrix_alloc(&T, 284, 30, NULL), 0);
+    memcpy(S.v, X.v, S.n * 30 * sizeof *S.v);
+    memcpy(T.v, X.v + S.n * 30, T.n * 30 * sizeof *T.v);
+    pann_metric m = metric_of(PANN_L1, 30, NULL);
+    pann_result r = run_engine(&S, &T, &m, PANN_MIN, 0.0, 50 * S.n, 2, 143);
+    cr_assert_eq(r.history[0].iteration, S.n);
+    cr_assert_geq(r.history[0].step, S.n);
+    cr_assert_eq(r.history[0].swaps, 0);
+    for (size_t i = 1; i < r.nhistory; i++) {
+        const pann_history_rec *a = &r.history[i - 1], *b = &r.history[i];
+        cr_assert_leq(b->mean_current, a->mean_current, "line %zu: %.9g after %.9g",
+                      i + 1, b->mean_current, a->mean_current);
+        if (i + 1 < r.nhistory)   /* the last line is at the end of the budget */
+            cr_assert_eq(b->iteration - a->iteration, 143);
+    }
+    const pann_history_rec *last = &r.history[r.nhistory - 1];
+    cr_assert_eq(last->iteration, 50 * S.n);
+    cr_assert_eq(last->step, r.steps);
+    double sum = 0;
+    for (size_t k = 0; k < S.n; k++) sum += r.dist[k];
+    cr_assert_float_eq(last->mean_best, sum / S.n, 1e-4 * sum / S.n);
+    pann_result one = run_engine(&S, &T, &m, PANN_MIN, 0.0, 50 * S.n, 1, 143);
+    cr_assert_eq(one.nhistory, r.nhistory);
+    cr_assert(memcmp(one.history, r.history, r.nhistory * sizeof *r.history) == 0);
+    pann_result_free(&one);
+    pann_result_free(&r);
+    pann_matrix_free(&X);
     pann_matrix_free(&S);
     pann_matrix_free(&T);
 }
