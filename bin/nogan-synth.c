@@ -67,9 +67,11 @@ static void parse_args(int argc, char **argv, cli *c, synth_args *a)
             continue;
         case OPT_BINS: a->bins = optarg; continue;
         case OPT_COUNTS:
-            if (strcmp(optarg, "multinomial") == 0) a->synth.real_counts = false;
-            else if (strcmp(optarg, "real") == 0) a->synth.real_counts = true;
-            else cli_usage_error(c, "--counts: '%s' is not multinomial or real", optarg);
+            if (strcmp(optarg, "proportional") == 0) a->synth.counts = PANN_SYNTH_PROPORTIONAL;
+            else if (strcmp(optarg, "multinomial") == 0) a->synth.counts = PANN_SYNTH_MULTINOMIAL;
+            else if (strcmp(optarg, "real") == 0) a->synth.counts = PANN_SYNTH_REAL;
+            else cli_usage_error(c, "--counts: '%s' is not proportional, multinomial or real",
+                                 optarg);
             continue;
         case OPT_DRAW:
             if (strcmp(optarg, "uniform") == 0) a->synth.draw = PANN_SYNTH_UNIFORM;
@@ -83,7 +85,7 @@ static void parse_args(int argc, char **argv, cli *c, synth_args *a)
     }
     if (argc - optind != 1)
         cli_usage_error(c, "expected one REAL file, got %d", argc - optind);
-    if (a->synth.real_counts && a->rows_given)
+    if (a->synth.counts == PANN_SYNTH_REAL && a->rows_given)
         cli_usage_error(c, "--counts=real writes the real counts; drop --rows");
 }
 
@@ -109,6 +111,30 @@ static unsigned char *forced_categorical(const cli *c, const pann_table *t,
     return flag;
 }
 
+/* One line: the bins of every column, and which numeric ones are discrete. */
+static void note_bins(const cli *c, const pann_synth_model *m)
+{
+    char line[1024];
+    size_t at = 0;
+    for (size_t j = 0; j < m->d && at < sizeof line; j++) {
+        const pann_synth_column *col = &m->cols[j];
+        const char *sep = j ? ", " : "";
+        int w;
+        if (col->categorical)
+            w = snprintf(line + at, sizeof line - at, "%s%s %zu categories", sep, m->names[j],
+                         col->ncat);
+        else if (col->discrete)
+            w = snprintf(line + at, sizeof line - at, "%s%s %zu (discrete: %zu values)", sep,
+                         m->names[j], col->nbins, col->nvals);
+        else
+            w = snprintf(line + at, sizeof line - at, "%s%s %zu", sep, m->names[j], col->nbins);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    if (at >= sizeof line)
+        strcpy(line + sizeof line - 5, "...");
+    cli_note(c, "bins: %s", line);
+}
+
 static void summarise(const cli *c, const pann_synth_model *m, const pann_table *t,
                       size_t written)
 {
@@ -122,6 +148,7 @@ static void summarise(const cli *c, const pann_synth_model *m, const pann_table 
     }
     cli_note(c, "%s: %zu rows, %zu columns (%zu numeric, %zu categorical), seed %llu",
              t->display, m->nrows, m->d, m->d - ncat, ncat, (unsigned long long)c->seed);
+    note_bins(c, m);
     cli_note(c, "%zu non-empty boxes (largest %llu rows; %zu with a single real row); "
              "%zu synthetic rows written", m->nboxes, (unsigned long long)largest, singles,
              written);
@@ -169,7 +196,7 @@ int main(int argc, char **argv)
         cli_die(&c, &err);
     }
     cli_output_commit(&c, &out);
-    summarise(&c, &m, &t, a.synth.real_counts ? m.nrows : a.synth.rows);
+    summarise(&c, &m, &t, a.synth.counts == PANN_SYNTH_REAL ? m.nrows : a.synth.rows);
     pann_synth_free(&m);
     free(bins);
     free(is_cat);

@@ -37,6 +37,19 @@ static int parse_bins_value(const char *s, size_t len, size_t *v)
     return 0;
 }
 
+bool pann_synth_is_discrete(size_t n, size_t distinct)
+{
+    return distinct <= 2 || n >= PANN_SYNTH_DISCRETE_REPEATS * distinct;
+}
+
+size_t pann_synth_auto_bins(size_t n, size_t distinct)
+{
+    size_t bins = (size_t)lround(sqrt((double)n));
+    if (bins > distinct)
+        bins = distinct;
+    return bins > 0 ? bins : 1;
+}
+
 /* Position in cols of the column NAME (header name, or 1-based index). */
 static size_t find_chosen(const pann_table *t, const size_t *cols, size_t d,
                           const char *name, size_t len)
@@ -56,7 +69,7 @@ int pann_synth_parse_bins(const pann_table *t, const size_t *cols, size_t d,
                           const char *spec, size_t *bins, pann_error *err)
 {
     for (size_t j = 0; j < d; j++)
-        bins[j] = PANN_SYNTH_DEFAULT_BINS;
+        bins[j] = PANN_SYNTH_AUTO_BINS;
     if (!spec || !*spec)
         return 0;
     const char *p = spec;
@@ -106,46 +119,101 @@ static int text_decimals(const char *s)
     return n;
 }
 
-/* Numeric column: quantile edges, decimals, the missing token. */
-static int fit_numeric(const pann_table *t, pann_synth_column *c, size_t bins,
-                       pann_error *err)
+/* Sorted non-missing values of a numeric column into v (room for nrows);
+ * the column's decimals and missing token into c.  Returns the count. */
+static int collect_values(const pann_table *t, pann_synth_column *c, double *v, size_t *n,
+                          pann_error *err)
 {
-    double *v = malloc((t->nrows + 1) * sizeof *v);
-    c->edges = malloc((bins + 1) * sizeof *c->edges);
-    if (!v || !c->edges) {
-        free(v);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
-    }
-    size_t n = 0;
+    *n = 0;
     c->decimals = 0;
     for (size_t i = 0; i < t->nrows; i++) {
         const char *s = pann_cell(t, i, c->col);
         if (pann_is_missing(s)) {
-            if (!c->missing_text && !(c->missing_text = strdup(s))) {
-                free(v);
+            if (!c->missing_text && !(c->missing_text = strdup(s)))
                 return pann_fail(err, PANN_ESYSTEM, "out of memory");
-            }
             continue;
         }
-        pann_parse_number(s, &v[n++]);
+        pann_parse_number(s, &v[(*n)++]);
         int dec = text_decimals(s);
         if (c->decimals >= 0)
             c->decimals = dec < 0 || dec > 12 ? -1 : (dec > c->decimals ? dec : c->decimals);
     }
-    c->nbins = 0;
-    if (n > 0) {
-        qsort(v, n, sizeof *v, cmp_double);
-        c->edges[0] = v[0];
-        for (size_t i = 1; i <= bins; i++) {
-            double e = i == bins ? v[n - 1] : v[(size_t)((double)i * n / bins)];
-            if (e > c->edges[c->nbins])
-                c->edges[++c->nbins] = e;
-        }
-        if (c->nbins == 0)            /* a constant column: one bin [v, v] */
-            c->edges[++c->nbins] = v[0];
-    }
-    free(v);
+    qsort(v, *n, sizeof *v, cmp_double);
     return 0;
+}
+
+static size_t count_distinct(const double *v, size_t n)
+{
+    size_t k = n > 0;
+    for (size_t i = 1; i < n; i++)
+        k += v[i] != v[i - 1];
+    return k;
+}
+
+/* A discrete column's distinct values and cumulative counts. */
+static int keep_values(pann_synth_column *c, const double *v, size_t n, size_t distinct,
+                       pann_error *err)
+{
+    c->vals = malloc(distinct * sizeof *c->vals);
+    c->cum = malloc((distinct + 1) * sizeof *c->cum);
+    if (!c->vals || !c->cum)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (values)");
+    c->nvals = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || v[i] != v[i - 1]) {
+            c->cum[c->nvals] = i;
+            c->vals[c->nvals++] = v[i];
+        }
+    c->cum[c->nvals] = n;
+    return 0;
+}
+
+/* Quantile edges of the sorted v[0..n), equal edges merged.  A discrete
+ * column with no more values than bins gets one bin per value; otherwise a
+ * maximum that is itself a quantile edge gets a bin of its own.  Bin
+ * nbins-1 [edges[nbins-1], edges[nbins]] may then be [max, max]. */
+static void set_edges(pann_synth_column *c, const double *v, size_t n, size_t bins)
+{
+    c->nbins = 0;
+    if (c->discrete && c->nvals <= bins) {
+        for (size_t k = 0; k < c->nvals; k++)
+            c->edges[k] = c->vals[k];
+        c->edges[c->nvals] = c->vals[c->nvals - 1];
+        c->nbins = c->nvals;
+        return;
+    }
+    c->edges[0] = v[0];
+    for (size_t i = 1; i < bins; i++) {
+        double e = v[(size_t)((double)i * n / bins)];
+        if (e > c->edges[c->nbins])
+            c->edges[++c->nbins] = e;
+    }
+    if (v[n - 1] > c->edges[c->nbins] || c->nbins == 0 || c->discrete)
+        c->edges[++c->nbins] = v[n - 1];   /* the closing edge, or the max's own bin */
+}
+
+/* Numeric column: values, edges, decimals, the missing token. */
+static int fit_numeric(const pann_table *t, pann_synth_column *c, size_t bins,
+                       pann_error *err)
+{
+    double *v = malloc((t->nrows + 1) * sizeof *v);
+    if (!v)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
+    size_t n;
+    int rc = collect_values(t, c, v, &n, err);
+    size_t distinct = count_distinct(v, n);
+    c->discrete = n > 0 && pann_synth_is_discrete(n, distinct);
+    if (!rc && c->discrete)
+        rc = keep_values(c, v, n, distinct, err);
+    if (bins == PANN_SYNTH_AUTO_BINS)
+        bins = pann_synth_auto_bins(n, distinct);
+    c->nbins = 0;
+    if (!rc && !(c->edges = malloc((bins + 2) * sizeof *c->edges)))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
+    if (!rc && n > 0)
+        set_edges(c, v, n, bins);
+    free(v);
+    return rc;
 }
 
 static int fit_categorical(const pann_table *t, pann_synth_column *c, pann_error *err)
@@ -275,7 +343,7 @@ int pann_synth_fit(const pann_table *t, const size_t *cols, size_t d,
             numeric = pann_is_missing(s) || pann_parse_number(s, &x);
         }
         c->categorical = !numeric;
-        int rc = numeric ? fit_numeric(t, c, bins ? bins[j] : PANN_SYNTH_DEFAULT_BINS, err)
+        int rc = numeric ? fit_numeric(t, c, bins ? bins[j] : PANN_SYNTH_AUTO_BINS, err)
                          : fit_categorical(t, c, err);
         if (rc)
             return rc;
@@ -289,6 +357,8 @@ void pann_synth_free(pann_synth_model *m)
         pann_synth_column *c = &m->cols[j];
         free(c->edges);
         free(c->missing_text);
+        free(c->vals);
+        free(c->cum);
         for (size_t k = 0; k < c->ncat; k++)
             free(c->cats[k]);
         free(c->cats);
@@ -308,6 +378,7 @@ void pann_synth_opts_init(pann_synth_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->rows = 1000;
+    o->counts = PANN_SYNTH_PROPORTIONAL;
     o->draw = PANN_SYNTH_UNIFORM;
     o->sd = 0.25;
     o->seed = 1;
@@ -364,6 +435,55 @@ static void write_number(FILE *out, const pann_synth_column *c, double x, double
     fputs(buf, out);
 }
 
+/* Index of the first value of c->vals that is >= x (c->nvals if none). */
+static size_t first_value_at_least(const pann_synth_column *c, double x)
+{
+    size_t lo = 0, hi = c->nvals;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->vals[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A real value of discrete column c inside bin b, with its real frequency. */
+static double draw_value(gsl_rng *rng, const pann_synth_column *c, size_t b)
+{
+    size_t a = first_value_at_least(c, c->edges[b]);
+    size_t e = b + 1 == c->nbins ? c->nvals : first_value_at_least(c, c->edges[b + 1]);
+    uint64_t span = c->cum[e] - c->cum[a];
+    uint64_t r = c->cum[a] + (span > 1 ? gsl_rng_uniform_int(rng, (unsigned long)span) : 0);
+    size_t lo = a, hi = e;               /* the last i with cum[i] <= r */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (c->cum[mid] <= r)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return c->vals[lo];
+}
+
+/* A real value, written as the real column writes it: with its decimals,
+ * or with the fewest %g digits that read back to the same double. */
+static void write_value(FILE *out, const pann_synth_column *c, double x)
+{
+    if (c->decimals >= 0) {
+        fprintf(out, "%.*f", c->decimals, x);
+        return;
+    }
+    char buf[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fputs(buf, out);
+}
+
 static void write_field(FILE *out, const char *s, char delim)
 {
     size_t len = strlen(s);
@@ -394,6 +514,8 @@ static void write_row(FILE *out, gsl_rng *rng, const pann_synth_model *m,
             write_field(out, c->cats[key[j]], delim);
         } else if (key[j] == PANN_SYNTH_MISSING) {
             write_field(out, c->missing_text, delim);
+        } else if (c->discrete) {
+            write_value(out, c, draw_value(rng, c, key[j]));
         } else {
             double lo = c->edges[key[j]], hi = c->edges[key[j] + 1];
             bool last = key[j] + 1 == c->nbins;
@@ -404,34 +526,64 @@ static void write_row(FILE *out, gsl_rng *rng, const pann_synth_model *m,
     fputc('\n', out);
 }
 
-/* Box of every output row, counts from the multinomial (or the real ones),
- * in shuffled order. */
+/* Systematic sampling: box b gets floor((C_b rows + U) / N) -
+ * floor((C_{b-1} rows + U) / N) rows, C_b the real rows in boxes 0..b, N
+ * all real rows, U uniform in [0, N): the real share of rows rounded down
+ * or up, rows in all. */
+static void proportional_counts(const pann_synth_model *m, size_t rows, gsl_rng *rng,
+                                unsigned int *n)
+{
+    uint64_t N = m->nrows, U = N > 1 ? gsl_rng_uniform_int(rng, (unsigned long)N) : 0;
+    uint64_t cum = 0, before = U / N;
+    for (size_t b = 0; b < m->nboxes; b++) {
+        cum += m->count[b];
+        uint64_t upto = (cum * rows + U) / N;
+        n[b] = (unsigned int)(upto - before);
+        before = upto;
+    }
+}
+
+/* Rows per box as o->counts says. */
+static int box_counts(const pann_synth_model *m, const pann_synth_opts *o, gsl_rng *rng,
+                      size_t total, unsigned int *n, pann_error *err)
+{
+    size_t K = m->nboxes;
+    if (o->counts == PANN_SYNTH_REAL) {
+        for (size_t b = 0; b < K; b++)
+            n[b] = (unsigned int)m->count[b];
+    } else if (o->counts == PANN_SYNTH_PROPORTIONAL) {
+        proportional_counts(m, total, rng, n);
+    } else {
+        double *p = malloc(K * sizeof *p);
+        if (!p)
+            return pann_fail(err, PANN_ESYSTEM, "out of memory");
+        for (size_t b = 0; b < K; b++)
+            p[b] = (double)m->count[b];
+        gsl_ran_multinomial(rng, K, (unsigned int)total, p, n);
+        free(p);
+    }
+    return 0;
+}
+
+/* Box of every output row, counts as o->counts says, in shuffled order. */
 static int assign_boxes(const pann_synth_model *m, const pann_synth_opts *o, gsl_rng *rng,
                         uint32_t **box_of_row, size_t *nout, uint64_t *counts,
                         pann_error *err)
 {
     size_t K = m->nboxes;
+    size_t total = o->counts == PANN_SYNTH_REAL ? m->nrows : o->rows;
     unsigned int *n = malloc(K * sizeof *n);
-    double *p = malloc(K * sizeof *p);
-    if (!n || !p) {
-        free(n);
-        free(p);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory");
-    }
-    size_t total = o->real_counts ? m->nrows : o->rows;
-    if (o->real_counts) {
-        for (size_t b = 0; b < K; b++)
-            n[b] = (unsigned int)m->count[b];
-    } else {
-        for (size_t b = 0; b < K; b++)
-            p[b] = (double)m->count[b];
-        gsl_ran_multinomial(rng, K, (unsigned int)total, p, n);
-    }
-    free(p);
     uint32_t *rows = malloc((total + 1) * sizeof *rows);
-    if (!rows) {
+    if (!n || !rows) {
         free(n);
+        free(rows);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", total);
+    }
+    int rc = box_counts(m, o, rng, total, n, err);
+    if (rc) {
+        free(n);
+        free(rows);
+        return rc;
     }
     size_t at = 0;
     for (size_t b = 0; b < K; b++) {
@@ -451,7 +603,7 @@ static int assign_boxes(const pann_synth_model *m, const pann_synth_opts *o, gsl
 int pann_synth_generate(const pann_synth_model *m, const pann_synth_opts *o,
                         char delim, FILE *out, uint64_t *counts, pann_error *err)
 {
-    if (!o->real_counts && o->rows > UINT32_MAX)
+    if (o->counts != PANN_SYNTH_REAL && o->rows > UINT32_MAX)
         return pann_fail(err, PANN_EINPUT, "--rows: at most %u rows", UINT32_MAX);
     if (o->draw == PANN_SYNTH_GAUSSIAN && !(o->sd > 0))
         return pann_fail(err, PANN_EINPUT, "--sd: must be positive");

@@ -68,14 +68,14 @@ static void fit(model_fixture *f, size_t n, unsigned long seed, size_t nbins)
     cr_assert_eq(pann_synth_fit(&f->real, cols, 5, f->bins, NULL, &f->m, &err), 0, "%s", err.msg);
 }
 
-static char *generate(const pann_synth_model *m, size_t rows, uint64_t seed, bool real_counts,
+static char *generate(const pann_synth_model *m, size_t rows, uint64_t seed, pann_synth_counts counts,
                       pann_synth_draw draw)
 {
     pann_synth_opts o;
     pann_synth_opts_init(&o);
     o.rows = rows;
     o.seed = seed;
-    o.real_counts = real_counts;
+    o.counts = counts;
     o.draw = draw;
     char *buf;
     size_t len;
@@ -240,7 +240,7 @@ Test(synth, every_synthetic_row_in_a_nonempty_real_box)
     ref_boxes rb;
     ref_build(&rb, &f.real, 4);
     for (int draw = 0; draw < 2; draw++) {
-        char *text = generate(&f.m, 20000, 5, false, (pann_synth_draw)draw);
+        char *text = generate(&f.m, 20000, 5, PANN_SYNTH_MULTINOMIAL, (pann_synth_draw)draw);
         pann_table s;
         read_text(&s, text);
         cr_assert_eq(s.nrows, 20000);
@@ -281,7 +281,7 @@ Test(synth, box_frequencies_converge_to_the_real_ones)
     double tv[3];
     size_t *count = malloc(rb.nkeys * sizeof *count);
     for (int k = 0; k < 3; k++) {
-        char *text = generate(&f.m, sizes[k], 21, false, PANN_SYNTH_UNIFORM);
+        char *text = generate(&f.m, sizes[k], 21, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
         pann_table s;
         read_text(&s, text);
         synth_counts(&rb, &s, count);
@@ -303,7 +303,7 @@ Test(synth, real_counts_are_reproduced_exactly)
     fit(&f, 800, 14, 3);
     ref_boxes rb;
     ref_build(&rb, &f.real, 3);
-    char *text = generate(&f.m, 0, 3, true, PANN_SYNTH_UNIFORM);
+    char *text = generate(&f.m, 0, 3, PANN_SYNTH_REAL, PANN_SYNTH_UNIFORM);
     pann_table s;
     read_text(&s, text);
     cr_assert_eq(s.nrows, 800);
@@ -334,7 +334,7 @@ Test(synth, gaussian_draw_concentrates_at_the_centre)
     cr_assert_eq(pann_synth_fit(&t, &col, 1, &bins, NULL, &m, &err), 0);
     double sd[2];
     for (int draw = 0; draw < 2; draw++) {
-        char *out = generate(&m, 20000, 9, false, (pann_synth_draw)draw);
+        char *out = generate(&m, 20000, 9, PANN_SYNTH_MULTINOMIAL, (pann_synth_draw)draw);
         pann_table s;
         read_text(&s, out);
         double sum = 0, sum2 = 0;
@@ -360,9 +360,9 @@ Test(synth, same_seed_same_bytes_other_seed_other_rows)
 {
     model_fixture f;
     fit(&f, 500, 15, 4);
-    char *a = generate(&f.m, 3000, 77, false, PANN_SYNTH_UNIFORM);
-    char *b = generate(&f.m, 3000, 77, false, PANN_SYNTH_UNIFORM);
-    char *c = generate(&f.m, 3000, 78, false, PANN_SYNTH_UNIFORM);
+    char *a = generate(&f.m, 3000, 77, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
+    char *b = generate(&f.m, 3000, 77, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
+    char *c = generate(&f.m, 3000, 78, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
     cr_assert_str_eq(a, b);
     cr_assert_str_neq(a, c);
     free(a);
@@ -381,7 +381,7 @@ Test(synth, bins_spec)
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "6,b:3,4:2", bins, &err), 0, "%s", err.msg);
     cr_assert(bins[0] == 6 && bins[1] == 3 && bins[2] == 2);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, NULL, bins, &err), 0);
-    cr_assert(bins[0] == PANN_SYNTH_DEFAULT_BINS && bins[2] == PANN_SYNTH_DEFAULT_BINS);
+    cr_assert(bins[0] == PANN_SYNTH_AUTO_BINS && bins[2] == PANN_SYNTH_AUTO_BINS);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "c:3", bins, &err), PANN_EINPUT);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "b:0", bins, &err), PANN_EINPUT);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "b:x", bins, &err), PANN_EINPUT);
