@@ -74,9 +74,11 @@ static void parse_args(int argc, char **argv, cli *c, synth_args *a)
                                  optarg);
             continue;
         case OPT_DRAW:
-            if (strcmp(optarg, "uniform") == 0) a->synth.draw = PANN_SYNTH_UNIFORM;
+            if (strcmp(optarg, "empirical") == 0) a->synth.draw = PANN_SYNTH_EMPIRICAL;
+            else if (strcmp(optarg, "uniform") == 0) a->synth.draw = PANN_SYNTH_UNIFORM;
             else if (strcmp(optarg, "gaussian") == 0) a->synth.draw = PANN_SYNTH_GAUSSIAN;
-            else cli_usage_error(c, "--draw: '%s' is not uniform or gaussian", optarg);
+            else cli_usage_error(c, "--draw: '%s' is not empirical, uniform or gaussian",
+                                 optarg);
             continue;
         case OPT_SD: a->synth.sd = cli_parse_real(c, "--sd", optarg, 1e-6, 1e6); continue;
         }
@@ -132,7 +134,11 @@ static void note_bins(const cli *c, const pann_synth_model *m)
     }
     if (at >= sizeof line)
         strcpy(line + sizeof line - 5, "...");
-    cli_note(c, "bins: %s", line);
+    if (m->auto_cap)
+        cli_note(c, "bins: %s (automatic bins at most %zu, so that most boxes hold more "
+                 "than one real row)", line, m->auto_cap);
+    else
+        cli_note(c, "bins: %s", line);
 }
 
 static void summarise(const cli *c, const pann_synth_model *m, const pann_table *t,

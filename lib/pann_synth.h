@@ -33,10 +33,11 @@ typedef struct pann_synth_column {
     bool discrete;           /* numeric with few distinct values (see
                                 pann_synth_is_discrete): a value is drawn
                                 from the real values of its bin */
-    size_t nvals;            /* discrete: distinct values, ascending */
-    double *vals;
-    uint64_t *cum;           /* discrete: cum[i] = real cells below vals[i];
-                                cum[nvals] = the non-missing cells */
+    size_t nvals;            /* numeric: distinct real values */
+    size_t nsorted;          /* numeric: the non-missing real values, */
+    double *sorted;          /*   ascending */
+    size_t *rank;            /* numeric: nbins + 1 positions in sorted;
+                                bin i holds sorted[rank[i] .. rank[i+1]) */
     size_t ncat;             /* categorical: categories, by first appearance */
     char **cats;
 } pann_synth_column;
@@ -46,6 +47,8 @@ typedef struct pann_synth_model {
     pann_synth_column *cols;
     char **names;            /* their header names */
     size_t nrows;            /* real rows */
+    size_t auto_cap;         /* the cap put on automatic bins so that most
+                                boxes hold more than one real row, or 0 */
     size_t nboxes;           /* non-empty boxes, by first appearance */
     uint32_t *keys;          /* nboxes * d bin codes, box b at keys + b*d */
     uint64_t *count;         /* real rows in each box */
@@ -84,7 +87,16 @@ uint32_t pann_synth_code(const pann_synth_model *m, size_t j, const char *cell);
  * no row in it. */
 size_t pann_synth_box(const pann_synth_model *m, const uint32_t *key);
 
-typedef enum { PANN_SYNTH_UNIFORM = 0, PANN_SYNTH_GAUSSIAN } pann_synth_draw;
+/* How a continuous column's value is drawn inside its bin: UNIFORM;
+ * GAUSSIAN around the bin's centre, truncated to the bin; EMPIRICAL, by
+ * the real values' quantile function, interpolated linearly between
+ * consecutive real values of the bin (and the next bin's first value), so
+ * the values follow the real distribution inside the bin without repeating
+ * real values.  A discrete column's value is always a real value of its
+ * bin, drawn with its real frequency. */
+typedef enum {
+    PANN_SYNTH_UNIFORM = 0, PANN_SYNTH_GAUSSIAN, PANN_SYNTH_EMPIRICAL
+} pann_synth_draw;
 
 /* Synthetic rows per box: PROPORTIONAL, the box's real share of the rows,
  * rounded up or down by systematic sampling (one random offset; exactly
@@ -111,9 +123,8 @@ void pann_synth_opts_init(pann_synth_opts *o);
 /* Write the header (the chosen columns' names, unless o->header is false) and the synthetic rows to
  * out, separated by delim.  Counts per box as o->counts says (the
  * multinomial by GSL); the rows' order is
- * shuffled; each numeric value uniform (or truncated Gaussian around the
- * centre) inside its bin (a discrete column's value drawn from the real
- * values of its bin with their real frequencies), rounded to the real column's decimals without
+ * shuffled; each numeric value drawn inside its bin as o->draw says,
+ * rounded to the real column's decimals without
  * leaving the bin; categories and missing cells as in the real file.
  * Single-threaded, one GSL mt19937 stream: the seed fixes every byte.
  * counts, when not NULL, receives the synthetic rows per box (nboxes). */

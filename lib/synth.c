@@ -44,7 +44,7 @@ bool pann_synth_is_discrete(size_t n, size_t distinct)
 
 size_t pann_synth_auto_bins(size_t n, size_t distinct)
 {
-    size_t bins = (size_t)lround(sqrt((double)n));
+    size_t bins = (size_t)lround(cbrt((double)n));
     if (bins > distinct)
         bins = distinct;
     return bins > 0 ? bins : 1;
@@ -150,24 +150,6 @@ static size_t count_distinct(const double *v, size_t n)
     return k;
 }
 
-/* A discrete column's distinct values and cumulative counts. */
-static int keep_values(pann_synth_column *c, const double *v, size_t n, size_t distinct,
-                       pann_error *err)
-{
-    c->vals = malloc(distinct * sizeof *c->vals);
-    c->cum = malloc((distinct + 1) * sizeof *c->cum);
-    if (!c->vals || !c->cum)
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (values)");
-    c->nvals = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || v[i] != v[i - 1]) {
-            c->cum[c->nvals] = i;
-            c->vals[c->nvals++] = v[i];
-        }
-    c->cum[c->nvals] = n;
-    return 0;
-}
-
 /* Quantile edges of the sorted v[0..n), equal edges merged.  A discrete
  * column with no more values than bins gets one bin per value; otherwise a
  * maximum that is itself a quantile edge gets a bin of its own.  Bin
@@ -176,10 +158,10 @@ static void set_edges(pann_synth_column *c, const double *v, size_t n, size_t bi
 {
     c->nbins = 0;
     if (c->discrete && c->nvals <= bins) {
-        for (size_t k = 0; k < c->nvals; k++)
-            c->edges[k] = c->vals[k];
-        c->edges[c->nvals] = c->vals[c->nvals - 1];
-        c->nbins = c->nvals;
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || v[i] != v[i - 1])
+                c->edges[c->nbins++] = v[i];
+        c->edges[c->nbins] = v[n - 1];
         return;
     }
     c->edges[0] = v[0];
@@ -192,27 +174,49 @@ static void set_edges(pann_synth_column *c, const double *v, size_t n, size_t bi
         c->edges[++c->nbins] = v[n - 1];   /* the closing edge, or the max's own bin */
 }
 
-/* Numeric column: values, edges, decimals, the missing token. */
-static int fit_numeric(const pann_table *t, pann_synth_column *c, size_t bins,
-                       pann_error *err)
+/* First position of sorted v[0..n) whose value is >= x (n if none). */
+static size_t lower_bound(const double *v, size_t n, double x)
 {
-    double *v = malloc((t->nrows + 1) * sizeof *v);
-    if (!v)
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
-    size_t n;
-    int rc = collect_values(t, c, v, &n, err);
-    size_t distinct = count_distinct(v, n);
-    c->discrete = n > 0 && pann_synth_is_discrete(n, distinct);
-    if (!rc && c->discrete)
-        rc = keep_values(c, v, n, distinct, err);
-    if (bins == PANN_SYNTH_AUTO_BINS)
-        bins = pann_synth_auto_bins(n, distinct);
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Edges of numeric column c for this many bins, and their ranks. */
+static int bin_column(pann_synth_column *c, size_t bins, pann_error *err)
+{
+    free(c->edges);
+    free(c->rank);
     c->nbins = 0;
-    if (!rc && !(c->edges = malloc((bins + 2) * sizeof *c->edges)))
-        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
-    if (!rc && n > 0)
-        set_edges(c, v, n, bins);
-    free(v);
+    c->edges = malloc((bins + 2) * sizeof *c->edges);
+    c->rank = malloc((bins + 2) * sizeof *c->rank);
+    if (!c->edges || !c->rank)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
+    size_t n = c->nsorted;
+    if (n == 0)
+        return 0;
+    set_edges(c, c->sorted, n, bins);
+    for (size_t b = 0; b < c->nbins; b++)
+        c->rank[b] = lower_bound(c->sorted, n, c->edges[b]);
+    c->rank[c->nbins] = n;
+    return 0;
+}
+
+/* Numeric column: sorted values, decimals, the missing token, whether it
+ * is discrete. */
+static int fit_numeric(const pann_table *t, pann_synth_column *c, pann_error *err)
+{
+    if (!(c->sorted = malloc((t->nrows + 1) * sizeof *c->sorted)))
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (values)");
+    int rc = collect_values(t, c, c->sorted, &c->nsorted, err);
+    c->nvals = count_distinct(c->sorted, c->nsorted);
+    c->discrete = c->nsorted > 0 && pann_synth_is_discrete(c->nsorted, c->nvals);
     return rc;
 }
 
@@ -291,6 +295,10 @@ size_t pann_synth_box(const pann_synth_model *m, const uint32_t *key)
 static int build_boxes(const pann_table *t, pann_synth_model *m, pann_error *err)
 {
     size_t d = m->d;
+    free(m->hash);
+    free(m->keys);
+    free(m->count);
+    m->nboxes = 0;
     m->hash_size = 16;
     while (m->hash_size < 2 * t->nrows)
         m->hash_size *= 2;
@@ -312,6 +320,57 @@ static int build_boxes(const pann_table *t, pann_synth_model *m, pann_error *err
         m->count[m->hash[s]]++;
     }
     return 0;
+}
+
+static bool near_copies(const pann_synth_model *m)
+{
+    size_t singles = 0;
+    for (size_t b = 0; b < m->nboxes; b++)
+        singles += m->count[b] == 1;
+    return singles * 2 > m->nboxes;
+}
+
+/* Bin every numeric column (automatic ones at most cap bins) and find the
+ * boxes. */
+static int bin_all(const pann_table *t, pann_synth_model *m, const size_t *want,
+                   const bool *is_auto, size_t cap, pann_error *err)
+{
+    for (size_t j = 0; j < m->d; j++) {
+        if (m->cols[j].categorical)
+            continue;
+        size_t bins = is_auto[j] && want[j] > cap ? cap : want[j];
+        int rc = bin_column(&m->cols[j], bins, err);
+        if (rc)
+            return rc;
+    }
+    return build_boxes(t, m, err);
+}
+
+/* The automatic bins: pann_synth_auto_bins per column, then, when most
+ * boxes would hold a single real row, the largest common cap (at least 2)
+ * under which they do not (binary search; a cap of 2 if none does). */
+static int bin_automatic(const pann_table *t, pann_synth_model *m, const size_t *want,
+                         const bool *is_auto, pann_error *err)
+{
+    size_t top = 0;
+    for (size_t j = 0; j < m->d; j++)
+        if (is_auto[j] && want[j] > top)
+            top = want[j];
+    int rc = bin_all(t, m, want, is_auto, SIZE_MAX, err);
+    if (rc || top <= 2 || !near_copies(m))
+        return rc;
+    size_t lo = 2, hi = top - 1;         /* the answer lies in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if ((rc = bin_all(t, m, want, is_auto, mid, err)) != 0)
+            return rc;
+        if (near_copies(m))
+            hi = mid - 1;
+        else
+            lo = mid;
+    }
+    m->auto_cap = lo;
+    return bin_all(t, m, want, is_auto, lo, err);
 }
 
 int pann_synth_fit(const pann_table *t, const size_t *cols, size_t d,
@@ -343,12 +402,27 @@ int pann_synth_fit(const pann_table *t, const size_t *cols, size_t d,
             numeric = pann_is_missing(s) || pann_parse_number(s, &x);
         }
         c->categorical = !numeric;
-        int rc = numeric ? fit_numeric(t, c, bins ? bins[j] : PANN_SYNTH_AUTO_BINS, err)
-                         : fit_categorical(t, c, err);
+        int rc = numeric ? fit_numeric(t, c, err) : fit_categorical(t, c, err);
         if (rc)
             return rc;
     }
-    return build_boxes(t, m, err);
+    size_t *want = malloc(d * sizeof *want);
+    bool *is_auto = malloc(d * sizeof *is_auto);
+    if (!want || !is_auto) {
+        free(want);
+        free(is_auto);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory");
+    }
+    for (size_t j = 0; j < d; j++) {
+        const pann_synth_column *c = &m->cols[j];
+        is_auto[j] = !c->categorical && (!bins || bins[j] == PANN_SYNTH_AUTO_BINS);
+        want[j] = !is_auto[j] ? (bins ? bins[j] : 0)
+                              : pann_synth_auto_bins(c->nsorted, c->nvals);
+    }
+    int rc = bin_automatic(t, m, want, is_auto, err);
+    free(want);
+    free(is_auto);
+    return rc;
 }
 
 void pann_synth_free(pann_synth_model *m)
@@ -357,8 +431,8 @@ void pann_synth_free(pann_synth_model *m)
         pann_synth_column *c = &m->cols[j];
         free(c->edges);
         free(c->missing_text);
-        free(c->vals);
-        free(c->cum);
+        free(c->sorted);
+        free(c->rank);
         for (size_t k = 0; k < c->ncat; k++)
             free(c->cats[k]);
         free(c->cats);
@@ -379,7 +453,7 @@ void pann_synth_opts_init(pann_synth_opts *o)
     memset(o, 0, sizeof *o);
     o->rows = 1000;
     o->counts = PANN_SYNTH_PROPORTIONAL;
-    o->draw = PANN_SYNTH_UNIFORM;
+    o->draw = PANN_SYNTH_EMPIRICAL;
     o->sd = 0.25;
     o->seed = 1;
     o->header = true;
@@ -435,36 +509,30 @@ static void write_number(FILE *out, const pann_synth_column *c, double x, double
     fputs(buf, out);
 }
 
-/* Index of the first value of c->vals that is >= x (c->nvals if none). */
-static size_t first_value_at_least(const pann_synth_column *c, double x)
-{
-    size_t lo = 0, hi = c->nvals;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->vals[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* A real value of discrete column c inside bin b, with its real frequency. */
 static double draw_value(gsl_rng *rng, const pann_synth_column *c, size_t b)
 {
-    size_t a = first_value_at_least(c, c->edges[b]);
-    size_t e = b + 1 == c->nbins ? c->nvals : first_value_at_least(c, c->edges[b + 1]);
-    uint64_t span = c->cum[e] - c->cum[a];
-    uint64_t r = c->cum[a] + (span > 1 ? gsl_rng_uniform_int(rng, (unsigned long)span) : 0);
-    size_t lo = a, hi = e;               /* the last i with cum[i] <= r */
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (c->cum[mid] <= r)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return c->vals[lo];
+    size_t lo = c->rank[b], span = c->rank[b + 1] - lo;
+    return c->sorted[lo + (span > 1 ? gsl_rng_uniform_int(rng, (unsigned long)span) : 0)];
+}
+
+/* Continuous column c, bin b, by the real values' quantile function: a
+ * uniform position u in the bin's ranks, the value interpolated between
+ * sorted[floor u] and the next one (the next bin's first value, or for the
+ * last bin no further than the maximum). */
+static double draw_empirical(gsl_rng *rng, const pann_synth_column *c, size_t b)
+{
+    size_t lo = c->rank[b], hi = c->rank[b + 1];
+    if (b + 1 == c->nbins)
+        hi--;                            /* the last bin ends at the maximum */
+    if (hi <= lo)
+        return c->sorted[lo];
+    double u = (double)lo + gsl_rng_uniform(rng) * (double)(hi - lo);
+    size_t i = (size_t)u;
+    if (i >= hi)
+        i = hi - 1;
+    double f = u - (double)i;
+    return c->sorted[i] + f * (c->sorted[i + 1] - c->sorted[i]);
 }
 
 /* A real value, written as the real column writes it: with its decimals,
@@ -519,7 +587,9 @@ static void write_row(FILE *out, gsl_rng *rng, const pann_synth_model *m,
         } else {
             double lo = c->edges[key[j]], hi = c->edges[key[j] + 1];
             bool last = key[j] + 1 == c->nbins;
-            double x = lo == hi ? lo : draw_in_bin(rng, o, lo, hi);
+            double x = lo == hi ? lo
+                       : o->draw == PANN_SYNTH_EMPIRICAL ? draw_empirical(rng, c, key[j])
+                       : draw_in_bin(rng, o, lo, hi);
             write_number(out, c, x, lo, hi, last);
         }
     }
