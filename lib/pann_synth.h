@@ -58,7 +58,7 @@ typedef struct pann_synth_model {
 
 /* Bins per chosen column from SPEC: comma-separated items, each N (every
  * numeric column) or NAME:N (that column, by header name or 1-based index;
- * later items win).  NULL or "" = PANN_SYNTH_DEFAULT_BINS everywhere.
+ * later items win).  NULL or "" = PANN_SYNTH_AUTO_BINS everywhere.
  * bins has d entries. */
 int pann_synth_parse_bins(const pann_table *t, const size_t *cols, size_t d,
                           const char *spec, size_t *bins, pann_error *err);
