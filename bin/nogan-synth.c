@@ -12,25 +12,35 @@ enum { OPT_ROWS = CLI_OPT_FIRST_PROGRAM, OPT_BINS, OPT_COUNTS, OPT_DRAW, OPT_SD 
 static const char program_help[] =
 "Synthetic rows that follow REAL's joint distribution, by NoGAN: each numeric\n"
 "column is cut into quantile bins, each categorical column's categories are\n"
-"its bins; the non-empty boxes (combinations of bins) of the real rows get\n"
-"new counts drawn from a multinomial on their real proportions, and every\n"
-"synthetic row is drawn inside its box.  Writes the chosen columns (default\n"
-"all) with REAL's header, numbers with the real column's decimals, and a\n"
-"summary on stderr.  Every synthetic row lies in a box that holds real rows.\n"
+"its bins; every non-empty box (combination of bins) of the real rows gets\n"
+"its real share of the synthetic rows, and every synthetic row is drawn\n"
+"inside its box.  Writes the chosen columns (default all) with REAL's\n"
+"header, numbers with the real column's decimals, and a summary on stderr.\n"
+"Every synthetic row lies in a box that holds real rows.\n"
 "\n"
 "Options:\n"
 "      --rows=N           rows to write (default: as many as REAL)\n"
 "      --bins=SPEC        quantile bins: N for every numeric column and/or\n"
 "                         NAME:N per column, e.g. 6 or age:4,bmi:6 or\n"
-"                         5,age:3 (default 4)\n"
-"      --counts=C         multinomial (default: counts drawn on the real\n"
-"                         proportions) or real (each box gets exactly its real\n"
-"                         count; --rows is then not allowed)\n"
-"      --draw=D           uniform (default) inside the box, or gaussian: mean\n"
+"                         5,age:3 (default: per column, the cube root of its\n"
+"                         rows, at most its distinct values, capped so that\n"
+"                         most boxes hold more than one real row)\n"
+"      --counts=C         proportional (default: each box its real share,\n"
+"                         rounded by systematic sampling), multinomial (drawn\n"
+"                         on the real shares) or real (exactly the real\n"
+"                         counts; --rows is then not allowed)\n"
+"      --draw=D           how a continuous value is drawn inside its bin:\n"
+"                         empirical (default: the real values' quantile\n"
+"                         function, interpolated), uniform, or gaussian (mean\n"
 "                         at the bin's centre, sd = --sd times the bin width,\n"
-"                         truncated to the bin\n"
+"                         truncated to the bin)\n"
 "      --sd=F             sd of the Gaussian draw as a fraction of the bin\n"
 "                         width (default 0.25)\n"
+"\n"
+"A numeric column whose values repeat (at most 2 distinct values, or each\n"
+"value seen 8 times on average: flags, counts, small integers) is discrete:\n"
+"its values are drawn from the real values of their bin, with their real\n"
+"frequencies, never from a continuum between them.\n"
 "\n"
 "--categorical forces columns to be categories; --metric, --scale, --missing\n"
 "and --exact have no meaning here.  Missing cells of a numeric column form a\n"
@@ -67,14 +77,18 @@ static void parse_args(int argc, char **argv, cli *c, synth_args *a)
             continue;
         case OPT_BINS: a->bins = optarg; continue;
         case OPT_COUNTS:
-            if (strcmp(optarg, "multinomial") == 0) a->synth.real_counts = false;
-            else if (strcmp(optarg, "real") == 0) a->synth.real_counts = true;
-            else cli_usage_error(c, "--counts: '%s' is not multinomial or real", optarg);
+            if (strcmp(optarg, "proportional") == 0) a->synth.counts = PANN_SYNTH_PROPORTIONAL;
+            else if (strcmp(optarg, "multinomial") == 0) a->synth.counts = PANN_SYNTH_MULTINOMIAL;
+            else if (strcmp(optarg, "real") == 0) a->synth.counts = PANN_SYNTH_REAL;
+            else cli_usage_error(c, "--counts: '%s' is not proportional, multinomial or real",
+                                 optarg);
             continue;
         case OPT_DRAW:
-            if (strcmp(optarg, "uniform") == 0) a->synth.draw = PANN_SYNTH_UNIFORM;
+            if (strcmp(optarg, "empirical") == 0) a->synth.draw = PANN_SYNTH_EMPIRICAL;
+            else if (strcmp(optarg, "uniform") == 0) a->synth.draw = PANN_SYNTH_UNIFORM;
             else if (strcmp(optarg, "gaussian") == 0) a->synth.draw = PANN_SYNTH_GAUSSIAN;
-            else cli_usage_error(c, "--draw: '%s' is not uniform or gaussian", optarg);
+            else cli_usage_error(c, "--draw: '%s' is not empirical, uniform or gaussian",
+                                 optarg);
             continue;
         case OPT_SD: a->synth.sd = cli_parse_real(c, "--sd", optarg, 1e-6, 1e6); continue;
         }
@@ -83,7 +97,7 @@ static void parse_args(int argc, char **argv, cli *c, synth_args *a)
     }
     if (argc - optind != 1)
         cli_usage_error(c, "expected one REAL file, got %d", argc - optind);
-    if (a->synth.real_counts && a->rows_given)
+    if (a->synth.counts == PANN_SYNTH_REAL && a->rows_given)
         cli_usage_error(c, "--counts=real writes the real counts; drop --rows");
 }
 
@@ -109,6 +123,34 @@ static unsigned char *forced_categorical(const cli *c, const pann_table *t,
     return flag;
 }
 
+/* One line: the bins of every column, and which numeric ones are discrete. */
+static void note_bins(const cli *c, const pann_synth_model *m)
+{
+    char line[1024];
+    size_t at = 0;
+    for (size_t j = 0; j < m->d && at < sizeof line; j++) {
+        const pann_synth_column *col = &m->cols[j];
+        const char *sep = j ? ", " : "";
+        int w;
+        if (col->categorical)
+            w = snprintf(line + at, sizeof line - at, "%s%s %zu categories", sep, m->names[j],
+                         col->ncat);
+        else if (col->discrete)
+            w = snprintf(line + at, sizeof line - at, "%s%s %zu (discrete: %zu values)", sep,
+                         m->names[j], col->nbins, col->nvals);
+        else
+            w = snprintf(line + at, sizeof line - at, "%s%s %zu", sep, m->names[j], col->nbins);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    if (at >= sizeof line)
+        strcpy(line + sizeof line - 5, "...");
+    if (m->auto_cap)
+        cli_note(c, "bins: %s (automatic bins at most %zu, so that most boxes hold more "
+                 "than one real row)", line, m->auto_cap);
+    else
+        cli_note(c, "bins: %s", line);
+}
+
 static void summarise(const cli *c, const pann_synth_model *m, const pann_table *t,
                       size_t written)
 {
@@ -122,6 +164,7 @@ static void summarise(const cli *c, const pann_synth_model *m, const pann_table 
     }
     cli_note(c, "%s: %zu rows, %zu columns (%zu numeric, %zu categorical), seed %llu",
              t->display, m->nrows, m->d, m->d - ncat, ncat, (unsigned long long)c->seed);
+    note_bins(c, m);
     cli_note(c, "%zu non-empty boxes (largest %llu rows; %zu with a single real row); "
              "%zu synthetic rows written", m->nboxes, (unsigned long long)largest, singles,
              written);
@@ -169,7 +212,7 @@ int main(int argc, char **argv)
         cli_die(&c, &err);
     }
     cli_output_commit(&c, &out);
-    summarise(&c, &m, &t, a.synth.real_counts ? m.nrows : a.synth.rows);
+    summarise(&c, &m, &t, a.synth.counts == PANN_SYNTH_REAL ? m.nrows : a.synth.rows);
     pann_synth_free(&m);
     free(bins);
     free(is_cat);

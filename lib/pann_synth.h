@@ -9,10 +9,13 @@
 extern "C" {
 #endif
 
-/* Default number of quantile bins of a numeric column: with d columns there
- * are at most 4^d boxes, few enough that most boxes hold several real rows
- * of a table of a few thousand rows (a box of one row is a near copy). */
-#define PANN_SYNTH_DEFAULT_BINS 4
+/* A bins entry of 0 asks for the automatic number of bins of the column
+ * (pann_synth_auto_bins). */
+#define PANN_SYNTH_AUTO_BINS 0
+/* A numeric column is discrete when its values repeat: at most 2 distinct
+ * values (a flag), or every distinct value seen this many times on average
+ * (counts, small integers, prices on a grid). */
+#define PANN_SYNTH_DISCRETE_REPEATS 8
 /* Code of the "missing" bin of a numeric column (empty, NA, NaN cells). */
 #define PANN_SYNTH_MISSING UINT32_MAX
 
@@ -27,6 +30,14 @@ typedef struct pann_synth_column {
                                 column, or -1 (exponents): shortest %g */
     char *missing_text;      /* numeric: how the real file writes a missing
                                 cell (first one seen), or NULL when none */
+    bool discrete;           /* numeric with few distinct values (see
+                                pann_synth_is_discrete): a value is drawn
+                                from the real values of its bin */
+    size_t nvals;            /* numeric: distinct real values */
+    size_t nsorted;          /* numeric: the non-missing real values, */
+    double *sorted;          /*   ascending */
+    size_t *rank;            /* numeric: nbins + 1 positions in sorted;
+                                bin i holds sorted[rank[i] .. rank[i+1]) */
     size_t ncat;             /* categorical: categories, by first appearance */
     char **cats;
 } pann_synth_column;
@@ -36,6 +47,8 @@ typedef struct pann_synth_model {
     pann_synth_column *cols;
     char **names;            /* their header names */
     size_t nrows;            /* real rows */
+    size_t auto_cap;         /* the cap put on automatic bins so that most
+                                boxes hold more than one real row, or 0 */
     size_t nboxes;           /* non-empty boxes, by first appearance */
     uint32_t *keys;          /* nboxes * d bin codes, box b at keys + b*d */
     uint64_t *count;         /* real rows in each box */
@@ -45,10 +58,17 @@ typedef struct pann_synth_model {
 
 /* Bins per chosen column from SPEC: comma-separated items, each N (every
  * numeric column) or NAME:N (that column, by header name or 1-based index;
- * later items win).  NULL or "" = PANN_SYNTH_DEFAULT_BINS everywhere.
+ * later items win).  NULL or "" = PANN_SYNTH_AUTO_BINS everywhere.
  * bins has d entries. */
 int pann_synth_parse_bins(const pann_table *t, const size_t *cols, size_t d,
                           const char *spec, size_t *bins, pann_error *err);
+
+/* Whether a numeric column of n non-missing cells with this many distinct
+ * values is discrete. */
+bool pann_synth_is_discrete(size_t n, size_t distinct);
+/* The automatic number of quantile bins of a numeric column of n
+ * non-missing cells with this many distinct values. */
+size_t pann_synth_auto_bins(size_t n, size_t distinct);
 
 /* Build the model of the columns cols[0..d) of t.  A column is numeric when
  * every non-missing cell parses as a number (and is_cat[j] is 0 when is_cat
@@ -67,11 +87,28 @@ uint32_t pann_synth_code(const pann_synth_model *m, size_t j, const char *cell);
  * no row in it. */
 size_t pann_synth_box(const pann_synth_model *m, const uint32_t *key);
 
-typedef enum { PANN_SYNTH_UNIFORM = 0, PANN_SYNTH_GAUSSIAN } pann_synth_draw;
+/* How a continuous column's value is drawn inside its bin: UNIFORM;
+ * GAUSSIAN around the bin's centre, truncated to the bin; EMPIRICAL, by
+ * the real values' quantile function, interpolated linearly between
+ * consecutive real values of the bin (and the next bin's first value), so
+ * the values follow the real distribution inside the bin without repeating
+ * real values.  A discrete column's value is always a real value of its
+ * bin, drawn with its real frequency. */
+typedef enum {
+    PANN_SYNTH_UNIFORM = 0, PANN_SYNTH_GAUSSIAN, PANN_SYNTH_EMPIRICAL
+} pann_synth_draw;
+
+/* Synthetic rows per box: PROPORTIONAL, the box's real share of the rows,
+ * rounded up or down by systematic sampling (one random offset; exactly
+ * the real counts when rows equals the real rows); MULTINOMIAL, a
+ * multinomial draw on the real shares; REAL, exactly the real counts. */
+typedef enum {
+    PANN_SYNTH_PROPORTIONAL = 0, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_REAL
+} pann_synth_counts;
 
 typedef struct pann_synth_opts {
-    size_t rows;             /* rows to write (ignored with real_counts) */
-    bool real_counts;        /* each box gets exactly its real count */
+    size_t rows;             /* rows to write (ignored with PANN_SYNTH_REAL) */
+    pann_synth_counts counts;
     pann_synth_draw draw;
     double sd;               /* Gaussian: sd as a fraction of the bin width
                                 (default 0.25), truncated to the bin */
@@ -84,10 +121,10 @@ typedef struct pann_synth_opts {
 void pann_synth_opts_init(pann_synth_opts *o);
 
 /* Write the header (the chosen columns' names, unless o->header is false) and the synthetic rows to
- * out, separated by delim.  Counts per box: a multinomial draw of o->rows
- * on the real proportions (GSL), or the real counts; the rows' order is
- * shuffled; each numeric value uniform (or truncated Gaussian around the
- * centre) inside its bin, rounded to the real column's decimals without
+ * out, separated by delim.  Counts per box as o->counts says (the
+ * multinomial by GSL); the rows' order is
+ * shuffled; each numeric value drawn inside its bin as o->draw says,
+ * rounded to the real column's decimals without
  * leaving the bin; categories and missing cells as in the real file.
  * Single-threaded, one GSL mt19937 stream: the seed fixes every byte.
  * counts, when not NULL, receives the synthetic rows per box (nboxes). */

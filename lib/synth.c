@@ -37,6 +37,19 @@ static int parse_bins_value(const char *s, size_t len, size_t *v)
     return 0;
 }
 
+bool pann_synth_is_discrete(size_t n, size_t distinct)
+{
+    return distinct <= 2 || n >= PANN_SYNTH_DISCRETE_REPEATS * distinct;
+}
+
+size_t pann_synth_auto_bins(size_t n, size_t distinct)
+{
+    size_t bins = (size_t)lround(cbrt((double)n));
+    if (bins > distinct)
+        bins = distinct;
+    return bins > 0 ? bins : 1;
+}
+
 /* Position in cols of the column NAME (header name, or 1-based index). */
 static size_t find_chosen(const pann_table *t, const size_t *cols, size_t d,
                           const char *name, size_t len)
@@ -56,7 +69,7 @@ int pann_synth_parse_bins(const pann_table *t, const size_t *cols, size_t d,
                           const char *spec, size_t *bins, pann_error *err)
 {
     for (size_t j = 0; j < d; j++)
-        bins[j] = PANN_SYNTH_DEFAULT_BINS;
+        bins[j] = PANN_SYNTH_AUTO_BINS;
     if (!spec || !*spec)
         return 0;
     const char *p = spec;
@@ -106,46 +119,105 @@ static int text_decimals(const char *s)
     return n;
 }
 
-/* Numeric column: quantile edges, decimals, the missing token. */
-static int fit_numeric(const pann_table *t, pann_synth_column *c, size_t bins,
-                       pann_error *err)
+/* Sorted non-missing values of a numeric column into v (room for nrows);
+ * the column's decimals and missing token into c.  Returns the count. */
+static int collect_values(const pann_table *t, pann_synth_column *c, double *v, size_t *n,
+                          pann_error *err)
 {
-    double *v = malloc((t->nrows + 1) * sizeof *v);
-    c->edges = malloc((bins + 1) * sizeof *c->edges);
-    if (!v || !c->edges) {
-        free(v);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
-    }
-    size_t n = 0;
+    *n = 0;
     c->decimals = 0;
     for (size_t i = 0; i < t->nrows; i++) {
         const char *s = pann_cell(t, i, c->col);
         if (pann_is_missing(s)) {
-            if (!c->missing_text && !(c->missing_text = strdup(s))) {
-                free(v);
+            if (!c->missing_text && !(c->missing_text = strdup(s)))
                 return pann_fail(err, PANN_ESYSTEM, "out of memory");
-            }
             continue;
         }
-        pann_parse_number(s, &v[n++]);
+        pann_parse_number(s, &v[(*n)++]);
         int dec = text_decimals(s);
         if (c->decimals >= 0)
             c->decimals = dec < 0 || dec > 12 ? -1 : (dec > c->decimals ? dec : c->decimals);
     }
-    c->nbins = 0;
-    if (n > 0) {
-        qsort(v, n, sizeof *v, cmp_double);
-        c->edges[0] = v[0];
-        for (size_t i = 1; i <= bins; i++) {
-            double e = i == bins ? v[n - 1] : v[(size_t)((double)i * n / bins)];
-            if (e > c->edges[c->nbins])
-                c->edges[++c->nbins] = e;
-        }
-        if (c->nbins == 0)            /* a constant column: one bin [v, v] */
-            c->edges[++c->nbins] = v[0];
-    }
-    free(v);
+    qsort(v, *n, sizeof *v, cmp_double);
     return 0;
+}
+
+static size_t count_distinct(const double *v, size_t n)
+{
+    size_t k = n > 0;
+    for (size_t i = 1; i < n; i++)
+        k += v[i] != v[i - 1];
+    return k;
+}
+
+/* Quantile edges of the sorted v[0..n), equal edges merged.  A discrete
+ * column with no more values than bins gets one bin per value; otherwise a
+ * maximum that is itself a quantile edge gets a bin of its own.  Bin
+ * nbins-1 [edges[nbins-1], edges[nbins]] may then be [max, max]. */
+static void set_edges(pann_synth_column *c, const double *v, size_t n, size_t bins)
+{
+    c->nbins = 0;
+    if (c->discrete && c->nvals <= bins) {
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || v[i] != v[i - 1])
+                c->edges[c->nbins++] = v[i];
+        c->edges[c->nbins] = v[n - 1];
+        return;
+    }
+    c->edges[0] = v[0];
+    for (size_t i = 1; i < bins; i++) {
+        double e = v[(size_t)((double)i * n / bins)];
+        if (e > c->edges[c->nbins])
+            c->edges[++c->nbins] = e;
+    }
+    if (v[n - 1] > c->edges[c->nbins] || c->nbins == 0 || c->discrete)
+        c->edges[++c->nbins] = v[n - 1];   /* the closing edge, or the max's own bin */
+}
+
+/* First position of sorted v[0..n) whose value is >= x (n if none). */
+static size_t lower_bound(const double *v, size_t n, double x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Edges of numeric column c for this many bins, and their ranks. */
+static int bin_column(pann_synth_column *c, size_t bins, pann_error *err)
+{
+    free(c->edges);
+    free(c->rank);
+    c->nbins = 0;
+    c->edges = malloc((bins + 2) * sizeof *c->edges);
+    c->rank = malloc((bins + 2) * sizeof *c->rank);
+    if (!c->edges || !c->rank)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (bins)");
+    size_t n = c->nsorted;
+    if (n == 0)
+        return 0;
+    set_edges(c, c->sorted, n, bins);
+    for (size_t b = 0; b < c->nbins; b++)
+        c->rank[b] = lower_bound(c->sorted, n, c->edges[b]);
+    c->rank[c->nbins] = n;
+    return 0;
+}
+
+/* Numeric column: sorted values, decimals, the missing token, whether it
+ * is discrete. */
+static int fit_numeric(const pann_table *t, pann_synth_column *c, pann_error *err)
+{
+    if (!(c->sorted = malloc((t->nrows + 1) * sizeof *c->sorted)))
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (values)");
+    int rc = collect_values(t, c, c->sorted, &c->nsorted, err);
+    c->nvals = count_distinct(c->sorted, c->nsorted);
+    c->discrete = c->nsorted > 0 && pann_synth_is_discrete(c->nsorted, c->nvals);
+    return rc;
 }
 
 static int fit_categorical(const pann_table *t, pann_synth_column *c, pann_error *err)
@@ -223,6 +295,10 @@ size_t pann_synth_box(const pann_synth_model *m, const uint32_t *key)
 static int build_boxes(const pann_table *t, pann_synth_model *m, pann_error *err)
 {
     size_t d = m->d;
+    free(m->hash);
+    free(m->keys);
+    free(m->count);
+    m->nboxes = 0;
     m->hash_size = 16;
     while (m->hash_size < 2 * t->nrows)
         m->hash_size *= 2;
@@ -244,6 +320,57 @@ static int build_boxes(const pann_table *t, pann_synth_model *m, pann_error *err
         m->count[m->hash[s]]++;
     }
     return 0;
+}
+
+static bool near_copies(const pann_synth_model *m)
+{
+    size_t singles = 0;
+    for (size_t b = 0; b < m->nboxes; b++)
+        singles += m->count[b] == 1;
+    return singles * 2 > m->nboxes;
+}
+
+/* Bin every numeric column (automatic ones at most cap bins) and find the
+ * boxes. */
+static int bin_all(const pann_table *t, pann_synth_model *m, const size_t *want,
+                   const bool *is_auto, size_t cap, pann_error *err)
+{
+    for (size_t j = 0; j < m->d; j++) {
+        if (m->cols[j].categorical)
+            continue;
+        size_t bins = is_auto[j] && want[j] > cap ? cap : want[j];
+        int rc = bin_column(&m->cols[j], bins, err);
+        if (rc)
+            return rc;
+    }
+    return build_boxes(t, m, err);
+}
+
+/* The automatic bins: pann_synth_auto_bins per column, then, when most
+ * boxes would hold a single real row, the largest common cap (at least 2)
+ * under which they do not (binary search; a cap of 2 if none does). */
+static int bin_automatic(const pann_table *t, pann_synth_model *m, const size_t *want,
+                         const bool *is_auto, pann_error *err)
+{
+    size_t top = 0;
+    for (size_t j = 0; j < m->d; j++)
+        if (is_auto[j] && want[j] > top)
+            top = want[j];
+    int rc = bin_all(t, m, want, is_auto, SIZE_MAX, err);
+    if (rc || top <= 2 || !near_copies(m))
+        return rc;
+    size_t lo = 2, hi = top - 1;         /* the answer lies in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if ((rc = bin_all(t, m, want, is_auto, mid, err)) != 0)
+            return rc;
+        if (near_copies(m))
+            hi = mid - 1;
+        else
+            lo = mid;
+    }
+    m->auto_cap = lo;
+    return bin_all(t, m, want, is_auto, lo, err);
 }
 
 int pann_synth_fit(const pann_table *t, const size_t *cols, size_t d,
@@ -275,12 +402,27 @@ int pann_synth_fit(const pann_table *t, const size_t *cols, size_t d,
             numeric = pann_is_missing(s) || pann_parse_number(s, &x);
         }
         c->categorical = !numeric;
-        int rc = numeric ? fit_numeric(t, c, bins ? bins[j] : PANN_SYNTH_DEFAULT_BINS, err)
-                         : fit_categorical(t, c, err);
+        int rc = numeric ? fit_numeric(t, c, err) : fit_categorical(t, c, err);
         if (rc)
             return rc;
     }
-    return build_boxes(t, m, err);
+    size_t *want = malloc(d * sizeof *want);
+    bool *is_auto = malloc(d * sizeof *is_auto);
+    if (!want || !is_auto) {
+        free(want);
+        free(is_auto);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory");
+    }
+    for (size_t j = 0; j < d; j++) {
+        const pann_synth_column *c = &m->cols[j];
+        is_auto[j] = !c->categorical && (!bins || bins[j] == PANN_SYNTH_AUTO_BINS);
+        want[j] = !is_auto[j] ? (bins ? bins[j] : 0)
+                              : pann_synth_auto_bins(c->nsorted, c->nvals);
+    }
+    int rc = bin_automatic(t, m, want, is_auto, err);
+    free(want);
+    free(is_auto);
+    return rc;
 }
 
 void pann_synth_free(pann_synth_model *m)
@@ -289,6 +431,8 @@ void pann_synth_free(pann_synth_model *m)
         pann_synth_column *c = &m->cols[j];
         free(c->edges);
         free(c->missing_text);
+        free(c->sorted);
+        free(c->rank);
         for (size_t k = 0; k < c->ncat; k++)
             free(c->cats[k]);
         free(c->cats);
@@ -308,7 +452,8 @@ void pann_synth_opts_init(pann_synth_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->rows = 1000;
-    o->draw = PANN_SYNTH_UNIFORM;
+    o->counts = PANN_SYNTH_PROPORTIONAL;
+    o->draw = PANN_SYNTH_EMPIRICAL;
     o->sd = 0.25;
     o->seed = 1;
     o->header = true;
@@ -364,6 +509,49 @@ static void write_number(FILE *out, const pann_synth_column *c, double x, double
     fputs(buf, out);
 }
 
+/* A real value of discrete column c inside bin b, with its real frequency. */
+static double draw_value(gsl_rng *rng, const pann_synth_column *c, size_t b)
+{
+    size_t lo = c->rank[b], span = c->rank[b + 1] - lo;
+    return c->sorted[lo + (span > 1 ? gsl_rng_uniform_int(rng, (unsigned long)span) : 0)];
+}
+
+/* Continuous column c, bin b, by the real values' quantile function: a
+ * uniform position u in the bin's ranks, the value interpolated between
+ * sorted[floor u] and the next one (the next bin's first value, or for the
+ * last bin no further than the maximum). */
+static double draw_empirical(gsl_rng *rng, const pann_synth_column *c, size_t b)
+{
+    size_t lo = c->rank[b], hi = c->rank[b + 1];
+    if (b + 1 == c->nbins)
+        hi--;                            /* the last bin ends at the maximum */
+    if (hi <= lo)
+        return c->sorted[lo];
+    double u = (double)lo + gsl_rng_uniform(rng) * (double)(hi - lo);
+    size_t i = (size_t)u;
+    if (i >= hi)
+        i = hi - 1;
+    double f = u - (double)i;
+    return c->sorted[i] + f * (c->sorted[i + 1] - c->sorted[i]);
+}
+
+/* A real value, written as the real column writes it: with its decimals,
+ * or with the fewest %g digits that read back to the same double. */
+static void write_value(FILE *out, const pann_synth_column *c, double x)
+{
+    if (c->decimals >= 0) {
+        fprintf(out, "%.*f", c->decimals, x);
+        return;
+    }
+    char buf[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fputs(buf, out);
+}
+
 static void write_field(FILE *out, const char *s, char delim)
 {
     size_t len = strlen(s);
@@ -394,44 +582,78 @@ static void write_row(FILE *out, gsl_rng *rng, const pann_synth_model *m,
             write_field(out, c->cats[key[j]], delim);
         } else if (key[j] == PANN_SYNTH_MISSING) {
             write_field(out, c->missing_text, delim);
+        } else if (c->discrete) {
+            write_value(out, c, draw_value(rng, c, key[j]));
         } else {
             double lo = c->edges[key[j]], hi = c->edges[key[j] + 1];
             bool last = key[j] + 1 == c->nbins;
-            double x = lo == hi ? lo : draw_in_bin(rng, o, lo, hi);
+            double x = lo == hi ? lo
+                       : o->draw == PANN_SYNTH_EMPIRICAL ? draw_empirical(rng, c, key[j])
+                       : draw_in_bin(rng, o, lo, hi);
             write_number(out, c, x, lo, hi, last);
         }
     }
     fputc('\n', out);
 }
 
-/* Box of every output row, counts from the multinomial (or the real ones),
- * in shuffled order. */
+/* Systematic sampling: box b gets floor((C_b rows + U) / N) -
+ * floor((C_{b-1} rows + U) / N) rows, C_b the real rows in boxes 0..b, N
+ * all real rows, U uniform in [0, N): the real share of rows rounded down
+ * or up, rows in all. */
+static void proportional_counts(const pann_synth_model *m, size_t rows, gsl_rng *rng,
+                                unsigned int *n)
+{
+    uint64_t N = m->nrows, U = N > 1 ? gsl_rng_uniform_int(rng, (unsigned long)N) : 0;
+    uint64_t cum = 0, before = U / N;
+    for (size_t b = 0; b < m->nboxes; b++) {
+        cum += m->count[b];
+        uint64_t upto = (cum * rows + U) / N;
+        n[b] = (unsigned int)(upto - before);
+        before = upto;
+    }
+}
+
+/* Rows per box as o->counts says. */
+static int box_counts(const pann_synth_model *m, const pann_synth_opts *o, gsl_rng *rng,
+                      size_t total, unsigned int *n, pann_error *err)
+{
+    size_t K = m->nboxes;
+    if (o->counts == PANN_SYNTH_REAL) {
+        for (size_t b = 0; b < K; b++)
+            n[b] = (unsigned int)m->count[b];
+    } else if (o->counts == PANN_SYNTH_PROPORTIONAL) {
+        proportional_counts(m, total, rng, n);
+    } else {
+        double *p = malloc(K * sizeof *p);
+        if (!p)
+            return pann_fail(err, PANN_ESYSTEM, "out of memory");
+        for (size_t b = 0; b < K; b++)
+            p[b] = (double)m->count[b];
+        gsl_ran_multinomial(rng, K, (unsigned int)total, p, n);
+        free(p);
+    }
+    return 0;
+}
+
+/* Box of every output row, counts as o->counts says, in shuffled order. */
 static int assign_boxes(const pann_synth_model *m, const pann_synth_opts *o, gsl_rng *rng,
                         uint32_t **box_of_row, size_t *nout, uint64_t *counts,
                         pann_error *err)
 {
     size_t K = m->nboxes;
+    size_t total = o->counts == PANN_SYNTH_REAL ? m->nrows : o->rows;
     unsigned int *n = malloc(K * sizeof *n);
-    double *p = malloc(K * sizeof *p);
-    if (!n || !p) {
-        free(n);
-        free(p);
-        return pann_fail(err, PANN_ESYSTEM, "out of memory");
-    }
-    size_t total = o->real_counts ? m->nrows : o->rows;
-    if (o->real_counts) {
-        for (size_t b = 0; b < K; b++)
-            n[b] = (unsigned int)m->count[b];
-    } else {
-        for (size_t b = 0; b < K; b++)
-            p[b] = (double)m->count[b];
-        gsl_ran_multinomial(rng, K, (unsigned int)total, p, n);
-    }
-    free(p);
     uint32_t *rows = malloc((total + 1) * sizeof *rows);
-    if (!rows) {
+    if (!n || !rows) {
         free(n);
+        free(rows);
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", total);
+    }
+    int rc = box_counts(m, o, rng, total, n, err);
+    if (rc) {
+        free(n);
+        free(rows);
+        return rc;
     }
     size_t at = 0;
     for (size_t b = 0; b < K; b++) {
@@ -451,7 +673,7 @@ static int assign_boxes(const pann_synth_model *m, const pann_synth_opts *o, gsl
 int pann_synth_generate(const pann_synth_model *m, const pann_synth_opts *o,
                         char delim, FILE *out, uint64_t *counts, pann_error *err)
 {
-    if (!o->real_counts && o->rows > UINT32_MAX)
+    if (o->counts != PANN_SYNTH_REAL && o->rows > UINT32_MAX)
         return pann_fail(err, PANN_EINPUT, "--rows: at most %u rows", UINT32_MAX);
     if (o->draw == PANN_SYNTH_GAUSSIAN && !(o->sd > 0))
         return pann_fail(err, PANN_EINPUT, "--sd: must be positive");

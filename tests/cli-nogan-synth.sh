@@ -61,14 +61,26 @@ nogan-synth -q --bins=3 --counts=real --seed=9 "$REAL" >"$TMPD/r.csv"
 keys "$TMPD/r.csv" | sort | uniq -c | awk '{ print $2, $1 }' | sort >"$TMPD/r.boxes"
 check "--counts=real: every box gets exactly its real count" cmp -s "$TMPD/real.boxes" "$TMPD/r.boxes"
 
-# Total variation between real and synthetic box shares falls as rows grow.
+# Total variation between real and synthetic box shares falls as rows grow
+# (multinomial counts).
 tv() { keys "$1" | sort | uniq -c | awk '{ print $2, $1 }' | sort | join -a 1 -e 0 -o 0,1.2,2.2 "$TMPD/real.boxes" - |
        awk -v n="$2" '{ t += ($2 / 1000 - $3 / n) < 0 ? ($3 / n - $2 / 1000) : ($2 / 1000 - $3 / n) } END { printf "%.6f\n", t / 2 }'; }
-nogan-synth -q --bins=3 --rows=1000 --seed=3 "$REAL" >"$TMPD/a.csv"
-nogan-synth -q --bins=3 --rows=200000 --seed=3 "$REAL" >"$TMPD/b.csv"
+nogan-synth -q --bins=3 --counts=multinomial --rows=1000 --seed=3 "$REAL" >"$TMPD/a.csv"
+nogan-synth -q --bins=3 --counts=multinomial --rows=200000 --seed=3 "$REAL" >"$TMPD/b.csv"
 tva=$(tv "$TMPD/a.csv" 1000); tvb=$(tv "$TMPD/b.csv" 200000)
 check "box shares converge: TV $tva at 1000 rows > TV $tvb at 200000 rows, < 0.02" \
     awk -v a="$tva" -v b="$tvb" 'BEGIN { exit !(a > b && b < 0.02) }'
+
+# Proportional counts (the default): the real count times rows / 1000,
+# rounded down or up, and exactly the real counts at 1000 rows.
+nogan-synth -q --bins=3 --seed=4 "$REAL" >"$TMPD/p.csv"
+check "default counts at as many rows as REAL: every box gets its real count" \
+    test "$(tv "$TMPD/p.csv" 1000)" = 0.000000
+nogan-synth -q --bins=3 --rows=2500 --seed=4 "$REAL" >"$TMPD/p.csv"
+keys "$TMPD/p.csv" | sort | uniq -c | awk '{ print $2, $1 }' | sort | join -a 1 -e 0 -o 0,1.2,2.2 "$TMPD/real.boxes" - >"$TMPD/p.join"
+check "default counts at 2500 rows: each box floor or ceil of 2.5 times its real count" \
+    awk '{ x = 2.5 * $2; if ($3 < int(x) || $3 > int(x) + (x > int(x))) bad++; s += $3 }
+         END { exit !(bad == 0 && s == 2500) }' "$TMPD/p.join"
 
 nogan-synth -q --seed=11 -j 1 "$REAL" >"$TMPD/j1.csv"
 nogan-synth -q --seed=11 -j 2 "$REAL" >"$TMPD/j2.csv"

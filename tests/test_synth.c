@@ -2,7 +2,10 @@
  * of the bins and boxes (sorting, string keys, linear search: none of the
  * library's hashing or binary search): every synthetic row lies in a
  * non-empty real box, box frequencies converge to the real ones, the real
- * counts are reproduced exactly, the seed fixes every byte. */
+ * counts are reproduced exactly, the seed fixes every byte; a flag and a
+ * small-integer column keep their values and shares (tallied while the
+ * fixture is written); the empirical draw follows a skewed column inside
+ * one bin; the automatic bins and their cap. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,14 +71,14 @@ static void fit(model_fixture *f, size_t n, unsigned long seed, size_t nbins)
     cr_assert_eq(pann_synth_fit(&f->real, cols, 5, f->bins, NULL, &f->m, &err), 0, "%s", err.msg);
 }
 
-static char *generate(const pann_synth_model *m, size_t rows, uint64_t seed, bool real_counts,
+static char *generate(const pann_synth_model *m, size_t rows, uint64_t seed, pann_synth_counts counts,
                       pann_synth_draw draw)
 {
     pann_synth_opts o;
     pann_synth_opts_init(&o);
     o.rows = rows;
     o.seed = seed;
-    o.real_counts = real_counts;
+    o.counts = counts;
     o.draw = draw;
     char *buf;
     size_t len;
@@ -239,8 +242,8 @@ Test(synth, every_synthetic_row_in_a_nonempty_real_box)
     fit(&f, 1500, 12, 4);
     ref_boxes rb;
     ref_build(&rb, &f.real, 4);
-    for (int draw = 0; draw < 2; draw++) {
-        char *text = generate(&f.m, 20000, 5, false, (pann_synth_draw)draw);
+    for (int draw = 0; draw < 3; draw++) {
+        char *text = generate(&f.m, 20000, 5, PANN_SYNTH_MULTINOMIAL, (pann_synth_draw)draw);
         pann_table s;
         read_text(&s, text);
         cr_assert_eq(s.nrows, 20000);
@@ -281,7 +284,7 @@ Test(synth, box_frequencies_converge_to_the_real_ones)
     double tv[3];
     size_t *count = malloc(rb.nkeys * sizeof *count);
     for (int k = 0; k < 3; k++) {
-        char *text = generate(&f.m, sizes[k], 21, false, PANN_SYNTH_UNIFORM);
+        char *text = generate(&f.m, sizes[k], 21, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
         pann_table s;
         read_text(&s, text);
         synth_counts(&rb, &s, count);
@@ -303,7 +306,7 @@ Test(synth, real_counts_are_reproduced_exactly)
     fit(&f, 800, 14, 3);
     ref_boxes rb;
     ref_build(&rb, &f.real, 3);
-    char *text = generate(&f.m, 0, 3, true, PANN_SYNTH_UNIFORM);
+    char *text = generate(&f.m, 0, 3, PANN_SYNTH_REAL, PANN_SYNTH_UNIFORM);
     pann_table s;
     read_text(&s, text);
     cr_assert_eq(s.nrows, 800);
@@ -334,7 +337,7 @@ Test(synth, gaussian_draw_concentrates_at_the_centre)
     cr_assert_eq(pann_synth_fit(&t, &col, 1, &bins, NULL, &m, &err), 0);
     double sd[2];
     for (int draw = 0; draw < 2; draw++) {
-        char *out = generate(&m, 20000, 9, false, (pann_synth_draw)draw);
+        char *out = generate(&m, 20000, 9, PANN_SYNTH_MULTINOMIAL, (pann_synth_draw)draw);
         pann_table s;
         read_text(&s, out);
         double sum = 0, sum2 = 0;
@@ -360,9 +363,9 @@ Test(synth, same_seed_same_bytes_other_seed_other_rows)
 {
     model_fixture f;
     fit(&f, 500, 15, 4);
-    char *a = generate(&f.m, 3000, 77, false, PANN_SYNTH_UNIFORM);
-    char *b = generate(&f.m, 3000, 77, false, PANN_SYNTH_UNIFORM);
-    char *c = generate(&f.m, 3000, 78, false, PANN_SYNTH_UNIFORM);
+    char *a = generate(&f.m, 3000, 77, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
+    char *b = generate(&f.m, 3000, 77, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
+    char *c = generate(&f.m, 3000, 78, PANN_SYNTH_MULTINOMIAL, PANN_SYNTH_UNIFORM);
     cr_assert_str_eq(a, b);
     cr_assert_str_neq(a, c);
     free(a);
@@ -381,10 +384,207 @@ Test(synth, bins_spec)
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "6,b:3,4:2", bins, &err), 0, "%s", err.msg);
     cr_assert(bins[0] == 6 && bins[1] == 3 && bins[2] == 2);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, NULL, bins, &err), 0);
-    cr_assert(bins[0] == PANN_SYNTH_DEFAULT_BINS && bins[2] == PANN_SYNTH_DEFAULT_BINS);
+    cr_assert(bins[0] == PANN_SYNTH_AUTO_BINS && bins[2] == PANN_SYNTH_AUTO_BINS);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "c:3", bins, &err), PANN_EINPUT);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "b:0", bins, &err), PANN_EINPUT);
     cr_assert_eq(pann_synth_parse_bins(&f.real, cols, 3, "b:x", bins, &err), PANN_EINPUT);
+    pann_synth_free(&f.m);
+    pann_table_free(&f.real);
+}
+
+/* ---- discrete columns, the empirical draw, automatic bins ------------------ */
+
+/* flag: 0/1 with P(1) = 0.27; count: 0..5 with shares 40/25/15/10/6/4 %,
+ * larger when flag is 1; x: a continuous column.  tally[0..1] and
+ * tally[2..7] receive the real counts of the flag's and count's values. */
+static char *discrete_csv(size_t n, unsigned long seed, size_t *tally)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    static const double share[6] = { 0.40, 0.25, 0.15, 0.10, 0.06, 0.04 };
+    memset(tally, 0, 8 * sizeof *tally);
+    fputs("flag,count,x\n", f);
+    for (size_t i = 0; i < n; i++) {
+        int flag = gsl_rng_uniform(rng) < 0.27;
+        double u = gsl_rng_uniform(rng), acc = 0;
+        int k = 0;
+        while (k < 5 && u >= (acc += share[k]))
+            k++;
+        if (flag && k < 5 && gsl_rng_uniform(rng) < 0.3)
+            k++;
+        tally[flag]++;
+        tally[2 + k]++;
+        fprintf(f, "%d,%d,%.4f\n", flag, k, k + gsl_ran_gaussian(rng, 1.0));
+    }
+    gsl_rng_free(rng);
+    fclose(f);
+    return buf;
+}
+
+/* Counts of the synthetic flag and count values; any other text fails. */
+static void synth_tally(const pann_table *s, size_t *tally)
+{
+    memset(tally, 0, 8 * sizeof *tally);
+    for (size_t i = 0; i < s->nrows; i++) {
+        const char *flag = pann_cell(s, i, 0), *count = pann_cell(s, i, 1);
+        cr_assert(strcmp(flag, "0") == 0 || strcmp(flag, "1") == 0, "flag = '%s'", flag);
+        cr_assert(strlen(count) == 1 && count[0] >= '0' && count[0] <= '5', "count = '%s'", count);
+        tally[flag[0] - '0']++;
+        tally[2 + count[0] - '0']++;
+    }
+}
+
+static void fit_discrete(pann_table *t, pann_synth_model *m, size_t n, const size_t *bins,
+                         size_t *tally)
+{
+    char *text = discrete_csv(n, 31, tally);
+    read_text(t, text);
+    free(text);
+    size_t cols[3] = { 0, 1, 2 };
+    pann_error err;
+    cr_assert_eq(pann_synth_fit(t, cols, 3, bins, NULL, m, &err), 0, "%s", err.msg);
+}
+
+Test(synth, flag_and_small_integer_keep_their_values_and_shares)
+{
+    const size_t n = 3000;
+    size_t four[3] = { 4, 4, 4 }, real[8], got[8];
+    const size_t *settings[2] = { NULL, four };    /* automatic bins, and 4 bins */
+    for (int k = 0; k < 2; k++) {
+        pann_table t;
+        pann_synth_model m;
+        fit_discrete(&t, &m, n, settings[k], real);
+        cr_assert(m.cols[0].discrete && m.cols[1].discrete && !m.cols[2].discrete);
+        cr_assert_eq(m.cols[0].nbins, 2, "the flag has one bin per value");
+        /* default counts, as many rows as the real table: the flag is its own
+         * bin, so its counts are exactly the real ones */
+        char *text = generate(&m, n, 3, PANN_SYNTH_PROPORTIONAL, PANN_SYNTH_EMPIRICAL);
+        pann_table s;
+        read_text(&s, text);
+        synth_tally(&s, got);
+        cr_assert(got[0] == real[0] && got[1] == real[1], "flag %zu/%zu, real %zu/%zu",
+                  got[0], got[1], real[0], real[1]);
+        pann_table_free(&s);
+        free(text);
+        /* multinomial counts, 60000 rows, every draw mode: every value of
+         * count keeps its share within 5 standard errors */
+        for (int draw = 0; draw < 3; draw++) {
+            size_t rows = 60000;
+            text = generate(&m, rows, 7, PANN_SYNTH_MULTINOMIAL, (pann_synth_draw)draw);
+            read_text(&s, text);
+            synth_tally(&s, got);
+            for (int v = 0; v < 8; v++) {
+                double p = (double)real[v] / n, q = (double)got[v] / rows;
+                double se = sqrt(p * (1 - p) / rows + p * (1 - p) / n);
+                cr_assert_lt(fabs(p - q), 5 * se, "bins %s, draw %d, value %d: real %g, synthetic %g",
+                             k ? "4" : "auto", draw, v, p, q);
+            }
+            pann_table_free(&s);
+            free(text);
+        }
+        pann_synth_free(&m);
+        pann_table_free(&t);
+    }
+}
+
+/* KS between the sorted samples a[0..na) and b[0..nb). */
+static double ks_1d(double *a, size_t na, double *b, size_t nb)
+{
+    qsort(a, na, sizeof *a, cmp_d);
+    qsort(b, nb, sizeof *b, cmp_d);
+    double ks = 0;
+    for (size_t i = 0, j = 0; i < na || j < nb;) {
+        double x = i < na && (j >= nb || a[i] <= b[j]) ? a[i] : b[j];
+        while (i < na && a[i] <= x)
+            i++;
+        while (j < nb && b[j] <= x)
+            j++;
+        double dlt = fabs((double)i / na - (double)j / nb);
+        ks = dlt > ks ? dlt : ks;
+    }
+    return ks;
+}
+
+Test(synth, empirical_draw_follows_a_skewed_column_inside_one_bin)
+{
+    /* 2000 exponential values, one bin: the empirical draw follows them, the
+     * uniform one spreads them evenly from the minimum to the maximum. */
+    char *text = malloc(64 * 2001);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 4);
+    double real[2000];
+    strcpy(text, "v\n");
+    for (int i = 0; i < 2000; i++) {
+        real[i] = gsl_ran_exponential(rng, 1.0);
+        sprintf(text + strlen(text), "%.17g\n", real[i]);
+    }
+    gsl_rng_free(rng);
+    pann_table t;
+    read_text(&t, text);
+    free(text);
+    size_t col = 0, bins = 1;
+    pann_synth_model m;
+    pann_error err;
+    cr_assert_eq(pann_synth_fit(&t, &col, 1, &bins, NULL, &m, &err), 0);
+    cr_assert(!m.cols[0].discrete);
+    double ks[2];
+    pann_synth_draw draws[2] = { PANN_SYNTH_EMPIRICAL, PANN_SYNTH_UNIFORM };
+    for (int k = 0; k < 2; k++) {
+        char *out = generate(&m, 20000, 5, PANN_SYNTH_PROPORTIONAL, draws[k]);
+        pann_table s;
+        read_text(&s, out);
+        double *v = malloc(s.nrows * sizeof *v), copy[2000];
+        for (size_t i = 0; i < s.nrows; i++)
+            v[i] = strtod(pann_cell(&s, i, 0), NULL);
+        memcpy(copy, real, sizeof copy);
+        ks[k] = ks_1d(copy, 2000, v, s.nrows);
+        free(v);
+        pann_table_free(&s);
+        free(out);
+    }
+    cr_assert_lt(ks[0], 0.03, "empirical KS %g", ks[0]);
+    cr_assert_gt(ks[1], 0.5, "uniform KS %g", ks[1]);
+    pann_synth_free(&m);
+    pann_table_free(&t);
+}
+
+Test(synth, automatic_bins)
+{
+    cr_assert_eq(pann_synth_auto_bins(3516, 3436), 15);
+    cr_assert_eq(pann_synth_auto_bins(1000, 69), 10);
+    cr_assert_eq(pann_synth_auto_bins(3516, 2), 2);
+    cr_assert_eq(pann_synth_auto_bins(1, 1), 1);
+    cr_assert(pann_synth_is_discrete(10, 2) && pann_synth_is_discrete(3516, 72));
+    cr_assert(!pann_synth_is_discrete(3516, 1285) && !pann_synth_is_discrete(10, 3));
+    /* The standard fixture at 2000 rows: round(2000^(1/3)) = 13 bins would
+     * leave most boxes with a single row, so the bins are capped at the
+     * largest count that does not (the reference boxes say which). */
+    model_fixture f;
+    char *text = real_csv(2000, 17);
+    read_text(&f.real, text);
+    free(text);
+    size_t cols[5] = { 0, 1, 2, 3, 4 };
+    pann_error err;
+    cr_assert_eq(pann_synth_fit(&f.real, cols, 5, NULL, NULL, &f.m, &err), 0, "%s", err.msg);
+    size_t cap = f.m.auto_cap;
+    cr_assert(cap >= 2 && cap < 13, "cap %zu", cap);
+    for (size_t b = cap; b <= cap + 1; b++) {
+        ref_boxes rb;
+        ref_build(&rb, &f.real, b);
+        size_t singles = 0;
+        for (size_t k = 0; k < rb.nkeys; k++)
+            singles += rb.count[k] == 1;
+        if (b == cap) {
+            cr_assert_eq(rb.nkeys, f.m.nboxes, "the model's boxes are those of %zu bins", b);
+            cr_assert_leq(2 * singles, rb.nkeys, "%zu bins: %zu singles of %zu", b, singles, rb.nkeys);
+        } else {
+            cr_assert_gt(2 * singles, rb.nkeys, "%zu bins: %zu singles of %zu", b, singles, rb.nkeys);
+        }
+        ref_free(&rb);
+    }
     pann_synth_free(&f.m);
     pann_table_free(&f.real);
 }
