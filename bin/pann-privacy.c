@@ -118,66 +118,73 @@ static double share_margin(double ideal, size_t n)
     return 3 * se > 0.01 ? 3 * se : 0.01;
 }
 
+/* "FIGURE VALUE (yardstick, direction): good|warning: what it means". */
+static void verdict(const cli *c, const char *figure, bool warn, const char *good,
+                    const char *bad)
+{
+    cli_note(c, "%s: %s: %s", figure, warn ? "warning" : "good", warn ? bad : good);
+}
+
 static void privacy_verdicts(const cli *c, const pann_privacy *p)
 {
-    double tol = share_margin(p->dcr_share_ideal, p->nsynth);
-    cli_note(c, "dcr_share %.4f (ideal %.4f, lower is safer): %s", p->dcr_share,
-             p->dcr_share_ideal,
-             p->dcr_share > p->dcr_share_ideal + tol
-                 ? "synthetic rows sit nearer to the training rows than unseen real rows do "
-                   "- memorisation"
-                 : "synthetic rows sit no nearer to the training rows than to unseen real "
-                   "rows - no sign of memorisation");
+    char head[256];
+    snprintf(head, sizeof head, "dcr_share %.4f (ideal %.4f, lower is safer)", p->dcr_share,
+             p->dcr_share_ideal);
+    verdict(c, head, p->dcr_share > p->dcr_share_ideal +
+                         share_margin(p->dcr_share_ideal, p->nsynth),
+            "synthetic rows sit no nearer to the training rows than to unseen real rows",
+            "synthetic rows sit nearer to the training rows than unseen real rows do - "
+            "memorisation");
     double hm = p->holdout_exact_match_share;
-    cli_note(c, "exact_match_share %.4f (unseen real rows: %.4f, lower is safer): %s",
-             p->exact_match_share, hm,
-             p->exact_match_share > hm + share_margin(hm, p->nsynth)
-                 ? "more synthetic rows copy a training row than real data's own duplicates "
-                   "explain - copies"
-                 : "no more copies of training rows than real data's own duplicates");
-    cli_note(c, "nndr_median %.4f (unseen real rows: %.4f, higher is safer): %s",
-             p->nndr_median, p->holdout_nndr_median,
-             p->nndr_median < p->holdout_nndr_median - 0.05
-                 ? "synthetic rows sit close to one training row in particular - near copies"
-                 : "synthetic rows are no closer to one training row in particular than "
-                   "unseen real rows are");
+    snprintf(head, sizeof head, "exact_match_share %.4f (unseen real rows: %.4f, lower is "
+             "safer)", p->exact_match_share, hm);
+    verdict(c, head, p->exact_match_share > hm + share_margin(hm, p->nsynth),
+            "no more copies of training rows than real data's own duplicates",
+            "more synthetic rows copy a training row than real data's own duplicates "
+            "explain - copies");
+    snprintf(head, sizeof head, "nndr_median %.4f (unseen real rows: %.4f, higher is safer)",
+             p->nndr_median, p->holdout_nndr_median);
+    verdict(c, head, p->nndr_median < p->holdout_nndr_median - 0.05,
+            "synthetic rows are no closer to one training row in particular than unseen "
+            "real rows are",
+            "synthetic rows sit close to one training row in particular - near copies");
     double nt = (double)p->ntrain, nh = (double)p->nholdout;
     double auc_se = sqrt((nt + nh + 1) / (12 * nt * nh));
-    cli_note(c, "mia_auc %.4f (ideal 0.5, lower is safer): %s", p->mia_auc,
-             p->mia_auc > 0.5 + (3 * auc_se > 0.01 ? 3 * auc_se : 0.01)
-                 ? "training rows are nearer to the synthetic rows than unseen rows are - "
-                   "membership can be inferred"
-                 : "distance to the synthetic rows does not tell training rows from unseen "
-                   "ones");
-    cli_note(c, "dcr_q05 %.4g, dcr_q50 %.4g (unseen real rows: %.4g, %.4g; higher is safer): "
-             "%s", p->synth_q05, p->synth_q50, p->holdout_q05, p->holdout_q50,
-             p->synth_q05 < p->holdout_q05 * 0.9
-                 ? "the nearest synthetic rows sit closer to training rows than unseen real "
-                   "rows do - near copies"
-                 : "the nearest synthetic rows sit no closer to training rows than unseen "
-                   "real rows do");
+    snprintf(head, sizeof head, "mia_auc %.4f (ideal 0.5, lower is safer)", p->mia_auc);
+    verdict(c, head, p->mia_auc > 0.5 + (3 * auc_se > 0.01 ? 3 * auc_se : 0.01),
+            "distance to the synthetic rows does not tell training rows from unseen ones",
+            "training rows are nearer to the synthetic rows than unseen rows are - "
+            "membership can be inferred");
+    snprintf(head, sizeof head, "dcr_q05 %.4g, dcr_q50 %.4g (unseen real rows: %.4g, %.4g; "
+             "higher is safer)", p->synth_q05, p->synth_q50, p->holdout_q05, p->holdout_q50);
+    verdict(c, head, p->synth_q05 < p->holdout_q05 * 0.9,
+            "the nearest synthetic rows sit no closer to training rows than unseen real "
+            "rows do",
+            "the nearest synthetic rows sit closer to training rows than unseen real rows "
+            "do - near copies");
 }
 
 static void fidelity_verdicts(const cli *c, const pann_privacy *p)
 {
-    if (!isnan(p->detection))
-        cli_note(c, "detection %.4f over 2 x %zu rows (ideal 0.5, lower is better): %s",
-                 p->detection, p->detection_rows,
-                 p->detection > 0.5 + share_margin(0.5, 2 * p->detection_rows)
-                     ? "a nearest-neighbour classifier tells synthetic from unseen real rows "
-                       "- the distributions differ"
-                     : "a nearest-neighbour classifier cannot tell synthetic from unseen real "
-                       "rows");
+    char head[256];
+    if (!isnan(p->detection)) {
+        snprintf(head, sizeof head, "detection %.4f over 2 x %zu rows (ideal 0.5, lower is "
+                 "better)", p->detection, p->detection_rows);
+        verdict(c, head, p->detection > 0.5 + share_margin(0.5, 2 * p->detection_rows),
+                "a nearest-neighbour classifier cannot tell synthetic from unseen real rows",
+                "a nearest-neighbour classifier tells synthetic from unseen real rows - the "
+                "distributions differ");
+    }
     const pann_dependence *d = &p->dependence, *b = &p->holdout_dependence;
-    if (!isnan(d->all))
-        cli_note(c, "dependence_diff %.4f over %zu numeric and %zu categorical pairs "
-                 "(training rows: %.4f, lower is better): %s", d->all, d->numeric_pairs,
-                 d->categorical_pairs, b->all,
-                 d->all > 2 * b->all + 0.01
-                     ? "pairwise dependences differ from the unseen rows' more than sampling "
-                       "explains"
-                     : "pairwise dependences are as close to the unseen rows' as sampling "
-                       "allows");
+    if (!isnan(d->all)) {
+        snprintf(head, sizeof head, "dependence_diff %.4f over %zu numeric and %zu "
+                 "categorical pairs (training rows: %.4f, lower is better)", d->all,
+                 d->numeric_pairs, d->categorical_pairs, b->all);
+        verdict(c, head, d->all > 2 * b->all + 0.01,
+                "pairwise dependences are as close to the unseen rows' as sampling allows",
+                "pairwise dependences differ from the unseen rows' more than sampling "
+                "explains");
+    }
 }
 
 /* TRAIN needs two rows (the distance ratio), SYNTH and HOLDOUT one. */
