@@ -48,10 +48,12 @@ count_results() {
 
 main_job() {
     echo "== Make synthetic data from a real table, refine it, evaluate it and draw it"
-    echo "   (examples/evaluate.mk on datasets/eval-health.csv; see README)"
+    echo "   (examples/evaluate.mk on datasets/eval-health.csv, split by a seeded hash"
+    echo "   into 70 % TRAIN, which the synthesizer sees, and 30 % HOLDOUT, which every"
+    echo "   figure is scored against; see README)"
     make -s -f examples/evaluate.mk BIN="$PWD/bin" OUT=eval-out >eval-out.log 2>&1 ||
         { cat eval-out.log; exit 1; }
-    sed -n '/^| measure/,/^$/p' eval-out/report.md
+    sed -n '3,6p; /^## Fidelity/,/^pann-privacy.s verdicts/p' eval-out/report.md | sed '$d'
     echo "== The report with its figures: eval-out/report.md (SVG figures beside it)"
     echo "== The article's own example (200 x 200 points), anytime search with the power-law fit:"
     bin/pann-match --iterations=10000 --fit -o gauss2d-matches.csv \
