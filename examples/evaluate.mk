@@ -98,7 +98,7 @@ endef
 $(foreach p,$(PROGRAMS),$(if $(wildcard $(P)$(p)),$(eval $(call stale_rule,$(p)))))
 endif
 
-# nogan-filter takes HOLDOUT when it has the option.
+# nogan-filter calibrates its near-copy threshold on HOLDOUT.
 FILTER_HOLDOUT := --holdout=$(OUT)/holdout.csv
 
 # The variables that shape the results, rewritten only when they change.
