@@ -153,7 +153,6 @@ static char parse_delimiter(const cli *c, const char *arg)
 static void print_help(const cli *c, const char *program_help)
 {
     printf("Usage: %s\n%s\n%s", c->usage, program_help ? program_help : "", common_help);
-    printf("Report bugs to: %s\n", PACKAGE_BUGREPORT);
 }
 
 bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
