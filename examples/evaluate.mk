@@ -205,8 +205,8 @@ $(OUT)/matches.svg: $(OUT)/sample-matches.csv $(call prog,pann-plot)
 	    -o $@ $(OUT)/sample.csv $(OUT)/train.csv $<
 $(OUT)/distances.svg: $(OUT)/nn.csv $(OUT)/filter-synth.csv $(call prog,pann-plot)
 	$(call need,pann-plot)
-	$(P)pann-plot histogram -q --column=distance \
-	    --threshold=$$(awk -F, '$$1 == "max_dist" { print $$2 }' $(OUT)/filter-synth.csv) \
+	t=$$(awk -F, '$$1 == "max_dist" && $$2 != "" { print "--threshold=" $$2 }' $(OUT)/filter-synth.csv); \
+	$(P)pann-plot histogram -q --column=distance $$t \
 	    --title='Distance of each synthetic row to the closest training row' -o $@ $<
 $(OUT)/ecdf-%.svg: $(OUT)/dump-%.csv $(call prog,pann-plot)
 	$(call need,pann-plot)
@@ -300,9 +300,14 @@ sed -n 's/^pann-privacy: \(.*: \)\(good\|warning\): /- \1**\2**: /p' privacy-kep
 echo
 echo "## Filter"
 echo
+if [ "$$(kv filter-synth.csv select)" = ratio ]; then
+echo "The filter dropped $$(kv filter-synth.csv dropped_excess) rows where synthetic rows outnumber training rows among the"
+echo "$$(kv filter-synth.csv neighbours) nearest rows more than chance explains (density-ratio selection) and $$(kv filter-synth.csv dropped_near_copy) near copies"
+else
 echo "The filter dropped $$(kv filter-synth.csv dropped_too_far) rows too far from every training row (distance above"
 echo "$$(g $$(kv filter-synth.csv max_dist)): $$(kv filter-synth.csv max_rule)) and $$(kv filter-synth.csv dropped_near_copy) near copies"
-echo "of training rows; the training rows' own median leave-one-out distance is $$(g $$(kv filter-synth.csv median_real_loo_nn))."
+fi
+echo "of training rows (nearer than $$(g $$(kv filter-synth.csv min_dist))); the training rows' own median leave-one-out distance is $$(g $$(kv filter-synth.csv median_real_loo_nn))."
 echo "Its median distance to the closest training record (DCR) is $$(g $$(kv filter-synth.csv median_synth_nn)) before and $$(g $$(kv filter-kept.csv median_synth_nn)) after filtering"
 echo "(ratio to the training rows' own: $$(g $$(kv filter-synth.csv dcr_ratio)), $$(g $$(kv filter-kept.csv dcr_ratio)); in-sample figures, the Privacy table scores against HOLDOUT)."
 echo "Distances: L1 on columns scaled by TRAIN's range, categories 0/1."

@@ -142,3 +142,12 @@ else
     check "video: without rsvg-convert/ffmpeg it says what to install and fails" \
         sh -c "test $rc -ne 0 && grep -q 'to make the video install:' '$TMPD/log3'"
 fi
+
+# The density-ratio selection (nogan-filter's own default) through the workflow.
+ev OUT="$TMPD/o-ratio" FILTER_OPTS=--drop-copies >"$TMPD/log7" 2>&1
+rc=$?
+check "FILTER_OPTS=--drop-copies (the ratio selection): the workflow runs to the end" \
+    test "$rc" -eq 0 -a -s "$TMPD/o-ratio/report.md" -a -s "$TMPD/o-ratio/distances.svg"
+check "ratio selection: the Filter section counts the excess rows dropped, no empty threshold" \
+    sh -c "grep -qF 'The filter dropped $(kv "$TMPD/o-ratio/filter-synth.csv" dropped_excess) rows where synthetic rows outnumber' '$TMPD/o-ratio/report.md' &&
+           ! grep -q 'n/a' '$TMPD/o-ratio/report.md'"

@@ -106,6 +106,11 @@ check "SYNTH = TRAIN: mia_auc 1" test "$(value mia_auc)" = "1"
 check "SYNTH = TRAIN: the verdicts say memorisation and membership" \
     sh -c 'printf "%s\n" "$1" | grep -q "dcr_share 1.0000.*: warning: .*- memorisation" &&
            printf "%s\n" "$1" | grep -q "mia_auc 1.0000.*membership can be inferred"' - "$err"
+# SYNTH = HOLDOUT: the training rows are the farther ones, which leaks too
+run pann-privacy "$TMPD/t.csv" "$TMPD/h.csv" "$TMPD/h.csv"
+check "SYNTH = HOLDOUT: mia_auc 0 and a warning naming the reverse rule" \
+    sh -c 'test "$1" = 0 && printf "%s\n" "$2" | grep -q "mia_auc 0.0000.*: warning: .*reverse rule"' - \
+    "$(value mia_auc)" "$err"
 # an independent draw: near the ideals, and the verdicts say so
 awk 'BEGIN { srand(6); print "x,y"; for (i = 0; i < 200; i++) printf "%.5f,%.5f\n", rand(), rand() }' >"$TMPD/s.csv"
 run pann-privacy "$TMPD/t.csv" "$TMPD/s.csv" "$TMPD/h.csv"
