@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh — the one command of issue 9's benchmark: generates the
+# bench/run.sh — the one command of the benchmark: generates the
 # workloads (bench/gen_workloads.py, fixed seeds) into a temporary directory,
 # runs pann (whole process, CSV reading included, timed by /usr/bin/time -v)
 # and every installed peer library (bench/peers.py, one process each) on the
@@ -64,7 +64,7 @@ if [ $quick = 1 ] && [ ! -s "$tmp/quick" ]; then
 fi
 n_of() { echo $(($(wc -l <"$tmp/$1.csv") - 1)); }
 
-echo "== pann benchmark (issue 9), $(date -u '+%Y-%m-%d %H:%M UTC')$([ $quick = 1 ] && echo ', QUICK sizes')"
+echo "== pann benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')$([ $quick = 1 ] && echo ', QUICK sizes')"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(grep -m1 -o -w -e avx512f /proc/cpuinfo || grep -m1 -o -w avx2 /proc/cpuinfo || echo 'no AVX'), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 # the memory of a pann process with (almost) no data: libraries, threads
@@ -92,7 +92,7 @@ for k in default avx2; do
     sed "s/^/[$k] /" "$tmp/kernel-$k.txt"
 done
 awk '/G element-distances per CPU-second/ { for (i = 1; i <= NF; i++) if ($i == "G") g = $(i - 1) }
-     END { printf "kernel at %.1f G element-distances per core-second = %.0f%% of the issue'"'"'s AVX-512 bound of 75 (4 pipes x 16 lanes / 3 ops at 3.5 GHz; not measured here)\n", g, 100 * g / 75 }' "$tmp/kernel-default.txt"
+     END { printf "kernel at %.1f G element-distances per core-second = %.0f%% of a theoretical AVX-512 bound of 75 (4 pipes x 16 lanes / 3 ops at 3.5 GHz; not measured here)\n", g, 100 * g / 75 }' "$tmp/kernel-default.txt"
 "$build/bench/bench-peak" 2 >"$tmp/peak.txt"
 cat "$tmp/peak.txt"
 awk '/G element-distances per CPU-second/ { for (i = 1; i <= NF; i++) if ($i == "G") g = $(i - 1) }

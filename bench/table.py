@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/table.py — assembles the rows written by bench/peers.py (pann runs
 and peers, all measured in the same run by bench/run.sh) into the one table
-of issue 9, with pann's time ratio to each peer, and checks the issue's
+ with pann's time ratio to each peer, and checks the
 targets against the measured ratios.  Usage: table.py ROWS.tsv
 
 Ratios are peer time / pann time (> 1: pann is faster).  "vs exact" uses
@@ -111,7 +111,7 @@ def verdict(label, value, goal, ok, why=""):
 
 
 def targets(rows):
-    print("\nTargets of issue 9 (ratios from this run, wall time):")
+    print("\nTargets (ratios from this run, wall time):")
     ex1 = exact_run(rows, "W1")
     ck = peer(rows, "W1", "ckdtree")
     if ex1 and ck:

@@ -1,4 +1,4 @@
-/* ecdf.c — dominance counting and the multivariate ECDF KS (issue 4).
+/* ecdf.c — dominance counting and the multivariate ECDF KS.
  *
  * This file owns everything declared in pann_ecdf.h: counting, for each node
  * z, the rows of a point set P that z dominates (p_j <= z_j for every j), the

@@ -386,7 +386,7 @@ void pann_result_free(pann_result *r);
 /* ---- exact search (exact.c) -------------------------------------------- */
 
 /* Same neighbour and distance as brute force for every row of S (ties: the
- * lowest row of T), in min or max mode; both cores; self and eps exclusion
+ * lowest row of T), in min or max mode; all threads; self and eps exclusion
  * as in the engine options (only mode, eps, use_eps, self_exclude, threads
  * are read).  r->proven is all ones. */
 int pann_exact_run(const pann_matrix *S, const pann_matrix *T,

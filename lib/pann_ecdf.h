@@ -1,4 +1,4 @@
-/* pann_ecdf.h — the multivariate ECDF comparison behind ecdf-ks (issue 4).
+/* pann_ecdf.h — the multivariate ECDF comparison behind ecdf-ks.
  *
  * This module owns dominance counting (for each node z, how many rows p have
  * p_j <= z_j in every column; ties count as dominated), the KS statistic

@@ -45,8 +45,8 @@ thousands-separator.csv word-in-numeric-minority.csv stray-carriage-return.csv
 beyond-float-1e300.csv near-float-max.csv all-missing-column.csv'
 DISTANCE_PROGS='pann-match nogan-filter ecdf-ks pann-extreme pann-knn'
 
-# Bugs found here in programs this suite does not own, reported to their
-# owners: TAP TODO (an expected failure) until they are fixed.
+# A bug found here and not yet fixed is marked TAP TODO (an expected
+# failure) until it is.
 known_bug() {
     case $1 in
     none) ;;   # every bug found so far is fixed; add "program:file) echo ..." lines here

@@ -17,7 +17,7 @@
 
 #define NPTS 100
 
-/* t = 100, 200, ..., 10000 as in the brief; y = a + b t^c + noise. */
+/* t = 100, 200, ..., 10000 as in the article; y = a + b t^c + noise. */
 static void make_curve(double *t, double *y, size_t n, double t0, double dt,
                        double a, double b, double c, double noise_sd)
 {
