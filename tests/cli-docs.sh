@@ -11,6 +11,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 top_builddir=$(cd "$top_builddir" && pwd); top_srcdir=$(cd "$top_srcdir" && pwd)
 W="$TMPD/work"
+unset MAKEFLAGS MFLAGS MAKELEVEL     # not the flags of the make running the tests
 mkdir -p "$W" "$TMPD/ex"
 for d in datasets examples tests; do ln -s "$top_srcdir/$d" "$W/$d"; done
 ln -s "$top_builddir/bin" "$W/bin"

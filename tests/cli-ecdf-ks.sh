@@ -3,8 +3,7 @@
 # independent awk computation on small generated data full of ties and
 # duplicate rows (dominance counts node by node, the classical two-sample KS
 # for d = 1 and per column, total variation of categories), the symmetry of
-# swapping REAL and SYNTH, reproducibility, every option's errors, and the
-# man page's worked example.
+# swapping REAL and SYNTH, reproducibility and every option's errors.
 . "${top_srcdir:-.}/tests/lib.sh"
 E="$DATA/ecdf"
 
@@ -202,12 +201,7 @@ check "-o to a symbolic link writes its target and keeps the link" sh -c "test -
 run ecdf-ks --points=500 "$TMPD/R.csv" "$TMPD/S.csv"
 check "summary reports the nodes evaluated, those left out, and the seed" sh -c "printf '%s' \"\$1\" | grep -Eq 'random nodes evaluated \([0-9]+ of 500 had F_real = 0 and were left out\), seed 1'" _ "$err"
 
-# the man page's worked example, run from the source directory
-ex=$(sed -n '/^\.EX/,/^\.EE/p' "$top_srcdir/man/ecdf-ks.1" | sed '1d' | sed -n '1,/^\.EE/p' | sed '$d' | sed 's/\\-/-/g')
-cmd=$(printf '%s\n' "$ex" | head -n 1 | sed 's/^\$ //')
-want=$(printf '%s\n' "$ex" | tail -n +2)
-got=$(cd "$top_srcdir" && eval "$cmd" 2>/dev/null)
-check "the man page's worked example gives the output shown" test -n "$want" -a "$got" = "$want"
+# (the man page's examples run in tests/cli-docs.sh)
 
 # errors
 expect_fail 1 "^ecdf-ks: .*no column 'c'" "schema mismatch: SYNTH lacks a column" ecdf-ks "$E/small.csv" "$E/two-cols.csv"

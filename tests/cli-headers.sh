@@ -13,6 +13,11 @@ if ! command -v "$CXX" >/dev/null 2>&1; then
     exit 77
 fi
 LIBDIR="$top_builddir/lib/.libs"
+# A library built with sanitizers needs their runtime linked first.
+SAN=""
+if command -v ldd >/dev/null 2>&1 && ldd "$LIBDIR/libpann.so" 2>/dev/null | grep -q asan; then
+    SAN="-fsanitize=address,undefined"
+fi
 src="$TMPD/all.cc"
 {
     for h in "$top_srcdir"/lib/pann*.h; do
@@ -46,7 +51,7 @@ else
     not_ok "$nh public headers compile as C++11 (-pedantic -Werror)"
     sed 's/^/# /' "$TMPD/cxx.err" | head -20
 fi
-if [ -f "$TMPD/all.o" ] && "$CXX" "$TMPD/all.o" -L"$LIBDIR" -lpann -Wl,-rpath,"$LIBDIR" \
+if [ -f "$TMPD/all.o" ] && "$CXX" $SAN "$TMPD/all.o" -L"$LIBDIR" -lpann -Wl,-rpath,"$LIBDIR" \
     -o "$TMPD/all" 2>"$TMPD/ld.err"; then
     ok "a call from each header links with C linkage"
     run "$TMPD/all"

@@ -2,7 +2,7 @@
 # cli-pann-extreme.sh — pann-extreme from the command line: the envelope and
 # the outliers against awk brute forces, the exhausted anytime search against
 # --exact, reproducibility, the output format (verbatim rows, TSV, CRLF, no
-# header), the man page's worked examples, and every option's error.
+# header), and every option's error.
 . "${top_srcdir:-.}/tests/lib.sh"
 B="$top_srcdir/datasets/extreme-blob.csv"
 X="$DATA/extreme"
@@ -171,23 +171,7 @@ pann-extreme -q --exact --missing=drop "$X/missing.csv" >"$TMPD/m.out"
 check "--missing=drop: rows keep their numbers in the file" \
     test "$(tail -n +2 "$TMPD/m.out" | cut -d, -f1 | sort -n | tr '\n' ' ')" = "1 5 "
 
-# ---- the man page's worked examples ------------------------------------
-# Each .EX block of the man page is "$ command" then its output: run the
-# command in datasets/ and compare.
-sed -n '/^\.EX/,/^\.EE/p' "$top_srcdir/man/pann-extreme.1" | sed 's/\\-/-/g' | awk -v dir="$TMPD" '
-    /^\.EX/ { n++; file = dir "/example" n; next }
-    /^\.EE/ { close(file); next }
-    { print > file }'
-examples=0
-for ex in "$TMPD"/example*; do
-    [ -f "$ex" ] || continue
-    examples=$((examples + 1))
-    cmd=$(head -1 "$ex" | sed 's/^\$ //')
-    tail -n +2 "$ex" >"$TMPD/expected"
-    (cd "$top_srcdir/datasets" && eval "$cmd" 2>/dev/null) >"$TMPD/actual"
-    check "man page example: $cmd" cmp -s "$TMPD/actual" "$TMPD/expected"
-done
-check "the man page has two worked examples" test "$examples" -eq 2
+# (the man page's worked examples run in tests/cli-docs.sh)
 
 # ---- errors ------------------------------------------------------------
 expect_fail 1 '^pann-extreme: -k: 305 is too large: .*305 rows' "-k equal to the rows is an error naming -k" \
