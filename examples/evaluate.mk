@@ -235,6 +235,7 @@ acc() { awk -F, 'NR > 1 && $$3 != "" { n++; c += $$2 == $$3 } END { if (n) print
 meancol() { awk -F, '$$1 == "(mean)" { printf "%.4f", $$4 }' "$$1"; }
 g() { if [ -n "$$1" ]; then awk -v v="$$1" 'BEGIN { printf "%.4g", v }'; else printf 'n/a'; fi; }
 gt() { awk -v a="$$1" -v b="$$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
+verdict() { if gt "$$1" "$$2"; then echo "Warning: $$3"; else echo "Good: $$4"; fi; }
 pv() { echo "| $$2 | $$(g $$(kv privacy-synth.csv $$1)) | $$(g $$(kv privacy-kept.csv $$1)) | $$3 |"; }
 warnings() { grep -c ': warning: ' "$$1" || true; }
 echo "# Synthetic data report"
@@ -255,11 +256,9 @@ echo "| detection: accuracy of a $(K)-NN classifier telling them from HOLDOUT (i
 echo "| pairwise dependence difference to HOLDOUT (Pearson, Cramer's V) | $$(g $$(kv privacy-synth.csv dependence_diff)) | $$(g $$(kv privacy-kept.csv dependence_diff)) | $$(g $$(awk -F, '$$1 == "dependence_diff" { print $$4 }' privacy-kept.csv)) |"
 echo
 ks_kept=$$(first ks-kept.csv); ks_floor=$$(first ks-train.csv)
-if gt "$$ks_kept" "$$(awk -v f="$$ks_floor" 'BEGIN { print 2 * f + 0.01 }')"; then
-echo "Warning: the filtered rows' KS $$(g $$ks_kept) is more than twice the floor $$(g $$ks_floor) that TRAIN itself reaches against HOLDOUT: their distribution differs from the real one beyond sampling."
-else
-echo "Good: the filtered rows' KS $$(g $$ks_kept) is within twice the floor $$(g $$ks_floor) that TRAIN itself reaches against HOLDOUT."
-fi
+verdict "$$ks_kept" "$$(awk -v f="$$ks_floor" 'BEGIN { print 2 * f + 0.01 }')" \
+    "the filtered rows' KS $$(g $$ks_kept) is more than twice the floor $$(g $$ks_floor) that TRAIN itself reaches against HOLDOUT: their distribution differs from the real one beyond sampling." \
+    "the filtered rows' KS $$(g $$ks_kept) is within twice the floor $$(g $$ks_floor) that TRAIN itself reaches against HOLDOUT."
 if [ -n '$(LABEL)' ]; then
 echo
 echo "## Utility"
@@ -269,11 +268,9 @@ echo "|---|---:|---:|---:|"
 echo "| accuracy | $$(acc knn-synth.csv) | $$(acc knn-kept.csv) | $$(acc knn-train.csv) |"
 echo
 tstr=$$(acc knn-kept.csv); trtr=$$(acc knn-train.csv)
-if gt "$$trtr" "$$(awk -v a="$$tstr" 'BEGIN { print a + 0.03 }')"; then
-echo "Warning: trained on the filtered rows, the classifier scores $$tstr on HOLDOUT, more than 0.03 below the $$trtr it scores trained on TRAIN."
-else
-echo "Good: trained on the filtered rows, the classifier scores $$tstr on HOLDOUT, within 0.03 of (or above) the $$trtr it scores trained on TRAIN."
-fi
+verdict "$$trtr" "$$(awk -v a="$$tstr" 'BEGIN { print a + 0.03 }')" \
+    "trained on the filtered rows, the classifier scores $$tstr on HOLDOUT, more than 0.03 below the $$trtr it scores trained on TRAIN." \
+    "trained on the filtered rows, the classifier scores $$tstr on HOLDOUT, within 0.03 of (or above) the $$trtr it scores trained on TRAIN."
 fi
 echo
 echo "## Privacy"
