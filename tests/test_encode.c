@@ -4,6 +4,7 @@
  * Expected statistics are recomputed here by brute force from the values the
  * test wrote, never copied from the code under test. */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@
 
 static void read_table(pann_table *t, const char *text)
 {
-    char path[] = "/tmp/pann-encode-XXXXXX";
+    char path[TEST_PATH_MAX];
+    test_tmp_path(path, "pann-encode-XXXXXX");
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     size_t len = strlen(text);

@@ -3,6 +3,7 @@
  * (distance, row) pair of a query, a majority vote counted from it, and
  * connected components by repeated label propagation. */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <string.h>
 #include <unistd.h>
 #include "testutil.h"
@@ -390,7 +391,8 @@ Test(knn_cluster, recovers_well_separated_blobs)
 
 static pann_table table_of(const char *text)
 {
-    char path[] = "/tmp/test_knn.XXXXXX";
+    char path[TEST_PATH_MAX];
+    test_tmp_path(path, "test_knn.XXXXXX");
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));

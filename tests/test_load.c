@@ -5,6 +5,7 @@
  * files large enough to be split into slices; every kind of input the
  * loader must leave to the general path is checked to leave nothing. */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,12 +19,12 @@
 /* ---- helpers ----------------------------------------------------------- */
 
 typedef struct temp_file {
-    char path[32];
+    char path[TEST_PATH_MAX];
 } temp_file;
 
 static void write_file(temp_file *f, const char *text, size_t len)
 {
-    strcpy(f->path, "/tmp/pann-load-XXXXXX");
+    test_tmp_path(f->path, "pann-load-XXXXXX");
     int fd = mkstemp(f->path);
     cr_assert(fd >= 0);
     cr_assert_eq(write(fd, text, len), (ssize_t)len);

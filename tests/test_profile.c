@@ -3,6 +3,7 @@
  * here; the feature tables of whole files (names, layout, matching columns
  * by name, missing values, located errors). */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,8 +90,9 @@ Test(corr, hand_computed)
 
 static void table_of(pann_table *t, const char *name, const char *text)
 {
-    char path[256];
-    snprintf(path, sizeof path, "/tmp/test-profile-%d-%s", (int)getpid(), name);
+    char path[TEST_PATH_MAX], base[256];
+    snprintf(base, sizeof base, "test-profile-%d-%s", (int)getpid(), name);
+    test_tmp_path(path, base);
     FILE *fp = fopen(path, "w");
     cr_assert(fp);
     fputs(text, fp);

@@ -3,6 +3,7 @@
  * the real reading path runs; expectations are written out by hand or
  * rebuilt independently from the pieces the test itself assembled. */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,11 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char tmp_path[64];
+static char tmp_path[TEST_PATH_MAX];
 
 static const char *write_temp(const char *text, size_t len)
 {
-    strcpy(tmp_path, "/tmp/pann-reader-XXXXXX");
+    test_tmp_path(tmp_path, "pann-reader-XXXXXX");
     int fd = mkstemp(tmp_path);
     cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
     cr_assert_eq(write(fd, text, len), (ssize_t)len);

@@ -3,6 +3,7 @@
  * formats, located errors, and the K nearest words (inverted index and
  * anytime search) against a plain pairwise brute force written here. */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,8 +82,8 @@ Test(table1, transcription_and_article_values)
 
 static char *write_temp(const char *text)
 {
-    static char path[64];
-    strcpy(path, "/tmp/test-sparse.XXXXXX");
+    static char path[TEST_PATH_MAX];
+    test_tmp_path(path, "test-sparse.XXXXXX");
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));

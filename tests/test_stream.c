@@ -5,14 +5,15 @@
  * at the same FILE:LINE:FIELD.  Encoding with a schema against pann_encode
  * of the same rows. */
 #include <criterion/criterion.h>
+#include "tmpdir.h"
 #include <stdio.h>
 #include <string.h>
 #include "pann.h"
 
 static char *write_tmp(const char *text)
 {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/test_stream.XXXXXX");
+    static char path[TEST_PATH_MAX];
+    test_tmp_path(path, "test_stream.XXXXXX");
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     FILE *fp = fdopen(fd, "w");

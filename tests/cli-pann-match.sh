@@ -1,5 +1,5 @@
 #!/bin/sh
-# cli-match.sh — pann-match from the command line: exact search against an
+# cli-pann-match.sh — pann-match from the command line: exact search against an
 # awk brute force, the anytime search's invariants, reproducibility, every
 # option's error and the located input errors.
 . "${top_srcdir:-.}/tests/lib.sh"
