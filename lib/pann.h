@@ -531,5 +531,6 @@ int pann_threads(int requested);
 #include "pann_svg.h"
 #include "pann_sparse.h"
 #include "pann_profile.h"
+#include "pann_privacy.h"
 
 #endif
