@@ -581,5 +581,6 @@ int pann_threads(int requested);
 #include "pann_svg.h"
 #include "pann_sparse.h"
 #include "pann_profile.h"
+#include "pann_npy.h"
 
 #endif
