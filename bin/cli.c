@@ -255,6 +255,12 @@ int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *co
     size_t row = mats[worst_t]->row_id[worst_i], col = 0;
     while (col + 1 < tb->ncols && strcmp(tb->colnames[col], s->names[worst_j]) != 0)
         col++;
+    if (!tb->row_line)   /* a .npy matrix: no text, its rows are the lines */
+        return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value %.9g is too large: %s distances "
+                         "would overflow single precision (try --scale=std or --scale=range)",
+                         tb->display, row + 1, col + 1,
+                         (double)mats[worst_t]->v[worst_i * s->d + (size_t)worst_j],
+                         c->metric == PANN_L2 ? "L2" : "L1");
     return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large: %s distances "
                      "would overflow single precision (try --scale=std or --scale=range)",
                      tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
@@ -309,6 +315,28 @@ static bool load_numeric(const cli *c, const char *const *files, size_t nfiles,
     return loaded;
 }
 
+/* .npy files (pann_npy.h): numbers only, so only for matrices. */
+void cli_load_npy(const cli *c, const char *const *files, size_t nfiles,
+                  const char *cell_option, const pann_encode_opts *encode, cli_data *data)
+{
+    if (!c->matrices_only || cell_option)
+        cli_usage_error(c, "%s is a .npy file, numbers only: %s needs a table's cells; "
+                        "give a CSV file", files[0], cell_option ? cell_option
+                        : "this program");
+    pann_error err = {0};
+    const pann_table *tables[3];
+    const pann_matrix *mats[3];
+    if (pann_npy_load(data->tables, files, nfiles, encode, &data->schema, data->mats, &err))
+        cli_die(c, &err);
+    for (size_t i = 0; i < nfiles; i++) {
+        tables[i] = &data->tables[i];
+        mats[i] = &data->mats[i];
+    }
+    if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0 ||
+        cli_check_distances(c, &data->schema, tables, mats, nfiles, &err) != 0)
+        cli_die(c, &err);
+}
+
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
 {
     cli_load_except(c, files, nfiles, NULL, NULL, 0, data, NULL);
@@ -337,6 +365,10 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
             given[ngiven] = except[i];
             given_options[ngiven++] = options[i];
         }
+    }
+    if (pann_npy_any(files, nfiles)) {
+        cli_load_npy(c, files, nfiles, ngiven ? given_options[0] : NULL, &encode, data);
+        return;
     }
     if (c->matrices_only &&
         load_numeric(c, files, nfiles, given, given_options, ngiven, data, cols, &encode)) {

@@ -90,6 +90,11 @@ void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *d
 void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
                      const char *const *except, const char *const *options, size_t nexcept,
                      cli_data *data, size_t *except_cols);
+/* The same for .npy files, which cli_load_except hands over: only
+ * with c->matrices_only and no cell_option (the option naming a column to
+ * read cells of, such as "--label"), else a usage error. */
+void cli_load_npy(const cli *c, const char *const *files, size_t nfiles,
+                  const char *cell_option, const pann_encode_opts *encode, cli_data *data);
 void cli_data_free(cli_data *data);
 /* Free the tables' text and cells (pann_table_drop_cells) once nothing will
  * read a cell again. */

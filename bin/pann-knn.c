@@ -12,7 +12,7 @@
 enum {
     OPT_LABEL = CLI_OPT_FIRST_PROGRAM, OPT_WEIGHTS, OPT_REPORT, OPT_CLUSTER, OPT_MUTUAL,
     OPT_ITERATIONS, OPT_TIME, OPT_TOP_FRACTION, OPT_GROUP, OPT_BATCH, OPT_CHUNK_ROWS,
-    OPT_STRATEGY, OPT_LEAVES,
+    OPT_STRATEGY, OPT_LEAVES, OPT_FORMAT, OPT_DISTANCES,
 };
 
 static const char program_help[] =
@@ -62,6 +62,14 @@ static const char program_help[] =
 "      --batch=N          with --group: categories of more than N TRAIN rows\n"
 "                         are split into batches searched separately\n"
 "\n"
+"Output:\n"
+"      --format=F         csv (default) or npy: the lists as a numpy int64\n"
+"                         array of shape (QUERY rows, K), 0-based TRAIN rows\n"
+"                         nearest first, -1 for none (not with --label or\n"
+"                         --cluster)\n"
+"      --distances=FILE   with --format=npy: the distances there as float32\n"
+"                         (NaN for none)\n"
+"\n"
 "Memory: QUERY is streamed (read, searched and written in chunks of\n"
 "--chunk-rows=N rows, default 65536; 0 = whole file) unless --label,\n"
 "--group or --iterations need it whole; TRAIN is held.\n";
@@ -72,6 +80,8 @@ typedef struct knn_opts {
     bool weighted, cluster, mutual, iterations_given, budget_given;
     bool tree, leaves_given; /* --strategy=tree, --leaves */
     size_t leaves;           /* its budget per query row */
+    bool npy;                /* --format=npy */
+    const char *distances;
     pann_engine_opts engine;
 } knn_opts;
 
@@ -94,6 +104,10 @@ static void check_combinations(const cli *c, const knn_opts *ko, int nfiles)
         cli_usage_error(c, "--cluster clusters TRAIN alone; drop QUERY");
     if (ko->batch && !ko->group)
         cli_usage_error(c, "--batch needs --group");
+    if (ko->distances && !ko->npy)
+        cli_usage_error(c, "--distances needs --format=npy");
+    if (ko->npy && (ko->label || ko->cluster))
+        cli_usage_error(c, "--format=npy writes neighbour lists: not with --label or --cluster");
     if (ko->leaves_given && !ko->tree)
         cli_usage_error(c, "--leaves is the budget of --strategy=tree");
     if (ko->tree && (c->exact || ko->budget_given))
@@ -119,6 +133,8 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
         { "chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS },
         { "strategy", required_argument, NULL, OPT_STRATEGY },
         { "leaves", required_argument, NULL, OPT_LEAVES },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "distances", required_argument, NULL, OPT_DISTANCES },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &ko->engine;
@@ -163,6 +179,12 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
             ko->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
             ko->leaves_given = true;
             break;
+        case OPT_FORMAT:
+            ko->npy = strcmp(optarg, "npy") == 0;
+            if (!ko->npy && strcmp(optarg, "csv") != 0)
+                cli_usage_error(c, "--format: '%s' is not csv or npy", optarg);
+            break;
+        case OPT_DISTANCES: ko->distances = optarg; break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -197,9 +219,19 @@ static int format_neighbour(char *buf, size_t size, size_t at, const void *ctx)
     return (int)(end - buf);
 }
 
-static void write_neighbours(const cli *c, const pann_matrix *S, const pann_matrix *T,
+static void write_neighbours(const cli *c, const knn_opts *ko, const cli_data *data,
+                             const pann_matrix *S, const pann_matrix *T,
                              const pann_knn_result *r)
 {
+    pann_error err = {0};
+    const pann_table *qt = &data->tables[data->nfiles == 2 ? 1 : 0];
+    if (ko->npy) {
+        if (pann_npy_save_neighbours(c->output, ko->distances, qt->nrows, r->k, false,
+                                     cli_row_ids(S), cli_row_ids(T), r->nn, r->dist, r->n,
+                                     &err) != 0)
+            cli_die(c, &err);
+        return;
+    }
     neighbour_rows rows = { cli_row_ids(S), cli_row_ids(T), r };
     cli_write_table(c, "query,rank,neighbor,distance,proven\n", r->n * r->k, format_neighbour,
                     &rows);
@@ -523,7 +555,8 @@ int main(int argc, char **argv)
     size_t nfiles = (size_t)(argc - optind), excluded[2];
     const char *files[2] = { argv[optind], nfiles == 2 ? argv[optind + 1] : NULL };
     const char *except[2] = { ko.label, ko.group }, *options[2] = { "--label", "--group" };
-    bool streams = nfiles == 2 && !ko.label && !ko.group && !ko.iterations_given;
+    bool streams = nfiles == 2 && !ko.label && !ko.group && !ko.iterations_given && !ko.npy
+                   && !pann_npy_any(files, 2);   /* a .npy file is read whole */
     if (streams && strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
         cli_usage_error(&c, "standard input ('-') can be read only once");
     cli_data data;
@@ -579,7 +612,7 @@ int main(int argc, char **argv)
     else if (ko.cluster)
         cluster(&c, &ko, T, &r);
     else
-        write_neighbours(&c, S, T, &r);
+        write_neighbours(&c, &ko, &data, S, T, &r);
     pann_knn_result_free(&r);
     pann_labels_free(&labels);
     cli_data_free(&data);

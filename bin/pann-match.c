@@ -12,7 +12,7 @@ enum {
     OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP_FRACTION, OPT_DECAY,
     OPT_EPS, OPT_MODE, OPT_HISTORY, OPT_HISTORY_EVERY, OPT_FIT, OPT_FIT_SKIP,
     OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES, OPT_GROUP, OPT_BATCH, OPT_GRAPH_K, OPT_ROUNDS,
-    OPT_EF,
+    OPT_EF, OPT_FORMAT, OPT_DISTANCES,
 };
 
 static const char program_help[] =
@@ -61,6 +61,13 @@ static const char program_help[] =
 "                         reference rows into batches searched separately\n"
 "                         (the article suggests 5000; default: no split)\n"
 "\n"
+"Output:\n"
+"      --format=F         csv (default) or npy: the neighbours as a numpy int64\n"
+"                         array, one entry per QUERY row (0-based REFERENCE\n"
+"                         rows, -1 for none)\n"
+"      --distances=FILE   with --format=npy: the distances there as float32\n"
+"                         (NaN for none)\n"
+"\n"
 "Which number to trust: the estimate of the exact mean (with its 95 %\n"
 "interval) is unbiased at any stage of the search; the fit's a is not an\n"
 "estimate of the exact mean (see the man page).\n";
@@ -76,6 +83,8 @@ typedef struct match_opts {
     size_t leaves, graph_k, rounds, ef;
     const char *group;
     size_t batch;
+    bool npy;                /* --format=npy */
+    const char *distances;
 } match_opts;
 
 static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
@@ -100,6 +109,8 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         { "rounds", required_argument, NULL, OPT_ROUNDS },
         { "ef", required_argument, NULL, OPT_EF },
         { "batch", required_argument, NULL, OPT_BATCH },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "distances", required_argument, NULL, OPT_DISTANCES },
         { NULL, 0, NULL, 0 },
     };
     pann_engine_opts *e = &mo->engine;
@@ -157,6 +168,12 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         case OPT_ROUNDS: mo->rounds = cli_parse_count(c, "--rounds", optarg, 0, 1000); break;
         case OPT_EF: mo->ef = cli_parse_count(c, "--ef", optarg, 1, 100000); break;
         case OPT_BATCH: mo->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
+        case OPT_FORMAT:
+            mo->npy = strcmp(optarg, "npy") == 0;
+            if (!mo->npy && strcmp(optarg, "csv") != 0)
+                cli_usage_error(c, "--format: '%s' is not csv or npy", optarg);
+            break;
+        case OPT_DISTANCES: mo->distances = optarg; break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -169,6 +186,8 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         cli_usage_error(c, "--exact has no history, fit or budget; drop those options");
     if (mo->batch && !mo->group)
         cli_usage_error(c, "--batch needs --group");
+    if (mo->distances && !mo->npy)
+        cli_usage_error(c, "--distances needs --format=npy");
     if (mo->group && (mo->history_path || mo->fit))
         cli_usage_error(c, "--group searches each category separately: no --history or --fit");
     if (mo->tree && (c->exact || mo->history_path || mo->fit || mo->iterations_given
@@ -287,12 +306,18 @@ static int format_match(char *buf, size_t size, size_t k, const void *ctx)
     return (int)(at - buf);
 }
 
-static void write_matches(const cli *c, const cli_data *data, const pann_matrix *S,
-                          const pann_matrix *T, const pann_result *r)
+static void write_matches(const cli *c, const match_opts *mo, const cli_data *data,
+                          const pann_matrix *S, const pann_matrix *T, const pann_result *r)
 {
+    pann_error err = {0};
+    const pann_table *qt = &data->tables[data->nfiles == 2 ? 1 : 0];
+    if (mo->npy && pann_npy_save_neighbours(c->output, mo->distances, qt->nrows, 1, true,
+                                            cli_row_ids(S), cli_row_ids(T), r->nn, r->dist,
+                                            r->n, &err) != 0)
+        cli_die(c, &err);
     match_rows rows = { cli_row_ids(S), cli_row_ids(T), r };
-    cli_write_table(c, "query,neighbor,distance,proven\n", r->n, format_match, &rows);
-    (void)data;
+    if (!mo->npy)
+        cli_write_table(c, "query,neighbor,distance,proven\n", r->n, format_match, &rows);
 }
 
 /* A mean as "%.9g", or an empty field when no row has a neighbour yet. */
@@ -482,7 +507,7 @@ int main(int argc, char **argv)
         fputc('\n', stderr);
     if (rc)
         cli_die(&c, &err);
-    write_matches(&c, &data, S, T, &r);
+    write_matches(&c, &mo, &data, S, T, &r);
     if (mo.history_path)
         write_history(&c, mo.history_path, &r);
     summarise(&c, &mo, &data, S, T, &r);

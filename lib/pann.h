@@ -532,5 +532,6 @@ int pann_threads(int requested);
 #include "pann_sparse.h"
 #include "pann_profile.h"
 #include "pann_privacy.h"
+#include "pann_npy.h"
 
 #endif
