@@ -582,5 +582,6 @@ int pann_threads(int requested);
 #include "pann_sparse.h"
 #include "pann_profile.h"
 #include "pann_npy.h"
+#include "pann_ivf.h"
 
 #endif
