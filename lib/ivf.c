@@ -31,9 +31,7 @@ void pann_ivf_opts_init(pann_ivf_opts *o)
 
 size_t pann_ivf_auto_cells(size_t nq, size_t nt)
 {
-    double c = 4.0 * sqrt((double)nt);
-    if (c > (double)nq / 16)
-        c = (double)nq / 16;
+    double c = 2.0 * sqrt((double)nq);
     if (c > (double)nt / 32)
         c = (double)nt / 32;
     return c < 1 ? 1 : (size_t)c;

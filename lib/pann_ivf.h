@@ -21,8 +21,9 @@ typedef struct pann_ivf_opts {
 
 void pann_ivf_opts_init(pann_ivf_opts *o);
 /* The default number of cells for nq query rows and nt reference rows:
- * 4 sqrt(nt), at most nq / 16 (the build, nt x cells distances, then
- * costs at most a sixteenth of brute force) and nt / 32, at least 1. */
+ * 2 sqrt(nq), at most nt / 32, at least 1.  Building costs nt x cells
+ * distances, scanning p probes nq x p x nt / cells: for a few probes the
+ * two balance near sqrt(4 nq) cells. */
 size_t pann_ivf_auto_cells(size_t nq, size_t nt);
 
 /* Nearest row of T for every row of S by the IVF strategy.  Build: a
