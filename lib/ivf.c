@@ -284,17 +284,18 @@ static uint64_t take_results(ivf_search *s, const ivf_pass *p, uint64_t *swaps)
 
 /* ---- the run ----------------------------------------------------------------- */
 
-static bool unit_rows(const pann_matrix *X)
+static bool unit_rows(const pann_matrix *X, int threads)
 {
+    size_t off = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+:off)
     for (size_t i = 0; i < X->n; i++) {
         const float *x = pann_row(X, i);
         double ss = 0;
         for (size_t j = 0; j < X->d; j++)
             ss += (double)x[j] * x[j];
-        if (fabs(ss - 1) > 1e-4)
-            return false;
+        off += fabs(ss - 1) > 1e-4;
     }
-    return true;
+    return off == 0;
 }
 
 static int check_ivf(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
@@ -425,7 +426,7 @@ int pann_ivf_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
     }
     ivf_search s = { .S = S, .ix = &ix, .m = m, .self = o->self_exclude, .threads = threads };
     s.P = io->probes == 0 || io->probes > ix.ncells ? ix.ncells : io->probes;
-    s.proofs = m->kind != PANN_COSINE || (unit_rows(S) && unit_rows(T));
+    s.proofs = m->kind != PANN_COSINE || (unit_rows(S, threads) && unit_rows(T, threads));
     ivf_pass p = {0};
     rc = alloc_search(&s, &p, r, err);
     if (!rc)

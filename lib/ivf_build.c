@@ -149,7 +149,7 @@ static int kmeans(ivf_index *ix, const pann_matrix *T, const pann_metric *m, siz
 /* T's rows grouped by cell (row order inside a cell), each cell on whole
  * blocks; the radius of each cell from the assignment's values. */
 static int layout(ivf_index *ix, const pann_matrix *T, const pann_metric *m,
-                  const uint32_t *cell, const float *value, pann_error *err)
+                  const uint32_t *cell, const float *value, int threads, pann_error *err)
 {
     size_t k = ix->ncells, d = T->d;
     ix->cell_block = calloc(k + 1, sizeof *ix->cell_block);
@@ -174,18 +174,21 @@ static int layout(ivf_index *ix, const pann_matrix *T, const pann_metric *m,
         ix->rows.v = NULL;
         return pann_fail(err, PANN_ESYSTEM, "out of memory (IVF of %zu rows)", T->n);
     }
-    memset(ix->rows.v, 0, slots * d * sizeof(float));
     for (size_t s = 0; s < slots; s++)
         ix->slot_row[s] = PANN_NONE;
-    for (size_t i = 0; i < T->n; i++) {
-        size_t s = ix->cell_block[cell[i]] * PANN_LANES + fill[cell[i]]++;
-        float *base = ix->rows.v + s / PANN_LANES * d * PANN_LANES + s % PANN_LANES;
-        const float *x = pann_row(T, i);
-        for (size_t j = 0; j < d; j++)
-            base[j * PANN_LANES] = x[j];
-        ix->slot_row[s] = (uint32_t)i;
-    }
+    for (size_t i = 0; i < T->n; i++)   /* each cell's rows in row order */
+        ix->slot_row[ix->cell_block[cell[i]] * PANN_LANES + fill[cell[i]]++] = (uint32_t)i;
     free(fill);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
+    for (size_t b = 0; b < nb; b++) {
+        float *base = ix->rows.v + b * d * PANN_LANES;
+        for (size_t lane = 0; lane < PANN_LANES; lane++) {
+            uint32_t row = ix->slot_row[b * PANN_LANES + lane];
+            const float *x = row != PANN_NONE ? pann_row(T, row) : NULL;
+            for (size_t j = 0; j < d; j++)
+                base[j * PANN_LANES + lane] = x ? x[j] : 0.0f;
+        }
+    }
     return 0;
 }
 
@@ -205,7 +208,7 @@ int ivf_build(ivf_index *ix, const pann_matrix *T, const pann_metric *m, size_t 
     if (!rc) {
         assign(T, NULL, T->n, &ix->cblocks, m, threads, cell, value);
         ix->evaluations += (uint64_t)T->n * ix->ncells;
-        rc = layout(ix, T, m, cell, value, err);
+        rc = layout(ix, T, m, cell, value, threads, err);
     }
     free(cell);
     free(value);
