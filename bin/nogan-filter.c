@@ -668,10 +668,15 @@ static void summarise(const cli *c, const filter_cli *fc, const cli_data *data,
         summarise_ratio(c, f, r);
     summarise_copies(c, fc, r, gs);
     summarise_fidelity(c, fc, r);
-    cli_note(c, "DCR: median synthetic->real NN distance %.6g (%s %zu rows), median "
-             "real->real leave-one-out NN distance %.6g, ratio %.4g: %s", r->median_synth,
-             r->median_synth_rows == r->n ? "all" : "exact sample of", r->median_synth_rows,
-             r->median_real, ratio, verdict(ratio));
+    if (isnan(r->median_real))   /* REAL of one row: no leave-one-out distance */
+        cli_note(c, "DCR: median synthetic->real NN distance %.6g (%s %zu rows); REAL has "
+                 "no leave-one-out distance (one row), so no DCR ratio", r->median_synth,
+                 r->median_synth_rows == r->n ? "all" : "exact sample of", r->median_synth_rows);
+    else
+        cli_note(c, "DCR: median synthetic->real NN distance %.6g (%s %zu rows), median "
+                 "real->real leave-one-out NN distance %.6g, ratio %.4g: %s", r->median_synth,
+                 r->median_synth_rows == r->n ? "all" : "exact sample of", r->median_synth_rows,
+                 r->median_real, ratio, verdict(ratio));
     if (by_ratio)
         cli_note(c, "every distance exact (k-nearest lists among REAL and %zu synthetic "
                  "rows); %.4g distance evaluations per synthetic row", r->ratio_pool,

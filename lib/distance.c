@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "internal.h"
 
 int pann_metric_parse(const char *name, pann_metric_kind *kind)
 {

@@ -28,6 +28,7 @@
  * cache instead of streaming 137 MB from memory for every node.
  */
 #include "pann.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "internal.h"
 
 /* Brute-force best comparison value of S row k over all of T. */
 static float exact_cmp_of_row(const pann_matrix *S, const pann_matrix *T,

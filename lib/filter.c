@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "internal.h"
 #include "filter_internal.h"
 
 void pann_filter_opts_init(pann_filter_opts *o)

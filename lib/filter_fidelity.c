@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "internal.h"
 
 #define PANN_FIDELITY_MAX_BYTES (32u << 20)
 #define SAMPLE_TAG 0xf1de11700000001ULL

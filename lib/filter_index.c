@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann.h"
+#include "internal.h"
 #include "filter_internal.h"
 
 #define TILE_BLOCKS 4

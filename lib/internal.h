@@ -6,6 +6,61 @@
 #include <time.h>
 #include "pann.h"
 
+/* ---- blocked rows and their kernels (kernels.c), for the searches and the
+ * tests; not part of the installed interface ---------------------------- */
+
+/* T rearranged in blocks of PANN_LANES rows, column-major inside a block,
+ * for SIMD kernels that compare several queries with 16 rows at a time. */
+#define PANN_LANES 16
+#define PANN_QBATCH 8
+typedef struct pann_blocks {
+    size_t n, d, nblocks;
+    float *v;                /* nblocks * d * PANN_LANES */
+} pann_blocks;
+
+int pann_blocks_build(pann_blocks *b, const pann_matrix *t, pann_error *err);
+void pann_blocks_free(pann_blocks *b);
+/* Comparison values of nq queries with the rows of blocks
+ * [first, first + nblk): out[q * nblk * PANN_LANES + i] is row
+ * first * PANN_LANES + i.  Lanes past the end of T are +inf. */
+void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t first,
+                    size_t nblk, const float *const *queries, size_t nq, float *out);
+
+/* A value that passed a bound: query q of the batch, slot of T in the
+ * blocked layout (its row, for pann_blocks_build), comparison value. */
+typedef struct pann_hit {
+    uint32_t query;
+    uint32_t slot;
+    float value;
+} pann_hit;
+
+/* Compare nq (<= PANN_QBATCH) queries with blocks [first, first + nblk) of
+ * b and write to hits every value that passes its query's bound: value <=
+ * bound[q] in PANN_MIN mode, >= in PANN_MAX mode.  hits must hold
+ * nq * nblk * PANN_LANES entries; returns how many were written, in block,
+ * then query, then lane order.  Values are bit-identical to pann_cmp. */
+size_t pann_block_filter(const pann_metric *m, const pann_blocks *b, size_t first,
+                         size_t nblk, const float *const *queries, size_t nq,
+                         const float *bound, pann_mode mode, pann_hit *hits);
+/* ---- random streams (rng.c) -------------------------------------------- */
+
+/* Counter-based: the same (seed, a, b) gives the same value on any thread. */
+uint64_t pann_hash3(uint64_t seed, uint64_t a, uint64_t b);
+double pann_uniform3(uint64_t seed, uint64_t a, uint64_t b); /* in [0,1) */
+
+/* A keyed pseudo-random permutation of [0, m): candidate i of a row is
+ * pann_perm_at(&p, i).  Drawing i = 0, 1, 2, ... never repeats, which is how
+ * the engine never proposes a candidate twice with O(1) memory per row. */
+typedef struct pann_perm {
+    uint64_t m;
+    unsigned half_bits;
+    uint64_t half_mask;
+    uint64_t key[4];
+} pann_perm;
+void pann_perm_init(pann_perm *p, uint64_t m, uint64_t seed, uint64_t stream);
+uint64_t pann_perm_at(const pann_perm *p, uint64_t i);
+
+
 /* Monotonic seconds, for budgets (--time) and reported run times. */
 static inline double pann_now(void)
 {

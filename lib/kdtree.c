@@ -30,6 +30,7 @@
 #endif
 #include <unistd.h>
 #include "pann.h"
+#include "internal.h"
 #include "kdtree.h"
 
 /* Nodes of more rows than this build their halves in parallel, and scan

@@ -3,6 +3,7 @@
 #define PANN_KDTREE_H
 
 #include "pann.h"
+#include "internal.h"
 
 #define KD_BOX_LANES 8       /* boxes are compared 8 columns at a time */
 

@@ -21,6 +21,7 @@
 #define PANN_X86 1
 #endif
 #include "pann.h"
+#include "internal.h"
 
 typedef size_t (*filter_fn)(const float *base, size_t nblk, size_t d, const unsigned char *cat,
                             pann_metric_kind kind, const float *const *queries,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pann_privacy.h"
+#include "internal.h"
 
 static int cmp_double(const void *a, const void *b)
 {

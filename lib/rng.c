@@ -10,6 +10,7 @@
  */
 #include <config.h>
 #include "pann.h"
+#include "internal.h"
 
 static inline uint64_t mix64(uint64_t z)
 {   /* splitmix64's finaliser: a good 64-bit avalanche */

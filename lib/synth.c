@@ -18,6 +18,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "pann.h"
+#include "internal.h"
 
 /* ---- bins ---------------------------------------------------------------- */
 

@@ -95,4 +95,16 @@ expect_fail 1 "^nogan-filter: .*neighbours" "bad -k" nogan-filter -k 0 "$REAL" "
 expect_fail 1 "^nogan-filter: --shrink" "bad --shrink" nogan-filter --shrink=0 "$REAL" "$SYNTH"
 expect_fail 1 "^nogan-filter: --accept-quantile" "bad --accept-quantile" \
     nogan-filter --accept-quantile=0 "$REAL" "$SYNTH"
+# A REAL of one row: the ratio keeps the rows and says there is no DCR
+# ratio, with no nan anywhere; the distance rule refuses in one line.
+printf 'a,b\n1,2\n' >"$TMPD/one.csv"
+run nogan-filter "$TMPD/one.csv" "$TMPD/one.csv"
+check "one real row (ratio): the row kept, no DCR ratio, no nan" \
+    sh -c 'test "$1" -eq 0 && test "$2" = "$(printf "a,b\n1,2")" &&
+           printf "%s\n" "$3" | grep -q "REAL has no leave-one-out distance (one row)" &&
+           ! printf "%s\n" "$3" | grep -qi nan' - "$rc" "$out" "$err"
+expect_fail 1 "^nogan-filter: .*one.csv: a threshold from the real rows' leave-one-out distances needs at least 2 real rows" \
+    "one real row (distance): one located line" nogan-filter --select=distance "$TMPD/one.csv" "$TMPD/one.csv"
+expect_fail 1 "^pann-knn: -k: 1 neighbours asked, but .*one.csv has 0 candidate rows" \
+    "pann-knn on one row: one line naming -k" pann-knn -k 1 "$TMPD/one.csv"
 exit $((tap_failed > 0))

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pann.h"
+#include "internal.h"
 
 /* ---- independent helpers ------------------------------------------------ */
 

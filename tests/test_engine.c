@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "testutil.h"
+#include "internal.h"
 
 static pann_metric metric_of(pann_metric_kind kind, size_t d, const unsigned char *cat)
 {

@@ -60,7 +60,7 @@ static void expect_error(const char *text, size_t len, int status,
     int rc = read_text_opts(&t, text, len, &o, &err);
     cr_assert_eq(rc, status, "status %d (%s)", rc, err.msg);
     cr_assert_eq(err.status, status);
-    char want[1200];
+    char want[TEST_PATH_MAX + 1200];
     snprintf(want, sizeof want, "%s:%s", tmp_path, where_what);
     cr_assert_str_eq(err.msg, want);
     cr_assert_null(t.text, "a failed read leaves an empty table");
