@@ -3,6 +3,7 @@
 #define PANN_IVF_INTERNAL_H
 
 #include "pann.h"
+#include "internal.h"
 
 /* T partitioned into cells: centroids, and T's rows grouped by cell in
  * blocks of PANN_LANES, each cell starting on a block (its last block
