@@ -9,7 +9,9 @@
 # Usage: bench/highdim.sh [W7_ROWS [W8_ROWS]]   (defaults 1000000 200000;
 # smaller values draw a smaller reference of the same law).  Environment:
 # DIR (data and outputs, default /tmp/pann-highdim), J (threads, 2),
-# SKIP (space-separated: w7 w8 w2 hnswlib faiss-hnsw faiss-ivf numpy).
+# SKIP (space-separated: w7 w8 w2 hnswlib faiss-hnsw faiss-ivf numpy
+# exact; with exact, pann's exact answer of an earlier run in DIR is the
+# reference again, e.g. to repeat the IVF curve at a quieter time).
 # Every time is a whole process (/usr/bin/time), recall@1 is against
 # pann-match --exact's answer; one TSV line per run:
 #   workload  method  setting  seconds  recall  peak_rss_mb
@@ -38,8 +40,10 @@ line() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4"; }
 # pann W QUERY REFERENCE|"" PROBES...: --exact, then the IVF budgets
 pann() {
     w=$1 q=$2 r=$3; shift 3
-    t=$(timed "$DIR/$w-exact.csv" "$PM" -q -j"$J" --exact --metric=cosine "$q" ${r:+"$r"})
-    line "$w" pann-exact - "$(echo "$t" | cut -f1)	1.0000	$(echo "$t" | cut -f2)"
+    if ! skipped exact; then
+        t=$(timed "$DIR/$w-exact.csv" "$PM" -q -j"$J" --exact --metric=cosine "$q" ${r:+"$r"})
+        line "$w" pann-exact - "$(echo "$t" | cut -f1)	1.0000	$(echo "$t" | cut -f2)"
+    fi
     for p in "$@"; do
         t=$(timed "$DIR/$w-ivf.csv" "$PM" -q -j"$J" --strategy=ivf --probes="$p" \
             --estimate=0 --metric=cosine "$q" ${r:+"$r"})
