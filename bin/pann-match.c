@@ -12,7 +12,7 @@ enum {
     OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP_FRACTION, OPT_DECAY,
     OPT_EPS, OPT_MODE, OPT_HISTORY, OPT_HISTORY_EVERY, OPT_FIT, OPT_FIT_SKIP,
     OPT_ESTIMATE, OPT_STRATEGY, OPT_LEAVES, OPT_GROUP, OPT_BATCH, OPT_GRAPH_K, OPT_ROUNDS,
-    OPT_EF, OPT_FORMAT, OPT_DISTANCES,
+    OPT_EF, OPT_FORMAT, OPT_DISTANCES, OPT_CELLS, OPT_PROBES,
 };
 
 static const char program_help[] =
@@ -46,11 +46,19 @@ static const char program_help[] =
 "                         of a k-d tree of REFERENCE first; much faster in low\n"
 "                         dimension; no history) or graph (neighbours of the\n"
 "                         current neighbour in a neighbour graph of REFERENCE,\n"
-"                         NN-descent's idea; no history, nothing proven)\n"
+"                         NN-descent's idea; no history, nothing proven) or\n"
+"                         ivf (cells of REFERENCE by k-means, each row scans\n"
+"                         the cells of the nearest centroids first; for high\n"
+"                         dimension)\n"
 "      --leaves=N         tree strategy: at most N leaves of 128 rows per\n"
 "                         query row, its own and the nearest within a radius\n"
 "                         of its first answer (default 64; 0 = until proven,\n"
 "                         exact)\n"
+"      --cells=N          ivf strategy: k-means cells (default 2 sqrt(QUERY\n"
+"                         rows), at most REFERENCE rows / 32)\n"
+"      --probes=N         ivf strategy: cells scanned per query row (default\n"
+"                         cells / 16; 0 = all, exact: handed to --exact, as\n"
+"                         is any N of half the cells or more)\n"
 "      --graph-k=K        graph strategy: neighbours per row of the graph (16)\n"
 "      --rounds=N         graph strategy: improvement rounds of the graph (8)\n"
 "      --ef=N             graph strategy: best rows kept while walking (32)\n"
@@ -79,7 +87,9 @@ typedef struct match_opts {
     size_t fit_skip;
     size_t estimate_rows;
     bool estimate_given;
-    bool tree, graph;
+    bool tree, graph, ivf;
+    pann_ivf_opts ivf_opts;
+    bool probes_given, ivf_exact;
     size_t leaves, graph_k, rounds, ef;
     const char *group;
     size_t batch;
@@ -110,6 +120,8 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         { "ef", required_argument, NULL, OPT_EF },
         { "batch", required_argument, NULL, OPT_BATCH },
         { "format", required_argument, NULL, OPT_FORMAT },
+        { "cells", required_argument, NULL, OPT_CELLS },
+        { "probes", required_argument, NULL, OPT_PROBES },
         { "distances", required_argument, NULL, OPT_DISTANCES },
         { NULL, 0, NULL, 0 },
     };
@@ -157,8 +169,9 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         case OPT_STRATEGY:
             mo->tree = strcmp(optarg, "tree") == 0;
             mo->graph = strcmp(optarg, "graph") == 0;
-            if (!mo->tree && !mo->graph && strcmp(optarg, "uniform") != 0)
-                cli_usage_error(c, "--strategy: '%s' is not uniform, tree or graph", optarg);
+            mo->ivf = strcmp(optarg, "ivf") == 0;
+            if (!mo->tree && !mo->graph && !mo->ivf && strcmp(optarg, "uniform") != 0)
+                cli_usage_error(c, "--strategy: '%s' is not uniform, tree, graph or ivf", optarg);
             break;
         case OPT_LEAVES:
             mo->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
@@ -170,6 +183,13 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         case OPT_BATCH: mo->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
         case OPT_FORMAT: mo->npy = cli_parse_npy_format(c, optarg); break;
         case OPT_DISTANCES: mo->distances = optarg; break;
+        case OPT_CELLS:
+            mo->ivf_opts.cells = cli_parse_count(c, "--cells", optarg, 1, UINT32_MAX);
+            break;
+        case OPT_PROBES:
+            mo->ivf_opts.probes = cli_parse_count(c, "--probes", optarg, 0, UINT32_MAX);
+            mo->probes_given = true;
+            break;
         default:
             cli_usage_error(c, "unexpected option");
         }
@@ -182,6 +202,12 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         cli_usage_error(c, "--exact has no history, fit or budget; drop those options");
     if (mo->batch && !mo->group)
         cli_usage_error(c, "--batch needs --group");
+    if (mo->ivf && (c->exact || mo->iterations_given || e->decay != 0.0 || e->use_eps
+                    || e->mode != PANN_MIN || mo->group))
+        cli_usage_error(c, "--strategy=ivf takes --probes (and --time) as its budget, and has "
+                        "no --iterations, temperature, --eps, --mode=max, --group or --exact");
+    if ((mo->ivf_opts.cells || mo->probes_given) && !mo->ivf)
+        cli_usage_error(c, "--cells and --probes are options of --strategy=ivf");
     if (mo->distances && !mo->npy)
         cli_usage_error(c, "--distances needs --format=npy");
     if (mo->group && (mo->history_path || mo->fit))
@@ -241,6 +267,24 @@ static int search_graph(const pann_matrix *S, const pann_matrix *T, const pann_m
         r->steps = r->iterations;
     }
     return rc;
+}
+
+/* --strategy=ivf: its cells and probes settled; a budget of half the
+ * cells or more goes to the exact search, which is faster then. */
+static int search_ivf(match_opts *mo, const pann_matrix *S, const pann_matrix *T,
+                      const pann_metric *m, const pann_engine_opts *o, pann_result *r,
+                      pann_error *err)
+{
+    pann_ivf_opts *io = &mo->ivf_opts;
+    if (!io->cells)
+        io->cells = pann_ivf_auto_cells(S->n, T->n);
+    if (io->cells > T->n)
+        io->cells = T->n;
+    if (!mo->probes_given)
+        io->probes = io->cells / 16 ? io->cells / 16 : 1;
+    mo->ivf_exact = io->probes == 0 || 2 * io->probes >= io->cells;
+    return mo->ivf_exact ? pann_exact_run(S, T, m, o, r, err)
+                         : pann_ivf_run(S, T, m, o, io, r, err);
 }
 
 /* --group: the group column of each file, then one search per batch. */
@@ -407,7 +451,8 @@ static void summarise_answers(const cli *c, const match_opts *mo, const cli_data
                  r->n - assigned);
     cli_note(c, "mean NN distance %.6g over %zu rows; %s; %zu rows (%.1f%%) proven exact",
              sum / assigned, assigned,
-             c->exact ? "exact search" : mo->tree ? "anytime search, tree strategy"
+             c->exact || mo->ivf_exact ? "exact search" : mo->tree ? "anytime search, tree strategy"
+             : mo->ivf ? "anytime search, ivf strategy"
              : mo->graph ? "anytime search, graph strategy" : "anytime search",
              proven, 100.0 * proven / r->n);
 }
@@ -425,6 +470,15 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
         cli_note(c, "%llu distances computed (%.3g%% of brute force), %zu leaves per row, %.3f s",
                  (unsigned long long)r->iterations, 100.0 * r->iterations / brute, mo->leaves,
                  r->seconds);
+    else if (mo->ivf && mo->ivf_exact)
+        cli_note(c, "--probes=%zu of %zu cells: exact search instead (faster for half the "
+                 "cells or more)", mo->ivf_opts.probes, mo->ivf_opts.cells);
+    else if (mo->ivf)
+        cli_note(c, "%llu distances computed (%.3g%% of brute force, the index's included), "
+                 "%zu cells, %zu probes per row, %llu passes, %.3f s%s",
+                 (unsigned long long)r->iterations, 100.0 * r->iterations / brute,
+                 mo->ivf_opts.cells, mo->ivf_opts.probes, (unsigned long long)r->epochs,
+                 r->seconds, r->stopped_by_time ? ", stopped by --time" : "");
     else if (mo->graph)
         cli_note(c, "%llu distances computed (%.3g%% of brute force), graph of %zu neighbours, "
                  "%zu rounds at most, ef %zu", (unsigned long long)r->iterations,
@@ -455,6 +509,7 @@ int main(int argc, char **argv)
     cli_init(&c, "pann-match", "pann-match [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&mo.engine);
+    pann_ivf_opts_init(&mo.ivf_opts);
     parse_args(argc, argv, &c, &mo);
 
     const char *files[2];
@@ -494,6 +549,7 @@ int main(int argc, char **argv)
     pann_matrix *own = no_estimate ? &data.mats[0] : NULL;
     int rc = mo.group ? grouped_search(&c, &mo, &data, group_col, S, T, &r, &err)
            : mo.graph ? search_graph(S, T, &data.metric, e, &graph, &r, &err)
+           : mo.ivf ? search_ivf(&mo, S, T, &data.metric, e, &r, &err)
            : c.exact ? (own ? pann_exact_consume(S, own, &data.metric, e, &r, &err)
                             : pann_exact_run(S, T, &data.metric, e, &r, &err))
            : mo.tree ? (own ? pann_tree_consume(S, own, &data.metric, e, mo.leaves, &r, &err)

@@ -533,5 +533,6 @@ int pann_threads(int requested);
 #include "pann_profile.h"
 #include "pann_privacy.h"
 #include "pann_npy.h"
+#include "pann_ivf.h"
 
 #endif

@@ -32,6 +32,10 @@ done
 pann-match -q --seed=3 --iterations=2000 "$D/q.csv" "$D/t.csv" >"$D/csv.out"
 pann-match -q --seed=3 --iterations=2000 "$D/q4.npy" "$D/t4.npy" >"$D/npy.out"
 check "the anytime search on .npy equals the search on CSV (same seed)" cmp -s "$D/csv.out" "$D/npy.out"
+"$FIX" matrix "$D/h4.npy" "$D/h.csv" 120 6 f4 2 9
+pann-privacy -q "$D/t.csv" "$D/q.csv" "$D/h.csv" >"$D/csv.out"
+pann-privacy -q "$D/t4.npy" "$D/q4.npy" "$D/h4.npy" >"$D/npy.out"
+check "pann-privacy on three .npy files equals the CSV run" cmp -s "$D/csv.out" "$D/npy.out"
 cp "$D/t4.npy" "$D/reference.data"
 pann-match -q --exact "$D/q4.npy" "$D/reference.data" >"$D/npy2.out"
 pann-match -q --exact "$D/q.csv" "$D/t.csv" >"$D/csv.out"

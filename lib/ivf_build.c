@@ -1,0 +1,230 @@
+/* ivf_build.c — the IVF index of T: k-means on a sample of T, then every
+ * row of T in the cell of its nearest centroid.
+ *
+ * The sample is the first rows of a keyed permutation of T (pann_perm, from
+ * the seed), the first centroids its first rows.  Each Lloyd round assigns
+ * every sample row to its nearest centroid by the blocked kernel (rows in
+ * batches of PANN_QBATCH against blocks of centroids, the bound tightening
+ * as blocks pass) and moves each centroid to its members' mean, summed in
+ * double in sample order; a cell left empty keeps its centroid.  Under
+ * cosine the centroids are unit-normalised (spherical k-means).  Every
+ * step is a function of the rows alone, so the index is the same for any
+ * thread count.
+ */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pann.h"
+#include "internal.h"
+#include "ivf_internal.h"
+
+enum { CELL_TILE = 16 };   /* centroid blocks per kernel call */
+
+double ivf_metric_dist(const pann_metric *m, float c)
+{
+    double v = c > 0 ? (double)c : 0.0;
+    return m->kind == PANN_L1 ? v : m->kind == PANN_L2 ? sqrt(v) : sqrt(2.0 * v);
+}
+
+void ivf_centroid_cmp(const ivf_index *ix, const pann_metric *m, const float *const *rows,
+                      size_t nq, float *out)
+{
+    pann_hit hits[PANN_QBATCH * CELL_TILE * PANN_LANES];
+    float all[PANN_QBATCH];
+    for (size_t q = 0; q < PANN_QBATCH; q++)
+        all[q] = INFINITY;
+    for (size_t b = 0; b < ix->cblocks.nblocks; b += CELL_TILE) {
+        size_t nb = ix->cblocks.nblocks - b < CELL_TILE ? ix->cblocks.nblocks - b : CELL_TILE;
+        size_t nh = pann_block_filter(m, &ix->cblocks, b, nb, rows, nq, all, PANN_MIN, hits);
+        for (size_t h = 0; h < nh; h++)
+            out[hits[h].query * ix->ncells + hits[h].slot] = hits[h].value;
+    }
+}
+
+/* Nearest centroid (ties: the lower) of rows[0..nq), and its value. */
+static void nearest_cells(const pann_blocks *cb, const pann_metric *m, const float *const *rows,
+                          size_t nq, uint32_t *cell, float *value)
+{
+    pann_hit hits[PANN_QBATCH * CELL_TILE * PANN_LANES];
+    float bound[PANN_QBATCH];
+    for (size_t q = 0; q < PANN_QBATCH; q++) {
+        bound[q] = INFINITY;
+        if (q < nq)
+            cell[q] = 0;
+    }
+    for (size_t b = 0; b < cb->nblocks; b += CELL_TILE) {
+        size_t nb = cb->nblocks - b < CELL_TILE ? cb->nblocks - b : CELL_TILE;
+        size_t nh = pann_block_filter(m, cb, b, nb, rows, nq, bound, PANN_MIN, hits);
+        for (size_t h = 0; h < nh; h++) {
+            const pann_hit *x = &hits[h];
+            if (pann_key_less(x->value, x->slot, bound[x->query], cell[x->query])) {
+                bound[x->query] = x->value;
+                cell[x->query] = x->slot;
+            }
+        }
+    }
+    for (size_t q = 0; q < nq; q++)
+        value[q] = bound[q];
+}
+
+/* Every row of X (row ids[i] of T, ids NULL for all of T) to its cell. */
+static void assign(const pann_matrix *T, const uint32_t *ids, size_t n, const pann_blocks *cb,
+                   const pann_metric *m, int threads, uint32_t *cell, float *value)
+{
+    size_t nbatch = (n + PANN_QBATCH - 1) / PANN_QBATCH;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
+    for (size_t b = 0; b < nbatch; b++) {
+        const float *rows[PANN_QBATCH];
+        size_t first = b * PANN_QBATCH, nq = n - first < PANN_QBATCH ? n - first : PANN_QBATCH;
+        for (size_t q = 0; q < nq; q++)
+            rows[q] = pann_row(T, ids ? ids[first + q] : first + q);
+        nearest_cells(cb, m, rows, nq, cell + first, value + first);
+    }
+}
+
+/* Each centroid to the mean of its members (in sample order); an empty
+ * cell keeps its centroid. */
+static int move_centroids(pann_matrix *C, const pann_matrix *T, const uint32_t *ids, size_t n,
+                          const uint32_t *cell, bool unit, pann_error *err)
+{
+    size_t k = C->n, d = C->d;
+    double *sum = calloc(k * d, sizeof *sum);
+    size_t *count = calloc(k, sizeof *count);
+    if (!sum || !count) {
+        free(sum);
+        free(count);
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (k-means of %zu cells)", k);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *x = pann_row(T, ids[i]);
+        double *s = sum + (size_t)cell[i] * d;
+        for (size_t j = 0; j < d; j++)
+            s[j] += x[j];
+        count[cell[i]]++;
+    }
+    for (size_t c = 0; c < k; c++)
+        for (size_t j = 0; count[c] && j < d; j++)
+            C->v[c * d + j] = (float)(sum[c * d + j] / (double)count[c]);
+    free(sum);
+    free(count);
+    if (unit)
+        pann_normalise_rows(C);
+    return 0;
+}
+
+static int kmeans(ivf_index *ix, const pann_matrix *T, const pann_metric *m, size_t sample,
+                  size_t rounds, uint64_t seed, int threads, pann_error *err)
+{
+    uint32_t *ids = malloc(sample * sizeof *ids), *cell = malloc(sample * sizeof *cell);
+    float *value = malloc(sample * sizeof *value);
+    int rc = !ids || !cell || !value ? pann_fail(err, PANN_ESYSTEM, "out of memory (k-means)")
+           : pann_matrix_alloc(&ix->centroids, ix->ncells, T->d, err);
+    if (!rc) {
+        pann_perm p;
+        pann_perm_init(&p, T->n, seed, 0x1f5);
+        for (size_t i = 0; i < sample; i++)
+            ids[i] = (uint32_t)pann_perm_at(&p, i);
+        for (size_t c = 0; c < ix->ncells; c++)
+            memcpy(ix->centroids.v + c * T->d, pann_row(T, ids[c]), T->d * sizeof(float));
+    }
+    for (size_t round = 0; !rc && round < rounds; round++) {
+        pann_blocks_free(&ix->cblocks);
+        rc = pann_blocks_build(&ix->cblocks, &ix->centroids, err);
+        if (!rc) {
+            assign(T, ids, sample, &ix->cblocks, m, threads, cell, value);
+            ix->evaluations += (uint64_t)sample * ix->ncells;
+            rc = move_centroids(&ix->centroids, T, ids, sample, cell, m->kind == PANN_COSINE, err);
+        }
+    }
+    pann_blocks_free(&ix->cblocks);
+    if (!rc)
+        rc = pann_blocks_build(&ix->cblocks, &ix->centroids, err);
+    free(ids);
+    free(cell);
+    free(value);
+    return rc;
+}
+
+/* T's rows grouped by cell (row order inside a cell), each cell on whole
+ * blocks; the radius of each cell from the assignment's values. */
+static int layout(ivf_index *ix, const pann_matrix *T, const pann_metric *m,
+                  const uint32_t *cell, const float *value, int threads, pann_error *err)
+{
+    size_t k = ix->ncells, d = T->d;
+    ix->cell_block = calloc(k + 1, sizeof *ix->cell_block);
+    ix->cell_size = calloc(k, sizeof *ix->cell_size);
+    ix->radius = calloc(k, sizeof *ix->radius);
+    if (!ix->cell_block || !ix->cell_size || !ix->radius)
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (IVF cells)");
+    for (size_t i = 0; i < T->n; i++) {
+        ix->cell_size[cell[i]]++;
+        float r = (float)ivf_metric_dist(m, value[i]);
+        ix->radius[cell[i]] = r > ix->radius[cell[i]] ? r : ix->radius[cell[i]];
+    }
+    for (size_t c = 0; c < k; c++)
+        ix->cell_block[c + 1] = ix->cell_block[c] + (ix->cell_size[c] + PANN_LANES - 1) / PANN_LANES;
+    size_t nb = ix->cell_block[k], slots = nb * PANN_LANES;
+    ix->rows = (pann_blocks){ .n = slots, .d = d, .nblocks = nb };
+    ix->slot_row = malloc((slots ? slots : 1) * sizeof *ix->slot_row);
+    size_t *fill = calloc(k, sizeof *fill);
+    if (!ix->slot_row || !fill ||
+        posix_memalign((void **)&ix->rows.v, 64, (slots ? slots : 1) * d * sizeof(float))) {
+        free(fill);
+        ix->rows.v = NULL;
+        return pann_fail(err, PANN_ESYSTEM, "out of memory (IVF of %zu rows)", T->n);
+    }
+    for (size_t s = 0; s < slots; s++)
+        ix->slot_row[s] = PANN_NONE;
+    for (size_t i = 0; i < T->n; i++)   /* each cell's rows in row order */
+        ix->slot_row[ix->cell_block[cell[i]] * PANN_LANES + fill[cell[i]]++] = (uint32_t)i;
+    free(fill);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
+    for (size_t b = 0; b < nb; b++) {
+        float *base = ix->rows.v + b * d * PANN_LANES;
+        for (size_t lane = 0; lane < PANN_LANES; lane++) {
+            uint32_t row = ix->slot_row[b * PANN_LANES + lane];
+            const float *x = row != PANN_NONE ? pann_row(T, row) : NULL;
+            for (size_t j = 0; j < d; j++)
+                base[j * PANN_LANES + lane] = x ? x[j] : 0.0f;
+        }
+    }
+    return 0;
+}
+
+int ivf_build(ivf_index *ix, const pann_matrix *T, const pann_metric *m, size_t ncells,
+              size_t sample, size_t rounds, uint64_t seed, int threads, pann_error *err)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->ncells = ncells < 1 ? 1 : ncells > T->n ? T->n : ncells;
+    ix->d = T->d;
+    sample = sample ? sample : 32 * ix->ncells < T->n / 8 ? 32 * ix->ncells : T->n / 8;
+    sample = sample < ix->ncells ? ix->ncells : sample > T->n ? T->n : sample;
+    int rc = kmeans(ix, T, m, sample, rounds, seed, threads, err);
+    uint32_t *cell = rc ? NULL : malloc(T->n * sizeof *cell);
+    float *value = rc ? NULL : malloc(T->n * sizeof *value);
+    if (!rc && (!cell || !value))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (IVF of %zu rows)", T->n);
+    if (!rc) {
+        assign(T, NULL, T->n, &ix->cblocks, m, threads, cell, value);
+        ix->evaluations += (uint64_t)T->n * ix->ncells;
+        rc = layout(ix, T, m, cell, value, threads, err);
+    }
+    free(cell);
+    free(value);
+    if (rc)
+        ivf_free(ix);
+    return rc;
+}
+
+void ivf_free(ivf_index *ix)
+{
+    pann_matrix_free(&ix->centroids);
+    pann_blocks_free(&ix->cblocks);
+    pann_blocks_free(&ix->rows);
+    free(ix->cell_block);
+    free(ix->cell_size);
+    free(ix->slot_row);
+    free(ix->radius);
+    memset(ix, 0, sizeof *ix);
+}
