@@ -164,19 +164,14 @@ static size_t column_of(const cli *c, const pann_table *t, const char *name)
 static double *column_values(const cli *c, const pann_table *t, size_t col, size_t *missing)
 {
     double *v = xmalloc(c, t->nrows * sizeof *v);
-    for (size_t i = 0; i < t->nrows; i++) {
-        const char *s = pann_cell(t, i, col);
-        if (pann_is_missing(s)) {
-            v[i] = NAN;
-            ++*missing;
-        } else if (!pann_parse_number(s, &v[i])) {
-            pann_error err;
-            pann_fail(&err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (column '%s')",
-                      t->display, t->row_line[i], col + 1, s, t->colnames[col]);
-            free(v);
-            cli_die(c, &err);
-        }
+    size_t n;
+    pann_error err;
+    if (pann_column_numbers(t, col, PANN_CELLS_NAN, NULL, v, &n, &err)) {
+        free(v);
+        cli_die(c, &err);
     }
+    for (size_t i = 0; i < n; i++)
+        *missing += isnan(v[i]);
     return v;
 }
 

@@ -146,6 +146,20 @@ int pann_columns_except(const pann_table *t, const char *columns,
                         const char *const *except, const char *const *options,
                         size_t nexcept, size_t *except_cols, char **list, pann_error *err);
 
+/* Cell (row, col) of t as a number into *v.  A missing cell is NAN when
+ * missing_ok, otherwise the error "FILE:LINE:FIELD: missing value in column
+ * 'NAME' (why)"; text is "FILE:LINE:FIELD: 'TEXT' is not a number (why)",
+ * where a NULL why names the column instead. */
+int pann_cell_number(const pann_table *t, size_t row, size_t col, bool missing_ok,
+                     const char *why, double *v, pann_error *err);
+/* What pann_column_numbers does with a missing cell. */
+typedef enum { PANN_CELLS_NAN, PANN_CELLS_SKIP, PANN_CELLS_FAIL } pann_cells_missing;
+/* Column col of t as numbers into v (room for t->nrows), in row order, by
+ * pann_cell_number; missing cells are NAN, left out or an error.  *n is the
+ * number of values written. */
+int pann_column_numbers(const pann_table *t, size_t col, pann_cells_missing missing,
+                        const char *why, double *v, size_t *n, pann_error *err);
+
 /* ---- encoding (encode.c) ------------------------------------------------ */
 
 typedef enum { PANN_NUMERIC = 0, PANN_CATEGORICAL = 1 } pann_kind;
