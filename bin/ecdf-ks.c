@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 {
     cli c;
     ks_opts ko = { .nodes = NODES_ALL };
-    cli_init(&c, "ecdf-ks", "ecdf-ks [OPTIONS] REAL SYNTH", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "ecdf-ks", "ecdf-ks [OPTIONS] REAL SYNTH", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     parse_args(argc, argv, &c, &ko);
 

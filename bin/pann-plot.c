@@ -508,7 +508,8 @@ static void plot_frames(const cli *c, const plot_args *a, int nfiles, char **fil
     pann_engine_opts e;
     cli_engine_opts(c, &e);
     e.self_exclude = nfiles == 1;
-    e.max_iterations = a->iterations_given ? a->iterations : 50 * (uint64_t)(Sm->n ? Sm->n : 1);
+    e.max_iterations = a->iterations_given ? a->iterations : PANN_DEFAULT_PROPOSALS_PER_ROW
+                                                              * (uint64_t)(Sm->n ? Sm->n : 1);
     e.history_every = a->history_every ? a->history_every
                                        : (uint64_t)ceil(e.top_fraction * (double)(Sm->n ? Sm->n : 1));
     e.snapshot = write_frame;
@@ -676,7 +677,7 @@ int main(int argc, char **argv)
 {
     cli c;
     plot_args a = { .width = 720, .height = 540, .fit_skip = 5 };
-    cli_init(&c, "pann-plot", "pann-plot KIND [OPTIONS] FILE...", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-plot", "pann-plot KIND [OPTIONS] FILE...", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     parse_args(argc, argv, &c, &a);
     int nfiles = argc - optind;

@@ -269,6 +269,15 @@ void pann_metric_free(pann_metric *m);
 int pann_metric_parse(const char *name, pann_metric_kind *kind);
 const char *pann_metric_name(pann_metric_kind kind);
 
+/* Refuse data whose float distances could overflow: the columns' spans over
+ * the n matrices must not add up (L1) or add up in squares (L2) past a
+ * quarter of FLT_MAX.  The error names the largest value of the worst
+ * column, located in tables[] (FILE:LINE:FIELD; row and column of a
+ * matrix without text).  Every search over encoded data needs this check
+ * first; a program reading chunks does it per chunk. */
+int pann_check_distances(pann_metric_kind kind, const pann_schema *s,
+                         const pann_table *const *tables, const pann_matrix *const *mats,
+                         size_t n, pann_error *err);
 /* The comparison value: L1 sum, L2 squared sum, cosine 1 - dot (rows are
  * unit-normalised at encoding).  All kernels accumulate columns in order
  * 0..d-1 in float, so every path gives bit-identical values. */
@@ -323,6 +332,9 @@ typedef struct pann_engine_opts {
 } pann_engine_opts;
 
 void pann_engine_opts_init(pann_engine_opts *o);
+/* The programs' default budget, the article's: 50 proposals per query row
+ * (per neighbour and query row for K-NN). */
+#define PANN_DEFAULT_PROPOSALS_PER_ROW 50
 
 
 typedef struct pann_result {
