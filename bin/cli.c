@@ -44,31 +44,22 @@ static const char common_help[] =
 
 /* getopt's own message for an unknown option starts with argv[0] (under
  * libtool a path into .libs) and the program would add a second line, so
- * the programs' getopt stays quiet and cli_option names the option itself.
- * The arguments are needed for that: glibc hands them to constructors. */
-static int saved_argc;
-static char **saved_argv;
-#ifdef __GLIBC__
-__attribute__((constructor)) static void save_args(int argc, char **argv)
-{
-    saved_argc = argc;
-    saved_argv = argv;
-}
-#endif
+ * the programs' getopt stays quiet and cli_option names the option itself
+ * from the arguments cli_init was given. */
 
 static void unknown_option(const cli *c)
 {
     /* optopt holds a short option's letter, or a long option's code */
     if (optopt > ' ' && optopt < 0x7f)
         cli_usage_error(c, "-%c: unknown option or missing value", optopt);
-    if (saved_argv && optind >= 1 && optind <= saved_argc &&
-        strncmp(saved_argv[optind - 1], "--", 2) == 0)
+    if (optind >= 1 && optind <= c->argc && strncmp(c->argv[optind - 1], "--", 2) == 0)
         cli_usage_error(c, "%s: unknown option, or a value missing or not expected",
-                        saved_argv[optind - 1]);
+                        c->argv[optind - 1]);
     cli_usage_error(c, "unknown option, or a value missing or not expected");
 }
 
-void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale)
+void cli_init(cli *c, int argc, char **argv, const char *prog, const char *usage,
+              pann_scale default_scale)
 {
     opterr = 0;
     /* Arrays of rows (windows of text, matrices, indexes) come and go in
@@ -79,6 +70,8 @@ void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_sc
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
     memset(c, 0, sizeof *c);
+    c->argc = argc;
+    c->argv = argv;
     c->prog = prog;
     c->usage = usage;
     pann_read_opts_init(&c->read);
@@ -200,80 +193,6 @@ bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
     return false;
 }
 
-/* Column j's span over the matrices (1 for a category: a 0/1 mismatch) and
- * where its largest magnitude is, as matrix t and row i. */
-static double column_span(const pann_schema *s, const pann_matrix *const *mats, size_t n,
-                          size_t j, size_t *at_t, size_t *at_i)
-{
-    double lo = INFINITY, hi = -INFINITY, big = -1;
-    for (size_t t = 0; t < n; t++) {
-        const pann_matrix *m = mats[t];
-        for (size_t i = 0; i < m->n; i++) {
-            double v = m->v[i * m->d + j];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-            if (fabs(v) > big) {
-                big = fabs(v);
-                *at_t = t;
-                *at_i = i;
-            }
-        }
-    }
-    if (s->kind[j] != PANN_NUMERIC)
-        return 1;
-    return hi > lo ? hi - lo : 0;
-}
-
-/* Distances are summed (L1) or summed in squares (L2) in float: values that
- * are each representable can still add up past FLT_MAX, and an infinite
- * distance would be a silently wrong result.  The largest comparison value
- * is bounded by the columns' spans; past a quarter of FLT_MAX (room for
- * rounding) it overflows.  The column to blame, or -1 when none is. */
-static long overflowing_column(const cli *c, const pann_schema *s,
-                               const pann_matrix *const *mats, size_t n, size_t *at_t,
-                               size_t *at_i)
-{
-    if (c->metric == PANN_COSINE)
-        return -1;
-    double total = 0, worst = -1;
-    long worst_j = -1;
-    for (size_t j = 0; j < s->d; j++) {
-        size_t t = 0, i = 0;
-        double span = column_span(s, mats, n, j, &t, &i);
-        double term = c->metric == PANN_L2 ? span * span : span;
-        total += term;
-        if (term > worst) {
-            worst = term;
-            *at_t = t, *at_i = i, worst_j = (long)j;
-        }
-    }
-    return total <= FLT_MAX / 4 ? -1 : worst_j;
-}
-
-/* The error names the largest value of the worst column, at its cell. */
-int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
-                        const pann_matrix *const *mats, size_t n, pann_error *err)
-{
-    size_t worst_t = 0, worst_i = 0;
-    long worst_j = overflowing_column(c, s, mats, n, &worst_t, &worst_i);
-    if (worst_j < 0)
-        return 0;
-    const pann_table *tb = tables[worst_t];
-    size_t row = mats[worst_t]->row_id[worst_i], col = 0;
-    while (col + 1 < tb->ncols && strcmp(tb->colnames[col], s->names[worst_j]) != 0)
-        col++;
-    if (!tb->row_line)   /* a .npy matrix: no text, its rows are the lines */
-        return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value %.9g is too large: %s distances "
-                         "would overflow single precision (try --scale=std or --scale=range)",
-                         tb->display, row + 1, col + 1,
-                         (double)mats[worst_t]->v[worst_i * s->d + (size_t)worst_j],
-                         c->metric == PANN_L2 ? "L2" : "L1");
-    return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large: %s distances "
-                     "would overflow single precision (try --scale=std or --scale=range)",
-                     tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
-                     c->metric == PANN_L2 ? "L2" : "L1");
-}
-
 static void free_loaded(cli_data *data)
 {
     cli_data_free(data);
@@ -311,11 +230,14 @@ static bool load_numeric(const cli *c, const char *const *files, size_t nfiles,
         cli_die(c, &err);
     free(columns);
     const pann_matrix *mats_of[3];
+    const pann_table *tables_of[3];
     for (size_t i = 0; i < nfiles; i++)
-        mats_of[i] = &data->mats[i];
-    size_t at_t, at_i;
+        mats_of[i] = &data->mats[i], tables_of[i] = &data->tables[i];
+    /* data that would overflow takes the general path too, which locates
+       the cell to blame in the file's text */
     if (loaded && (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0 ||
-                   overflowing_column(c, &data->schema, mats_of, nfiles, &at_t, &at_i) >= 0))
+                   pann_check_distances(c->metric, &data->schema, tables_of, mats_of, nfiles,
+                                        &err) != 0))
         loaded = false;
     if (!loaded)
         free_loaded(data);   /* the headers read, and anything loaded */
@@ -340,7 +262,7 @@ void cli_load_npy(const cli *c, const char *const *files, size_t nfiles,
         mats[i] = &data->mats[i];
     }
     if (pann_metric_init(&data->metric, c->metric, &data->schema, &err) != 0 ||
-        cli_check_distances(c, &data->schema, tables, mats, nfiles, &err) != 0)
+        pann_check_distances(c->metric, &data->schema, tables, mats, nfiles, &err) != 0)
         cli_die(c, &err);
 }
 
@@ -414,7 +336,7 @@ void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
         tables_of[i] = &data->tables[i];
         mats_of[i] = &data->mats[i];
     }
-    if (cli_check_distances(c, &data->schema, tables_of, mats_of, nfiles, &err) != 0)
+    if (pann_check_distances(c->metric, &data->schema, tables_of, mats_of, nfiles, &err) != 0)
         cli_die(c, &err);
 }
 
@@ -465,8 +387,13 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 
 void cli_engine_opts(const cli *c, pann_engine_opts *o)
 {
-    static progress_state state;
     pann_engine_opts_init(o);
+    cli_engine_apply(c, o);
+}
+
+void cli_engine_apply(const cli *c, pann_engine_opts *o)
+{
+    static progress_state state;
     o->seed = c->seed;
     o->threads = c->threads;
     if (c->progress && !c->quiet) {

@@ -33,6 +33,8 @@ enum {
     { "version", no_argument, NULL, 'V' }
 
 typedef struct cli {
+    int argc;
+    char **argv;                 /* main's arguments */
     const char *prog;
     const char *usage;           /* "pann-match [OPTIONS] QUERY [REFERENCE]" */
     pann_read_opts read;
@@ -49,7 +51,9 @@ typedef struct cli {
     bool matrices_only;
 } cli;
 
-void cli_init(cli *c, const char *prog, const char *usage, pann_scale default_scale);
+/* argc and argv are main's, for naming an unknown option. */
+void cli_init(cli *c, int argc, char **argv, const char *prog, const char *usage,
+              pann_scale default_scale);
 /* Handle a common option; returns false when opt is not one.  Exits 0 on
  * --help (after printing program_help then the common options) and
  * --version, 1 on a bad value. */
@@ -101,15 +105,11 @@ void cli_data_free(cli_data *data);
 /* Free the tables' text and cells (pann_table_drop_cells) once nothing will
  * read a cell again. */
 void cli_data_drop_cells(cli_data *data);
-/* Refuse data whose float distances could overflow: the columns' spans over
- * the n matrices must not add up (L1) or add up in squares (L2) past a
- * quarter of FLT_MAX.  The error names the largest value of the worst
- * column.  cli_load does this; programs reading chunks do it per chunk. */
-int cli_check_distances(const cli *c, const pann_schema *s, const pann_table *const *tables,
-                        const pann_matrix *const *mats, size_t n, pann_error *err);
-
-/* Engine options from the common ones (seed, threads, progress). */
+/* Engine options from the common ones (seed, threads, progress):
+ * cli_engine_opts starts from the defaults, cli_engine_apply sets them in
+ * options a program has filled already. */
 void cli_engine_opts(const cli *c, pann_engine_opts *o);
+void cli_engine_apply(const cli *c, pann_engine_opts *o);
 
 /* Open -o FILE (or stdout) and commit it, exiting on error. */
 void cli_output_open(const cli *c, pann_output *out);

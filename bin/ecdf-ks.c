@@ -175,16 +175,10 @@ static void read_node_file(const cli *c, const char *path, const cli_data *data,
     const pann_schema *s = &data->schema;
     for (size_t i = 0; i < t.nrows; i++)
         for (size_t j = 0; j < k; j++) {
-            const char *cell = pann_cell(&t, i, in_file[j]);
             double v;
-            if (pann_is_missing(cell) || !pann_parse_number(cell, &v)) {
-                pann_fail(&err, PANN_EINPUT, "%s:%zu:%zu: %s%s%s (node coordinates "
-                          "must be numbers)", t.display, t.row_line[i], in_file[j] + 1,
-                          pann_is_missing(cell) ? "missing value" : "'",
-                          pann_is_missing(cell) ? "" : cell,
-                          pann_is_missing(cell) ? "" : "' is not a number");
+            if (pann_cell_number(&t, i, in_file[j], false, "node coordinates must be numbers",
+                                 &v, &err))
                 cli_die(c, &err);
-            }
             nodes->v[i * k + j] = (float)((v - s->center[cols[j]]) / s->scale[cols[j]]);
         }
     free(chosen);
@@ -382,7 +376,7 @@ int main(int argc, char **argv)
 {
     cli c;
     ks_opts ko = { .nodes = NODES_ALL };
-    cli_init(&c, "ecdf-ks", "ecdf-ks [OPTIONS] REAL SYNTH", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "ecdf-ks", "ecdf-ks [OPTIONS] REAL SYNTH", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     parse_args(argc, argv, &c, &ko);
 

@@ -297,7 +297,7 @@ static int check_chunk(void *ctx, const pann_table *t, const pann_matrix *S, pan
     const sink *sk = ctx;
     const pann_table *tables[2] = { &sk->real->tables[0], t };
     const pann_matrix *mats[2] = { &sk->real->mats[0], S };
-    return cli_check_distances(sk->c, &sk->real->schema, tables, mats, 2, err);
+    return pann_check_distances(sk->c->metric, &sk->real->schema, tables, mats, 2, err);
 }
 
 /* ---- report ------------------------------------------------------------- */
@@ -755,7 +755,7 @@ int main(int argc, char **argv)
 {
     cli c;
     filter_cli fc = { .report_format = -1, .holdout_quantile = -1 };
-    cli_init(&c, "nogan-filter", "nogan-filter [OPTIONS] REAL SYNTH", PANN_SCALE_RANGE);
+    cli_init(&c, argc, argv, "nogan-filter", "nogan-filter [OPTIONS] REAL SYNTH", PANN_SCALE_RANGE);
     pann_filter_opts_init(&fc.f);
     parse_args(argc, argv, &c, &fc);
     fc.f.exact = c.exact;

@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 {
     cli c;
     synth_args a = {0};
-    cli_init(&c, "nogan-synth", "nogan-synth [OPTIONS] REAL", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "nogan-synth", "nogan-synth [OPTIONS] REAL", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_synth_opts_init(&a.synth);
     parse_args(argc, argv, &c, &a);

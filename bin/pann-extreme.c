@@ -12,7 +12,6 @@
  * pann-match's.  In max mode a row's farthest distance converges fast (most
  * far rows lie near the envelope), but which of the far rows is the farthest
  * needs about n proposals per row; the man page shows the trade-off. */
-#define DEFAULT_PROPOSALS_PER_ROW 50
 
 enum { OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP, OPT_OUTLIERS };
 
@@ -136,7 +135,7 @@ static void run_envelope(const cli *c, const cli_data *data, extreme_opts *xo)
     const pann_matrix *X = &data->mats[0];
     pann_engine_opts *e = &xo->engine;
     if (!xo->iterations_given)
-        e->max_iterations = X->n ? DEFAULT_PROPOSALS_PER_ROW * (uint64_t)X->n : 1;
+        e->max_iterations = X->n ? PANN_DEFAULT_PROPOSALS_PER_ROW * (uint64_t)X->n : 1;
     pann_result r;
     pann_scored_row *points;
     size_t npoints;
@@ -200,7 +199,7 @@ int main(int argc, char **argv)
 {
     cli c;
     extreme_opts xo = {0};
-    cli_init(&c, "pann-extreme", "pann-extreme [OPTIONS] DATA", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-extreme", "pann-extreme [OPTIONS] DATA", PANN_SCALE_NONE);
     pann_engine_opts_init(&xo.engine);
     parse_args(argc, argv, &c, &xo);
 
@@ -212,12 +211,7 @@ int main(int argc, char **argv)
         exit(PANN_EINPUT);
     }
 
-    pann_engine_opts common;
-    cli_engine_opts(&c, &common);
-    xo.engine.seed = common.seed;
-    xo.engine.threads = common.threads;
-    xo.engine.progress = common.progress;
-    xo.engine.progress_ctx = common.progress_ctx;
+    cli_engine_apply(&c, &xo.engine);
 
     if (xo.outliers)
         run_outliers(&c, &data, &xo);

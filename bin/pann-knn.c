@@ -454,12 +454,13 @@ static void search_chunk(const cli *c, const knn_opts *ko, const cli_data *train
     const pann_matrix *T = &train->mats[0];
     pann_engine_opts e = ko->engine;
     e.seed = ko->engine.seed + chunk_index * 0x9e3779b97f4a7c15ULL;   /* a stream per chunk */
-    e.max_iterations = 50 * (uint64_t)ko->k * (S->n ? S->n : 1);
+    e.max_iterations = PANN_DEFAULT_PROPOSALS_PER_ROW * (uint64_t)ko->k
+                       * (S->n ? S->n : 1);
     pann_knn_result r;
     pann_error err = {0};
     const pann_table *tables[2] = { &train->tables[0], chunk };
     const pann_matrix *mats[2] = { T, S };
-    if (cli_check_distances(c, &train->schema, tables, mats, 2, &err) != 0)
+    if (pann_check_distances(c->metric, &train->schema, tables, mats, 2, &err) != 0)
         cli_die(c, &err);
     int rc = search(c, ko, S, T, NULL, &train->metric, &e, &r, &err);
     if (rc)
@@ -541,7 +542,7 @@ int main(int argc, char **argv)
 {
     cli c;
     knn_opts ko = {0};
-    cli_init(&c, "pann-knn", "pann-knn -k K [OPTIONS] TRAIN [QUERY]", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-knn", "pann-knn -k K [OPTIONS] TRAIN [QUERY]", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&ko.engine);
     ko.chunk_rows = 65536;
@@ -567,10 +568,8 @@ int main(int argc, char **argv)
                         ko.k, data.tables[0].display, candidates, candidates == 1 ? "" : "s",
                         nfiles == 1 ? " (a row is not its own neighbour)" : "");
     if (streams) {
-        pann_engine_opts common;
-        cli_engine_opts(&c, &common);
-        ko.engine.seed = common.seed;
-        ko.engine.threads = common.threads;
+        cli_engine_apply(&c, &ko.engine);
+        ko.engine.progress = NULL;   /* chunk after chunk: no progress line */
         stream_queries(&c, &ko, &data, files[1]);
         cli_data_free(&data);
         return 0;
@@ -583,16 +582,12 @@ int main(int argc, char **argv)
     if (!ko.group)   /* only --group reads cells from here on */
         cli_data_drop_cells(&data);
 
-    pann_engine_opts common;
-    cli_engine_opts(&c, &common);
     pann_engine_opts *e = &ko.engine;
-    e->seed = common.seed;
-    e->threads = common.threads;
-    e->progress = common.progress;
-    e->progress_ctx = common.progress_ctx;
+    cli_engine_apply(&c, e);
     e->self_exclude = nfiles == 1;
     if (!ko.iterations_given)
-        e->max_iterations = 50 * (uint64_t)ko.k * (S->n ? S->n : 1);
+        e->max_iterations = PANN_DEFAULT_PROPOSALS_PER_ROW * (uint64_t)ko.k
+                            * (S->n ? S->n : 1);
 
     pann_knn_result r;
     pann_error err = {0};

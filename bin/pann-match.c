@@ -506,7 +506,8 @@ int main(int argc, char **argv)
 {
     cli c;
     match_opts mo = {0};
-    cli_init(&c, "pann-match", "pann-match [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-match",
+             "pann-match [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_engine_opts_init(&mo.engine);
     pann_ivf_opts_init(&mo.ivf_opts);
@@ -526,16 +527,11 @@ int main(int argc, char **argv)
     if (!mo.group)   /* only --group reads cells after loading */
         cli_data_drop_cells(&data);
 
-    pann_engine_opts common;
-    cli_engine_opts(&c, &common);
     pann_engine_opts *e = &mo.engine;
-    e->seed = common.seed;
-    e->threads = common.threads;
-    e->progress = common.progress;
-    e->progress_ctx = common.progress_ctx;
+    cli_engine_apply(&c, e);
     e->self_exclude = nfiles == 1;
     if (!mo.iterations_given)
-        e->max_iterations = S->n ? 50 * (uint64_t)S->n : 1;
+        e->max_iterations = S->n ? PANN_DEFAULT_PROPOSALS_PER_ROW * (uint64_t)S->n : 1;
     if ((mo.history_path || mo.fit) && !e->history_every)
         e->history_every = (uint64_t)ceil(e->top_fraction * (double)(S->n ? S->n : 1));
 

@@ -164,19 +164,14 @@ static size_t column_of(const cli *c, const pann_table *t, const char *name)
 static double *column_values(const cli *c, const pann_table *t, size_t col, size_t *missing)
 {
     double *v = xmalloc(c, t->nrows * sizeof *v);
-    for (size_t i = 0; i < t->nrows; i++) {
-        const char *s = pann_cell(t, i, col);
-        if (pann_is_missing(s)) {
-            v[i] = NAN;
-            ++*missing;
-        } else if (!pann_parse_number(s, &v[i])) {
-            pann_error err;
-            pann_fail(&err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (column '%s')",
-                      t->display, t->row_line[i], col + 1, s, t->colnames[col]);
-            free(v);
-            cli_die(c, &err);
-        }
+    size_t n;
+    pann_error err;
+    if (pann_column_numbers(t, col, PANN_CELLS_NAN, NULL, v, &n, &err)) {
+        free(v);
+        cli_die(c, &err);
     }
+    for (size_t i = 0; i < n; i++)
+        *missing += isnan(v[i]);
     return v;
 }
 
@@ -513,7 +508,8 @@ static void plot_frames(const cli *c, const plot_args *a, int nfiles, char **fil
     pann_engine_opts e;
     cli_engine_opts(c, &e);
     e.self_exclude = nfiles == 1;
-    e.max_iterations = a->iterations_given ? a->iterations : 50 * (uint64_t)(Sm->n ? Sm->n : 1);
+    e.max_iterations = a->iterations_given ? a->iterations : PANN_DEFAULT_PROPOSALS_PER_ROW
+                                                              * (uint64_t)(Sm->n ? Sm->n : 1);
     e.history_every = a->history_every ? a->history_every
                                        : (uint64_t)ceil(e.top_fraction * (double)(Sm->n ? Sm->n : 1));
     e.snapshot = write_frame;
@@ -681,7 +677,7 @@ int main(int argc, char **argv)
 {
     cli c;
     plot_args a = { .width = 720, .height = 540, .fit_skip = 5 };
-    cli_init(&c, "pann-plot", "pann-plot KIND [OPTIONS] FILE...", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-plot", "pann-plot KIND [OPTIONS] FILE...", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     parse_args(argc, argv, &c, &a);
     int nfiles = argc - optind;

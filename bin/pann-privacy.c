@@ -214,7 +214,7 @@ static void check_rows(const cli *c, const cli_data *data)
 int main(int argc, char **argv)
 {
     cli c;
-    cli_init(&c, "pann-privacy", "pann-privacy [OPTIONS] TRAIN SYNTH HOLDOUT",
+    cli_init(&c, argc, argv, "pann-privacy", "pann-privacy [OPTIONS] TRAIN SYNTH HOLDOUT",
              PANN_SCALE_RANGE);
     c.read.keep_text = false;
     bool k_given = false;

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 {
     cli c;
     profile_args pa;
-    cli_init(&c, "pann-profile", "pann-profile [OPTIONS] FILE...", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-profile", "pann-profile [OPTIONS] FILE...", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
     pann_profile_opts_init(&pa.opts);
     pa.lags_given = pa.stats_given = false;

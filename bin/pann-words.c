@@ -177,7 +177,8 @@ int main(int argc, char **argv)
 {
     cli c;
     words_opts wo = { .k = 1, .sim = PANN_SPARSE_COSINE };
-    cli_init(&c, "pann-words", "pann-words [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "pann-words",
+             "pann-words [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
     pann_sparse_read_opts_init(&wo.read);
     pann_engine_opts_init(&wo.engine);
     parse_args(argc, argv, &c, &wo);
@@ -195,16 +196,12 @@ int main(int argc, char **argv)
             cli_die(&c, &err);
     const pann_sparse *S = &sets[0], *T = nfiles == 2 ? &sets[1] : &sets[0];
 
-    pann_engine_opts common;
-    cli_engine_opts(&c, &common);
     pann_engine_opts *e = &wo.engine;
-    e->seed = common.seed;
-    e->threads = common.threads;
-    e->progress = common.progress;
-    e->progress_ctx = common.progress_ctx;
+    cli_engine_apply(&c, e);
     e->self_exclude = nfiles == 1;
     if (!wo.iterations_given)
-        e->max_iterations = 50 * (uint64_t)wo.k * (uint64_t)S->n;
+        e->max_iterations = PANN_DEFAULT_PROPOSALS_PER_ROW * (uint64_t)wo.k
+                            * (uint64_t)S->n;
 
     pann_sparse_result r;
     int rc = wo.anytime ? pann_sparse_knn_anytime(S, T, wo.sim, wo.k, e, &r, &err)

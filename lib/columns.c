@@ -2,8 +2,10 @@
  * indices of a table, and finding the same columns in a second table.  A
  * list that could mean two things (an ambiguous name, a column chosen twice)
  * is refused rather than guessed, since a wrong column choice gives
- * plausible but meaningless distances. */
+ * plausible but meaningless distances.  Also a column's cells as numbers,
+ * each bad cell reported where it is (FILE:LINE:FIELD). */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,4 +321,39 @@ int pann_columns_except(const pann_table *t, const char *columns,
     }
     free(idx);
     return rc;
+}
+
+int pann_cell_number(const pann_table *t, size_t row, size_t col, bool missing_ok,
+                     const char *why, double *v, pann_error *err)
+{
+    const char *s = pann_cell(t, row, col);
+    if (pann_is_missing(s)) {
+        *v = NAN;
+        if (missing_ok)
+            return 0;
+        return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: missing value in column '%s'%s%s%s",
+                         t->display, t->row_line[row], col + 1, t->colnames[col],
+                         why ? " (" : "", why ? why : "", why ? ")" : "");
+    }
+    if (pann_parse_number(s, v))
+        return 0;
+    if (why)
+        return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (%s)",
+                         t->display, t->row_line[row], col + 1, s, why);
+    return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (column '%s')",
+                     t->display, t->row_line[row], col + 1, s, t->colnames[col]);
+}
+
+int pann_column_numbers(const pann_table *t, size_t col, pann_cells_missing missing,
+                        const char *why, double *v, size_t *n, pann_error *err)
+{
+    *n = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        int rc = pann_cell_number(t, r, col, missing != PANN_CELLS_FAIL, why, &v[*n], err);
+        if (rc)
+            return rc;
+        if (missing != PANN_CELLS_SKIP || !isnan(v[*n]))
+            ++*n;
+    }
+    return 0;
 }

@@ -8,9 +8,11 @@
  * SIMD kernels of kernels.c.  Every path adds the columns in the same order
  * in float, so the engine and the exact searches produce bit-identical
  * distances, which is what lets "exhausted anytime search == brute force"
- * be tested exactly.
+ * be tested exactly.  pann_check_distances refuses data whose float sums
+ * could overflow, before any search.
  */
 #include <config.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,4 +191,79 @@ void pann_block_cmp(const pann_metric *m, const pann_blocks *b, size_t first,
         for (size_t h = 0; h < nh; h++)
             out[hits[h].query * stride + (hits[h].slot - first * PANN_LANES)] = hits[h].value;
     }
+}
+
+/* Column j's span over the matrices (1 for a category: a 0/1 mismatch) and
+ * where its largest magnitude is, as matrix t and row i. */
+static double column_span(const pann_schema *s, const pann_matrix *const *mats, size_t n,
+                          size_t j, size_t *at_t, size_t *at_i)
+{
+    double lo = INFINITY, hi = -INFINITY, big = -1;
+    for (size_t t = 0; t < n; t++) {
+        const pann_matrix *m = mats[t];
+        for (size_t i = 0; i < m->n; i++) {
+            double v = m->v[i * m->d + j];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+            if (fabs(v) > big) {
+                big = fabs(v);
+                *at_t = t;
+                *at_i = i;
+            }
+        }
+    }
+    if (s->kind[j] != PANN_NUMERIC)
+        return 1;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* Distances are summed (L1) or summed in squares (L2) in float: values that
+ * are each representable can still add up past FLT_MAX, and an infinite
+ * distance would be a silently wrong result.  The largest comparison value
+ * is bounded by the columns' spans; past a quarter of FLT_MAX (room for
+ * rounding) it overflows.  The column to blame, or -1 when none is. */
+static long overflowing_column(pann_metric_kind kind, const pann_schema *s,
+                               const pann_matrix *const *mats, size_t n, size_t *at_t,
+                               size_t *at_i)
+{
+    if (kind == PANN_COSINE)
+        return -1;
+    double total = 0, worst = -1;
+    long worst_j = -1;
+    for (size_t j = 0; j < s->d; j++) {
+        size_t t = 0, i = 0;
+        double span = column_span(s, mats, n, j, &t, &i);
+        double term = kind == PANN_L2 ? span * span : span;
+        total += term;
+        if (term > worst) {
+            worst = term;
+            *at_t = t, *at_i = i, worst_j = (long)j;
+        }
+    }
+    return total <= FLT_MAX / 4 ? -1 : worst_j;
+}
+
+/* The error names the largest value of the worst column, at its cell. */
+int pann_check_distances(pann_metric_kind kind, const pann_schema *s,
+                         const pann_table *const *tables, const pann_matrix *const *mats,
+                         size_t n, pann_error *err)
+{
+    size_t worst_t = 0, worst_i = 0;
+    long worst_j = overflowing_column(kind, s, mats, n, &worst_t, &worst_i);
+    if (worst_j < 0)
+        return 0;
+    const pann_table *tb = tables[worst_t];
+    size_t row = mats[worst_t]->row_id[worst_i], col = 0;
+    while (col + 1 < tb->ncols && strcmp(tb->colnames[col], s->names[worst_j]) != 0)
+        col++;
+    if (!tb->row_line)   /* a .npy matrix: no text, its rows are the lines */
+        return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value %.9g is too large: %s distances "
+                         "would overflow single precision (try --scale=std or --scale=range)",
+                         tb->display, row + 1, col + 1,
+                         (double)mats[worst_t]->v[worst_i * s->d + (size_t)worst_j],
+                         kind == PANN_L2 ? "L2" : "L1");
+    return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: value '%s' is too large: %s distances "
+                     "would overflow single precision (try --scale=std or --scale=range)",
+                     tb->display, tb->row_line[row], col + 1, pann_cell(tb, row, col),
+                     kind == PANN_L2 ? "L2" : "L1");
 }

@@ -290,11 +290,11 @@ static int after_chunk(const engine *e, run_state *st, pann_error *err)
     return 0;
 }
 
-static size_t drop_exhausted(const engine *e, uint32_t *active, size_t nactive)
+size_t pann_drop_exhausted(const uint32_t *tried, size_t m, uint32_t *active, size_t nactive)
 {
     size_t kept = 0;
     for (size_t i = 0; i < nactive; i++)
-        if (e->tried[active[i]] < e->m)
+        if (tried[active[i]] < m)
             active[kept++] = active[i];
     return kept;
 }
@@ -322,7 +322,7 @@ static int search_epochs(engine *e, run_state *st, uint32_t *active, size_t nact
                 goto done;
         }
         st->r->epochs++;
-        nactive = drop_exhausted(e, active, nactive);
+        nactive = pann_drop_exhausted(e->tried, e->m, active, nactive);
     }
 done:
     free(keys);
@@ -456,7 +456,7 @@ int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
     if (!rc)
         rc = first_pass(&e, &st, active, outcomes, threads, err);
     if (!rc)
-        rc = search_epochs(&e, &st, active, drop_exhausted(&e, active, e.n),
+        rc = search_epochs(&e, &st, active, pann_drop_exhausted(e.tried, e.m, active, e.n),
                            outcomes, threads, err);
     if (!rc && o->history_every
         && (r->nhistory == 0 || r->history[r->nhistory - 1].iteration != r->iterations))

@@ -19,36 +19,72 @@
 #define TILE_BLOCKS 64          /* 1024 rows of T per tile */
 #define TASK_QUERIES 64         /* queries a thread takes at a time */
 
+/* The tile walk of one task: queries q_begin..q_end-1 against every tile. */
+static void pass_task(const exact_pass *p, size_t q_begin, size_t q_end, pann_hit *hits)
+{
+    const pann_blocks *b = p->blocks;
+    for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
+        size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
+        for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
+            size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
+            const float *queries[PANN_QBATCH];
+            float bound[PANN_QBATCH];
+            for (size_t q = 0; q < nq; q++) {
+                queries[q] = pann_row(p->S, q0 + q);
+                bound[q] = p->bound(p->ctx, q0 + q);
+            }
+            size_t nh = pann_block_filter(p->metric, b, tile, nblk, queries, nq, bound,
+                                          p->mode, hits);
+            p->apply(p->ctx, q0, hits, nh);
+        }
+    }
+}
+
+/* Threads split the queries (see exact_internal.h). */
+int exact_pass_run(const exact_pass *p, int threads, pann_error *err)
+{
+    size_t n = p->S->n, ntasks = (n + TASK_QUERIES - 1) / TASK_QUERIES;
+    int out_of_memory = 0;
+    uint64_t rows_done = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t task = 0; task < ntasks; task++) {
+            size_t q_end = (task + 1) * TASK_QUERIES < n ? (task + 1) * TASK_QUERIES : n;
+            if (vals)
+                pass_task(p, task * TASK_QUERIES, q_end, vals);
+            if (p->progress)
+                exact_report_rows(p->progress, &rows_done, q_end - task * TASK_QUERIES, n);
+        }
+        if (!vals) {
+#pragma omp atomic write
+            out_of_memory = 1;
+        }
+        free(vals);
+    }
+    return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
+}
+
 typedef struct exact_ctx {
-    const pann_matrix *S;
-    const pann_blocks *blocks;
-    const pann_metric *metric;
     const pann_engine_opts *o;
     float eps_cmp;
     uint32_t *nn;
     float *best;
 } exact_ctx;
 
-static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hit *hits)
+static float best_bound(const void *ctx, size_t row)
 {
-    const pann_blocks *b = x->blocks;
-    for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
-        size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
-        for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
-            size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
-            const float *queries[PANN_QBATCH];
-            uint32_t qrows[PANN_QBATCH];
-            float bound[PANN_QBATCH];
-            for (size_t q = 0; q < nq; q++) {
-                qrows[q] = (uint32_t)(q0 + q);
-                queries[q] = pann_row(x->S, q0 + q);
-                bound[q] = x->best[q0 + q];
-            }
-            size_t nh = pann_block_filter(x->metric, b, tile, nblk, queries, nq, bound,
-                                          x->o->mode, hits);
-            exact_apply_hits(x->o, x->eps_cmp, hits, nh, qrows, NULL, x->nn, x->best);
-        }
-    }
+    return ((const exact_ctx *)ctx)->best[row];
+}
+
+static void apply_best(void *ctx, size_t q0, const pann_hit *hits, size_t nh)
+{
+    const exact_ctx *x = ctx;
+    uint32_t qrows[PANN_QBATCH];
+    for (size_t q = 0; q < PANN_QBATCH; q++)
+        qrows[q] = (uint32_t)(q0 + q);
+    exact_apply_hits(x->o, x->eps_cmp, hits, nh, qrows, NULL, x->nn, x->best);
 }
 
 /* Rows done so far: see exact_internal.h. */
@@ -72,28 +108,11 @@ int exact_brute_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     int rc = pann_blocks_build(&blocks, T, err);
     if (rc)
         return rc;
-    exact_ctx x = { S, &blocks, m, o, pann_dist_to_cmp(m, o->eps), nn, best };
-    size_t ntasks = (S->n + TASK_QUERIES - 1) / TASK_QUERIES;
-    int out_of_memory = 0;
-    uint64_t rows_done = 0;
-#pragma omp parallel num_threads(pann_threads(o->threads))
-    {
-        pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t task = 0; task < ntasks; task++) {
-            size_t q_end = (task + 1) * TASK_QUERIES < S->n ? (task + 1) * TASK_QUERIES : S->n;
-            if (vals)
-                exact_task(&x, task * TASK_QUERIES, q_end, vals);
-            exact_report_rows(o, &rows_done, q_end - task * TASK_QUERIES, S->n);
-        }
-        if (!vals) {
-#pragma omp atomic write
-            out_of_memory = 1;
-        }
-        free(vals);
-    }
+    exact_ctx x = { o, pann_dist_to_cmp(m, o->eps), nn, best };
+    exact_pass p = { S, &blocks, m, o->mode, best_bound, apply_best, &x, o };
+    rc = exact_pass_run(&p, pann_threads(o->threads), err);
     pann_blocks_free(&blocks);
-    if (o->progress && !out_of_memory)   /* the end, whichever thread got there */
+    if (o->progress && !rc)   /* the end, whichever thread got there */
         o->progress(o->progress_ctx, S->n, S->n);
-    return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
+    return rc;
 }

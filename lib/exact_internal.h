@@ -40,6 +40,24 @@ static inline void exact_apply_hits(const pann_engine_opts *o, float eps_cmp,
  * need not be thread-safe). */
 void exact_report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, size_t total);
 
+/* One pass of the blocked brute force (exact_brute.c) over every row of S
+ * as a query: T's blocks walked in tiles, each compared with PANN_QBATCH
+ * queries at a time.  bound(ctx, row) is what a candidate of query row must
+ * beat; apply(ctx, q0, hits, nh) folds the hits of queries q0.. (a hit's
+ * query counts from q0).  Threads split the queries in tasks, each owning
+ * its rows' answers; with progress, rows done go to its progress callback. */
+typedef struct exact_pass {
+    const pann_matrix *S;
+    const pann_blocks *blocks;
+    const pann_metric *metric;
+    pann_mode mode;
+    float (*bound)(const void *ctx, size_t row);
+    void (*apply)(void *ctx, size_t q0, const pann_hit *hits, size_t nh);
+    void *ctx;
+    const pann_engine_opts *progress;   /* or NULL */
+} exact_pass;
+int exact_pass_run(const exact_pass *p, int threads, pann_error *err);
+
 /* The blocked brute force (exact_brute.c): nn/best of every row of S,
  * best set by the caller to +inf (PANN_MIN) or -inf (PANN_MAX). */
 int exact_brute_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,

@@ -138,6 +138,9 @@ void pann_select_top(pann_sel_key *keys, size_t count, size_t k);
 size_t pann_select_epoch(const uint32_t *active, size_t nactive, double top_fraction,
                          float (*gain)(const void *ctx, size_t row), const void *ctx,
                          pann_sel_key *keys, unsigned char *chosen, uint32_t *epoch_rows);
+/* The active rows (in order) that still have untried candidates: tried[row]
+ * of the m; returns how many are kept at the front of active. */
+size_t pann_drop_exhausted(const uint32_t *tried, size_t m, uint32_t *active, size_t nactive);
 
 /* Whether the k-d tree search pays on these matrices (exact.c). */
 bool pann_tree_suits(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,

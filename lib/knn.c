@@ -23,11 +23,10 @@
 #include <time.h>
 #include "pann.h"
 #include "internal.h"
+#include "exact_internal.h"
 
 #define CHUNK_MAX 65536         /* queries per parallel chunk of an epoch: few
                                    barriers, which a loaded machine makes slow */
-#define TILE_BLOCKS 64          /* exact: 1024 rows of T per tile */
-#define TASK_QUERIES 64         /* exact: queries a thread takes at a time */
 
 void pann_knn_result_free(pann_knn_result *r)
 {
@@ -141,15 +140,6 @@ static float badness(const void *ctx, size_t q)
     return c == c ? c : INFINITY;
 }
 
-static size_t drop_exhausted(const knn_engine *e, uint32_t *active, size_t nactive)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < nactive; i++)
-        if (e->tried[active[i]] < e->m)
-            active[kept++] = active[i];
-    return kept;
-}
-
 typedef struct run_state {
     pann_knn_result *r;
     double started;
@@ -205,7 +195,7 @@ static int search_epochs(knn_engine *e, run_state *st, uint32_t *active, size_t 
             report_progress(e, st);
         }
         st->r->epochs++;
-        nactive = drop_exhausted(e, active, nactive);
+        nactive = pann_drop_exhausted(e->tried, e->m, active, nactive);
     }
     free(keys);
     free(chosen);
@@ -253,7 +243,7 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows x %zu neighbours)", e.n, k);
     if (!rc) {
         first_pass(&e, &st, active);
-        rc = search_epochs(&e, &st, active, drop_exhausted(&e, active, e.n), err);
+        rc = search_epochs(&e, &st, active, pann_drop_exhausted(e.tried, e.m, active, e.n), err);
     }
     if (!rc)
         fill_result(&e, r);
@@ -273,9 +263,6 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
 /* ---- exact lists --------------------------------------------------------- */
 
 typedef struct exact_ctx {
-    const pann_matrix *S;
-    const pann_blocks *blocks;
-    const pann_metric *metric;
     bool self_exclude;
     size_t k;
     uint32_t *nn;
@@ -284,62 +271,26 @@ typedef struct exact_ctx {
 } exact_ctx;
 
 /* The K-th best value so far: what a candidate must beat. */
-static float list_bound(const exact_ctx *x, size_t row)
+static float list_bound(const void *ctx, size_t row)
 {
+    const exact_ctx *x = ctx;
     return x->filled[row] == x->k ? x->cmp[row * x->k + x->k - 1] : INFINITY;
 }
 
-static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hit *hits)
+/* Only values within each list's current last come back; rows come in
+ * increasing order, so ties keep the lower row. */
+static void insert_hits(void *ctx, size_t q0, const pann_hit *hits, size_t nh)
 {
-    const pann_blocks *b = x->blocks;
+    const exact_ctx *x = ctx;
     const size_t k = x->k;
-    for (size_t tile = 0; tile < b->nblocks; tile += TILE_BLOCKS) {
-        size_t nblk = b->nblocks - tile < TILE_BLOCKS ? b->nblocks - tile : TILE_BLOCKS;
-        for (size_t q0 = q_begin; q0 < q_end; q0 += PANN_QBATCH) {
-            size_t nq = q_end - q0 < PANN_QBATCH ? q_end - q0 : PANN_QBATCH;
-            const float *queries[PANN_QBATCH];
-            float bound[PANN_QBATCH];
-            for (size_t q = 0; q < nq; q++) {
-                queries[q] = pann_row(x->S, q0 + q);
-                bound[q] = list_bound(x, q0 + q);
-            }
-            /* only values within each list's current last come back; rows
-             * come in increasing order, so ties keep the lower row */
-            size_t nh = pann_block_filter(x->metric, b, tile, nblk, queries, nq, bound,
-                                          PANN_MIN, hits);
-            for (size_t h = 0; h < nh; h++) {
-                size_t row = q0 + hits[h].query;
-                uint32_t cand = hits[h].slot;
-                if (x->self_exclude && cand == row)
-                    continue;
-                pann_list_insert(x->cmp + row * k, x->nn + row * k, &x->filled[row], k,
-                                 hits[h].value, cand);
-            }
-        }
+    for (size_t h = 0; h < nh; h++) {
+        size_t row = q0 + hits[h].query;
+        uint32_t cand = hits[h].slot;
+        if (x->self_exclude && cand == row)
+            continue;
+        pann_list_insert(x->cmp + row * k, x->nn + row * k, &x->filled[row], k,
+                         hits[h].value, cand);
     }
-}
-
-/* Split the queries among threads, each owning its queries' lists. */
-static int exact_parallel(const exact_ctx *x, size_t n, int threads, pann_error *err)
-{
-    size_t ntasks = (n + TASK_QUERIES - 1) / TASK_QUERIES;
-    int out_of_memory = 0;
-#pragma omp parallel num_threads(threads)
-    {
-        pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t task = 0; task < ntasks; task++) {
-            size_t q_end = (task + 1) * TASK_QUERIES < n ? (task + 1) * TASK_QUERIES : n;
-            if (vals)
-                exact_task(x, task * TASK_QUERIES, q_end, vals);
-        }
-        if (!vals) {
-#pragma omp atomic write
-            out_of_memory = 1;
-        }
-        free(vals);
-    }
-    return out_of_memory ? pann_fail(err, PANN_ESYSTEM, "out of memory") : 0;
 }
 
 /* Exact (max_leaves 0: the tree where it pays, else the blocked brute
@@ -374,8 +325,9 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, pann_ma
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
         if (!(rc = pann_blocks_build(&blocks, T, err))) {
-            exact_ctx x = { S, &blocks, m, o->self_exclude, k, r->nn, cmp, filled };
-            rc = exact_parallel(&x, n, pann_threads(o->threads), err);
+            exact_ctx x = { o->self_exclude, k, r->nn, cmp, filled };
+            exact_pass p = { S, &blocks, m, PANN_MIN, list_bound, insert_hits, &x, NULL };
+            rc = exact_pass_run(&p, pann_threads(o->threads), err);
             pann_blocks_free(&blocks);
         }
     }

@@ -146,6 +146,20 @@ int pann_columns_except(const pann_table *t, const char *columns,
                         const char *const *except, const char *const *options,
                         size_t nexcept, size_t *except_cols, char **list, pann_error *err);
 
+/* Cell (row, col) of t as a number into *v.  A missing cell is NAN when
+ * missing_ok, otherwise the error "FILE:LINE:FIELD: missing value in column
+ * 'NAME' (why)"; text is "FILE:LINE:FIELD: 'TEXT' is not a number (why)",
+ * where a NULL why names the column instead. */
+int pann_cell_number(const pann_table *t, size_t row, size_t col, bool missing_ok,
+                     const char *why, double *v, pann_error *err);
+/* What pann_column_numbers does with a missing cell. */
+typedef enum { PANN_CELLS_NAN, PANN_CELLS_SKIP, PANN_CELLS_FAIL } pann_cells_missing;
+/* Column col of t as numbers into v (room for t->nrows), in row order, by
+ * pann_cell_number; missing cells are NAN, left out or an error.  *n is the
+ * number of values written. */
+int pann_column_numbers(const pann_table *t, size_t col, pann_cells_missing missing,
+                        const char *why, double *v, size_t *n, pann_error *err);
+
 /* ---- encoding (encode.c) ------------------------------------------------ */
 
 typedef enum { PANN_NUMERIC = 0, PANN_CATEGORICAL = 1 } pann_kind;
@@ -255,6 +269,15 @@ void pann_metric_free(pann_metric *m);
 int pann_metric_parse(const char *name, pann_metric_kind *kind);
 const char *pann_metric_name(pann_metric_kind kind);
 
+/* Refuse data whose float distances could overflow: the columns' spans over
+ * the n matrices must not add up (L1) or add up in squares (L2) past a
+ * quarter of FLT_MAX.  The error names the largest value of the worst
+ * column, located in tables[] (FILE:LINE:FIELD; row and column of a
+ * matrix without text).  Every search over encoded data needs this check
+ * first; a program reading chunks does it per chunk. */
+int pann_check_distances(pann_metric_kind kind, const pann_schema *s,
+                         const pann_table *const *tables, const pann_matrix *const *mats,
+                         size_t n, pann_error *err);
 /* The comparison value: L1 sum, L2 squared sum, cosine 1 - dot (rows are
  * unit-normalised at encoding).  All kernels accumulate columns in order
  * 0..d-1 in float, so every path gives bit-identical values. */
@@ -309,6 +332,9 @@ typedef struct pann_engine_opts {
 } pann_engine_opts;
 
 void pann_engine_opts_init(pann_engine_opts *o);
+/* The programs' default budget, the article's: 50 proposals per query row
+ * (per neighbour and query row for K-NN). */
+#define PANN_DEFAULT_PROPOSALS_PER_ROW 50
 
 
 typedef struct pann_result {

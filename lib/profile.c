@@ -164,17 +164,13 @@ static int column_values(const pann_table *t, size_t col, const pann_profile_opt
     *n = 0;
     for (size_t r = 0; r < t->nrows; r++) {
         const char *cell = pann_cell(t, r, col);
-        if (pann_is_missing(cell)) {
-            if (o->skip_missing)
-                continue;
-            return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: missing value in column '%s' "
-                             "(--missing=drop leaves missing values out)", t->display,
-                             t->row_line[r], col + 1, t->colnames[col]);
-        }
-        if (!pann_parse_number(cell, &x[(*n)++]))
-            return pann_fail(err, PANN_EINPUT, "%s:%zu:%zu: '%s' is not a number (choose "
-                             "numeric columns with --columns)", t->display, t->row_line[r],
-                             col + 1, cell);
+        bool missing = pann_is_missing(cell);
+        if (missing && o->skip_missing)
+            continue;
+        if (pann_cell_number(t, r, col, false, missing ? "--missing=drop leaves missing "
+                             "values out" : "choose numeric columns with --columns",
+                             &x[(*n)++], err))
+            return PANN_EINPUT;
         /* moments of larger values overflow, and the features feed float32
            searches anyway */
         if (fabs(x[*n - 1]) > FLT_MAX / 1e6)

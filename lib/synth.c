@@ -129,12 +129,14 @@ static int collect_values(const pann_table *t, pann_synth_column *c, double *v, 
     c->decimals = 0;
     for (size_t i = 0; i < t->nrows; i++) {
         const char *s = pann_cell(t, i, c->col);
-        if (pann_is_missing(s)) {
+        if (pann_cell_number(t, i, c->col, true, NULL, &v[*n], err))
+            return PANN_EINPUT;
+        if (isnan(v[*n])) {
             if (!c->missing_text && !(c->missing_text = strdup(s)))
                 return pann_fail(err, PANN_ESYSTEM, "out of memory");
             continue;
         }
-        pann_parse_number(s, &v[(*n)++]);
+        ++*n;
         int dec = text_decimals(s);
         if (c->decimals >= 0)
             c->decimals = dec < 0 || dec > 12 ? -1 : (dec > c->decimals ? dec : c->decimals);

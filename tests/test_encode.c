@@ -582,3 +582,30 @@ Test(groups, first_error_by_column)
     fixture_free(&f);
     free(text);
 }
+
+/* ---- a column as numbers (columns.c) ----------------------------------- */
+
+Test(column_numbers, missing_cells_nan_skipped_or_located)
+{
+    pann_table t;
+    read_table(&t, "a,b\n1.5,x\n\n NA ,2\n-3,y\n");
+    double v[3];
+    size_t n = 9;
+    pann_error err = { 0 };
+    cr_assert_eq(pann_column_numbers(&t, 0, PANN_CELLS_NAN, NULL, v, &n, &err), 0);
+    cr_assert_eq(n, 3);
+    cr_assert(v[0] == 1.5 && isnan(v[1]) && v[2] == -3);
+    cr_assert_eq(pann_column_numbers(&t, 0, PANN_CELLS_SKIP, NULL, v, &n, &err), 0);
+    cr_assert_eq(n, 2);
+    cr_assert(v[0] == 1.5 && v[1] == -3);
+    cr_assert_eq(pann_column_numbers(&t, 0, PANN_CELLS_FAIL, "why", v, &n, &err), PANN_EINPUT);
+    cr_assert(strstr(err.msg, ":4:1: missing value in column 'a' (why)"), "%s", err.msg);
+    cr_assert_eq(pann_column_numbers(&t, 1, PANN_CELLS_NAN, NULL, v, &n, &err), PANN_EINPUT);
+    cr_assert(strstr(err.msg, ":2:2: 'x' is not a number (column 'b')"), "%s", err.msg);
+    double x;
+    cr_assert_eq(pann_cell_number(&t, 2, 1, false, "coordinates", &x, &err), PANN_EINPUT);
+    cr_assert(strstr(err.msg, ":5:2: 'y' is not a number (coordinates)"), "%s", err.msg);
+    cr_assert_eq(pann_cell_number(&t, 1, 1, false, NULL, &x, &err), 0);
+    cr_assert_eq(x, 2);
+    pann_table_free(&t);
+}

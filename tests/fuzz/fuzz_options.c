@@ -41,7 +41,7 @@ static void parse(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     cli c;
-    cli_init(&c, "fuzz", "fuzz [OPTIONS] FILE", PANN_SCALE_NONE);
+    cli_init(&c, argc, argv, "fuzz", "fuzz [OPTIONS] FILE", PANN_SCALE_NONE);
     optind = 0;   /* glibc: full re-initialisation of getopt */
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_SHORT_OPTIONS "k:", longs, NULL)) != -1) {
