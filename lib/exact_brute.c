@@ -8,6 +8,9 @@
  * result does not depend on the thread count.  Candidates are visited in
  * increasing row order and replaced only when strictly better, so ties go
  * to the lowest row, as the definition of brute force used in the tests.
+ * From GEMM_MIN_COLUMNS columns on, cosine and L2 go through the
+ * matrix-product kernel (kernels_gemm.c) instead, GEMM_MAX_QUERIES queries
+ * at a time: the same values, a larger share of the processor's peak.
  */
 #include <config.h>
 #include <stdlib.h>
@@ -25,9 +28,41 @@ typedef struct exact_ctx {
     const pann_metric *metric;
     const pann_engine_opts *o;
     float eps_cmp;
+    bool gemm;               /* through pann_gemm_filter */
     uint32_t *nn;
     float *best;
 } exact_ctx;
+
+/* The queries [q0, q0 + nq) of a batch: their rows, coordinates, bounds. */
+static void batch_of(const exact_ctx *x, size_t q0, size_t nq, const float **queries,
+                     uint32_t *qrows, float *bound)
+{
+    for (size_t q = 0; q < nq; q++) {
+        qrows[q] = (uint32_t)(q0 + q);
+        queries[q] = pann_row(x->S, q0 + q);
+        bound[q] = x->best[q0 + q];
+    }
+}
+
+/* The matrix-product path: every query of the task at once, tile by tile;
+ * values: the kernel's scratch. */
+static void exact_task_gemm(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hit *hits,
+                            float *values)
+{
+    const pann_blocks *b = x->blocks;
+    const float *queries[GEMM_MAX_QUERIES];
+    uint32_t qrows[GEMM_MAX_QUERIES];
+    float bound[GEMM_MAX_QUERIES];
+    size_t nq = q_end - q_begin;
+    for (size_t tile = 0; tile < b->nblocks; tile += GEMM_TILE_BLOCKS) {
+        size_t nblk = b->nblocks - tile < GEMM_TILE_BLOCKS ? b->nblocks - tile
+                                                           : GEMM_TILE_BLOCKS;
+        batch_of(x, q_begin, nq, queries, qrows, bound);
+        size_t nh = pann_gemm_filter(x->metric, b, tile, nblk, queries, nq, bound, x->o->mode,
+                                     values, hits);
+        exact_apply_hits(x->o, x->eps_cmp, hits, nh, qrows, NULL, x->nn, x->best);
+    }
+}
 
 static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hit *hits)
 {
@@ -39,11 +74,7 @@ static void exact_task(const exact_ctx *x, size_t q_begin, size_t q_end, pann_hi
             const float *queries[PANN_QBATCH];
             uint32_t qrows[PANN_QBATCH];
             float bound[PANN_QBATCH];
-            for (size_t q = 0; q < nq; q++) {
-                qrows[q] = (uint32_t)(q0 + q);
-                queries[q] = pann_row(x->S, q0 + q);
-                bound[q] = x->best[q0 + q];
-            }
+            batch_of(x, q0, nq, queries, qrows, bound);
             size_t nh = pann_block_filter(x->metric, b, tile, nblk, queries, nq, bound,
                                           x->o->mode, hits);
             exact_apply_hits(x->o, x->eps_cmp, hits, nh, qrows, NULL, x->nn, x->best);
@@ -72,25 +103,35 @@ int exact_brute_search(const pann_matrix *S, const pann_matrix *T, const pann_me
     int rc = pann_blocks_build(&blocks, T, err);
     if (rc)
         return rc;
-    exact_ctx x = { S, &blocks, m, o, pann_dist_to_cmp(m, o->eps), nn, best };
-    size_t ntasks = (S->n + TASK_QUERIES - 1) / TASK_QUERIES;
+    exact_ctx x = { S, &blocks, m, o, pann_dist_to_cmp(m, o->eps), pann_gemm_suits(m), nn,
+                    best };
+    size_t task_queries = x.gemm ? GEMM_MAX_QUERIES : TASK_QUERIES;
+    size_t nhits = x.gemm ? GEMM_MAX_QUERIES * GEMM_TILE_BLOCKS * PANN_LANES
+                          : PANN_QBATCH * TILE_BLOCKS * PANN_LANES;
+    size_t ntasks = (S->n + task_queries - 1) / task_queries;
     int out_of_memory = 0;
     uint64_t rows_done = 0;
 #pragma omp parallel num_threads(pann_threads(o->threads))
     {
-        pann_hit *vals = malloc(PANN_QBATCH * TILE_BLOCKS * PANN_LANES * sizeof *vals);
+        pann_hit *vals = malloc(nhits * sizeof *vals);
+        float *values = x.gemm ? malloc(nhits * sizeof *values) : NULL;
+        bool ready = vals && (values || !x.gemm);
 #pragma omp for schedule(dynamic, 1)
         for (size_t task = 0; task < ntasks; task++) {
-            size_t q_end = (task + 1) * TASK_QUERIES < S->n ? (task + 1) * TASK_QUERIES : S->n;
-            if (vals)
-                exact_task(&x, task * TASK_QUERIES, q_end, vals);
-            exact_report_rows(o, &rows_done, q_end - task * TASK_QUERIES, S->n);
+            size_t q_begin = task * task_queries;
+            size_t q_end = q_begin + task_queries < S->n ? q_begin + task_queries : S->n;
+            if (ready && x.gemm)
+                exact_task_gemm(&x, q_begin, q_end, vals, values);
+            else if (ready)
+                exact_task(&x, q_begin, q_end, vals);
+            exact_report_rows(o, &rows_done, q_end - q_begin, S->n);
         }
-        if (!vals) {
+        if (!ready) {
 #pragma omp atomic write
             out_of_memory = 1;
         }
         free(vals);
+        free(values);
     }
     pann_blocks_free(&blocks);
     if (o->progress && !out_of_memory)   /* the end, whichever thread got there */
