@@ -21,6 +21,7 @@
 #include <config.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define PANN_X86 1
@@ -265,6 +266,28 @@ bool pann_gemm_suits(const pann_metric *m)
     return true;
 }
 
+/* Whether any of row[0..n) passes limit (n a multiple of 16), the values
+ * as pann_block_filter forms them (1 - dot for cosine); in GCC vector
+ * types, four lanes at a time without a branch, since most tiles have
+ * nothing for most queries. */
+typedef float lane4 __attribute__((vector_size(16)));
+typedef int32_t mask4 __attribute__((vector_size(16)));
+
+static bool any_passes(const float *row, size_t n, float limit, bool cosine, bool max_mode)
+{
+    const lane4 one = { 1.0f, 1.0f, 1.0f, 1.0f };
+    const lane4 lim = { limit, limit, limit, limit };
+    mask4 any = { 0 };
+    for (size_t s = 0; s < n; s += 4) {
+        lane4 v;
+        memcpy(&v, row + s, sizeof v);
+        if (cosine)
+            v = one - v;
+        any |= max_mode ? v >= lim : v <= lim;
+    }
+    return (any[0] | any[1] | any[2] | any[3]) != 0;
+}
+
 size_t pann_gemm_filter(const pann_metric *m, const pann_blocks *b, size_t first, size_t nblk,
                         const float *const *queries, size_t nq, const float *bound,
                         pann_mode mode, float *values, pann_hit *hits)
@@ -278,6 +301,8 @@ size_t pann_gemm_filter(const pann_metric *m, const pann_blocks *b, size_t first
     for (size_t q = 0; q < nq; q++) {
         const float *row = values + q * stride;
         float limit = bound[q];
+        if (!any_passes(row, stride, limit, cosine, max_mode))
+            continue;
         for (size_t s = 0; s < slots; s++) {
             float v = cosine ? 1.0f - row[s] : row[s];
             if (max_mode ? v >= limit : v <= limit)
