@@ -11,7 +11,11 @@
 # DIR (data and outputs, default /tmp/pann-highdim), J (threads, 2),
 # SKIP (space-separated: w7 w8 w2 hnswlib faiss-hnsw faiss-ivf numpy
 # exact; with exact, pann's exact answer of an earlier run in DIR is the
-# reference again, e.g. to repeat the IVF curve at a quieter time).
+# reference again, e.g. to repeat the IVF curve at a quieter time);
+# W7_PROBES, W8_PROBES, W7_EF, W8_EF (hnswlib), W7_EFS, W8_EFS (FAISS
+# HNSW), W7_IVF, W8_IVF (FAISS IVF-Flat nlist:nprobe, "C" standing for
+# 4 sqrt(T)): fewer settings for a full-size run, where each peer's
+# build takes minutes.
 # Every time is a whole process (/usr/bin/time), recall@1 is against
 # pann-match --exact's answer; one TSV line per run:
 #   workload  method  setting  seconds  recall  peak_rss_mb
@@ -71,25 +75,26 @@ if ! skipped w7; then
     D7="$DIR/w7-$W7ROWS"
     mkdir -p "$D7"
     [ -f "$D7/w7-T.npy" ] || "$PY" "$HERE/gen_workloads.py" "$D7" "W7@$W7ROWS"
-    pann W7 "$D7/w7-S.npy" "$D7/w7-T.npy" 1 2 3 4 6 8 12 16 24
+    pann W7 "$D7/w7-S.npy" "$D7/w7-T.npy" ${W7_PROBES:-1 2 3 4 6 8 12 16 24}
     cp "$DIR/W7-exact.csv" "$DIR/W7-exact.csv.truth"
     cells=$("$PY" -c "import math; print(int(4 * math.sqrt($W7ROWS)))")
-    peer W7 hnswlib "$D7/w7-S.npy" "$D7/w7-T.npy" 10 20 40 80 160
-    peer W7 faiss-hnsw "$D7/w7-S.npy" "$D7/w7-T.npy" 16 32 64 128 256
-    peer W7 faiss-ivf "$D7/w7-S.npy" "$D7/w7-T.npy" 200:2 200:4 200:8 200:16 \
-        "$cells:4" "$cells:8" "$cells:16" "$cells:32" "$cells:64"
+    peer W7 hnswlib "$D7/w7-S.npy" "$D7/w7-T.npy" ${W7_EF:-10 20 40 80 160}
+    peer W7 faiss-hnsw "$D7/w7-S.npy" "$D7/w7-T.npy" ${W7_EFS:-16 32 64 128 256}
+    peer W7 faiss-ivf "$D7/w7-S.npy" "$D7/w7-T.npy" $(echo \
+        "${W7_IVF:-200:2 200:4 200:8 200:16 C:4 C:8 C:16 C:32 C:64}" | sed "s/C:/$cells:/g")
     peer W7 numpy "$D7/w7-S.npy" "$D7/w7-T.npy"
 fi
 if ! skipped w8; then
     D8="$DIR/w8-$W8ROWS"
     mkdir -p "$D8"
     [ -f "$D8/w8.npy" ] || "$PY" "$HERE/gen_workloads.py" "$D8" "W8@$W8ROWS"
-    pann W8 "$D8/w8.npy" "" 1 2 3 4 6 8 12 16 24 32
+    pann W8 "$D8/w8.npy" "" ${W8_PROBES:-1 2 3 4 6 8 12 16 24 32}
     cp "$DIR/W8-exact.csv" "$DIR/W8-exact.csv.truth"
     cells=$("$PY" -c "import math; print(int(4 * math.sqrt($W8ROWS)))")
-    peer W8 hnswlib "$D8/w8.npy" self 10 20 40 80 160
-    peer W8 faiss-hnsw "$D8/w8.npy" self 16 32 64 128 256
-    peer W8 faiss-ivf "$D8/w8.npy" self "$cells:2" "$cells:4" "$cells:8" "$cells:16" "$cells:32"
+    peer W8 hnswlib "$D8/w8.npy" self ${W8_EF:-10 20 40 80 160}
+    peer W8 faiss-hnsw "$D8/w8.npy" self ${W8_EFS:-16 32 64 128 256}
+    peer W8 faiss-ivf "$D8/w8.npy" self $(echo \
+        "${W8_IVF:-C:2 C:4 C:8 C:16 C:32}" | sed "s/C:/$cells:/g")
     peer W8 numpy "$D8/w8.npy" self
 fi
 if ! skipped w2; then

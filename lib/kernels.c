@@ -11,7 +11,8 @@
  * multiply-add per column, fmaf() in C, so the sums round alike) are
  * chosen at run time: AVX-512, AVX2 with FMA, and plain C, which is also
  * the reference the others are tested against.  The choice, made here once
- * for the whole kernel family (this file, kernels_box.c, kernels_self.c),
+ * for the whole kernel family (this file, kernels_box.c, kernels_self.c,
+ * kernels_gemm.c),
  * gives every search routine the same instruction set (pann_kernels).
  */
 #include <config.h>
@@ -240,14 +241,16 @@ static size_t filter_avx2(const float *base, size_t nblk, size_t d, const unsign
 /* ---- the choice: one instruction set for every kernel -------------------- */
 
 static const kernel_set generic_set = {
-    "generic", filter_generic, kernel_point_bounds_plain, kernel_sym_filter_plain
+    "generic", filter_generic, kernel_point_bounds_plain, kernel_sym_filter_plain,
+    kernel_gemm_plain
 };
 #ifdef PANN_X86
 static const kernel_set avx2_set = {
-    "avx2", filter_avx2, kernel_point_bounds_plain, kernel_sym_filter_avx2
+    "avx2", filter_avx2, kernel_point_bounds_plain, kernel_sym_filter_avx2, kernel_gemm_avx2
 };
 static const kernel_set avx512_set = {
-    "avx512", filter_avx512, kernel_point_bounds_avx512, kernel_sym_filter_avx512
+    "avx512", filter_avx512, kernel_point_bounds_avx512, kernel_sym_filter_avx512,
+    kernel_gemm_avx512
 };
 #endif
 

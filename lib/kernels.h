@@ -30,6 +30,12 @@ typedef size_t (*filter_fn)(const float *base, size_t nblk, size_t d, const unsi
                             const float *bound, bool max_mode, pann_hit *hits, size_t first_slot,
                             size_t nq);
 
+/* The values of nq queries with the rows of nblk blocks, as a matrix
+ * product (kernels_gemm.c): out[q * nblk * PANN_LANES + slot] is the dot
+ * product (kind PANN_COSINE) or the squared L2 distance (PANN_L2). */
+typedef void (*gemm_fn)(const float *base, size_t nblk, size_t d, pann_metric_kind kind,
+                        const float *const *queries, size_t nq, float *out);
+
 /* The kernels of one instruction set, chosen together at run time
  * (kernels.c): a forced plain run (PANN_KERNEL=generic) is plain
  * throughout. */
@@ -38,6 +44,7 @@ typedef struct kernel_set {
     filter_fn filter;
     point_bounds_fn point_bounds;
     sym_filter_fn sym_filter;
+    gemm_fn gemm;
 } kernel_set;
 
 /* The set in use: PANN_KERNEL, pann_kernel_select, else the best the
@@ -133,6 +140,37 @@ size_t kernel_sym_filter_avx512(const float *base, size_t nblk, size_t d, bool s
                                 const float *const *queries, const uint32_t *qrow,
                                 const float *bound, size_t nq, pann_hit *hits,
                                 size_t first_slot, const uint32_t *slot_row, uint64_t *rev);
+#endif
+
+/* ---- the matrix-product kernel (kernels_gemm.c) -------------------------- */
+
+/* The brute force takes this many queries at a time, and blocks of T in
+ * tiles of GEMM_TILE_BLOCKS, on this path; it pays from GEMM_MIN_COLUMNS
+ * columns on (below, pann_block_filter's eight queries are as fast). */
+#define GEMM_MAX_QUERIES 96
+#define GEMM_TILE_BLOCKS 16
+#define GEMM_MIN_COLUMNS 32
+
+/* Whether the matrix-product kernel serves this metric: cosine or L2, no
+ * categorical column, at least GEMM_MIN_COLUMNS columns. */
+bool pann_gemm_suits(const pann_metric *m);
+
+/* pann_block_filter's contract for nq <= GEMM_MAX_QUERIES queries and nblk
+ * <= GEMM_TILE_BLOCKS blocks, through the matrix-product kernel: values
+ * (scratch of nq * nblk * PANN_LANES floats) and hits (as many entries)
+ * are the caller's; hits come in query, then slot order, past the end of T
+ * left out. */
+size_t pann_gemm_filter(const pann_metric *m, const pann_blocks *b, size_t first, size_t nblk,
+                        const float *const *queries, size_t nq, const float *bound,
+                        pann_mode mode, float *values, pann_hit *hits);
+
+void kernel_gemm_plain(const float *base, size_t nblk, size_t d, pann_metric_kind kind,
+                       const float *const *queries, size_t nq, float *out);
+#if defined(__x86_64__) && defined(__GNUC__)
+void kernel_gemm_avx2(const float *base, size_t nblk, size_t d, pann_metric_kind kind,
+                      const float *const *queries, size_t nq, float *out);
+void kernel_gemm_avx512(const float *base, size_t nblk, size_t d, pann_metric_kind kind,
+                        const float *const *queries, size_t nq, float *out);
 #endif
 
 #endif
