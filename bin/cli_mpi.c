@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli_mpi.h"
 #ifdef HAVE_MPI
@@ -163,6 +164,11 @@ void cli_mpi_alone(void)
     ranks = 1;
     together = true;   /* the others are gone or waiting in MPI_Finalize */
 }
+
+/* What PANN_MPI_TRACE=1 reports at the end of a split run, per rank: the
+ * bytes of the query file read (its share, or the whole file) and the
+ * bytes sent to other ranks. */
+static uint64_t query_bytes_read, bytes_sent;
 
 static int any_rank(int flag)
 {
@@ -310,6 +316,7 @@ static int load_share(share_load *l, const char *const *files, size_t *lines,
     }
     pann_share_close(&share);
     *lines = share.lines;
+    query_bytes_read = share.data_begin + (share.end - share.begin);
     if (!rc)
         rc = swap_name(&l->data->tables[1], files[1]) ||
              kinds_depend_on_shares(l->c, l->data);
@@ -383,6 +390,8 @@ static void load_whole(const cli *c, cli_mpi_share *sh, const char *const *files
                        size_t *except_cols)
 {
     cli_load_except(c, files, nfiles, except, options, nexcept, data, except_cols);
+    struct stat st;
+    query_bytes_read = stat(files[1], &st) == 0 ? (uint64_t)st.st_size : 0;
     pann_matrix *S = &data->mats[1];
     size_t n = S->n, p = (size_t)ranks, k = (size_t)world_rank;
     keep_rows(c, S, n / p * k + (k < n % p ? k : n % p),
@@ -485,6 +494,8 @@ static void *gather_items(const cli *c, const layout *lay, const void *mine, siz
     if (world_rank == 0 && !(all = malloc((lay->total ? lay->total : 1) * size)))
         cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory (gathering the results)" });
     MPI_Gatherv(mine, (int)n, type, all, lay->counts, lay->displs, type, 0, MPI_COMM_WORLD);
+    if (world_rank != 0)
+        bytes_sent += n * size;
     return all;
 }
 
@@ -520,6 +531,8 @@ static void gather_matrix(const cli *c, const cli_mpi_share *sh, const layout *l
             cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory (gathering the rows)" });
         MPI_Gatherv(S->v, (int)S->n, row, v, lay->counts, lay->displs, row, 0,
                     MPI_COMM_WORLD);
+        if (world_rank != 0)
+            bytes_sent += S->n * S->d * sizeof *S->v;
         MPI_Type_free(&row);
     }
     if (world_rank != 0)
@@ -534,9 +547,25 @@ static void gather_matrix(const cli *c, const cli_mpi_share *sh, const layout *l
     data->tables[sh->query].nrows = sh->total_rows;
 }
 
-/* The others leave; rank 0 goes on alone. */
-static void finish_split(cli_mpi_share *sh)
+static void trace(const cli *c)
 {
+    const char *want = getenv("PANN_MPI_TRACE");
+    if (!want || strcmp(want, "1") != 0)
+        return;
+    uint64_t mine[2] = { query_bytes_read, bytes_sent };
+    uint64_t *all = world_rank == 0 ? calloc(2 * (size_t)ranks, sizeof *all) : NULL;
+    MPI_Gather(mine, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    for (int r = 0; all && r < ranks; r++)
+        fprintf(stderr, "%s: rank %d of %d: %llu bytes of the query file read, "
+                "%llu bytes sent\n", c->prog, r, ranks, (unsigned long long)all[2 * r],
+                (unsigned long long)all[2 * r + 1]);
+    free(all);
+}
+
+/* The others leave; rank 0 goes on alone. */
+static void finish_split(const cli *c, cli_mpi_share *sh)
+{
+    trace(c);
     sh->split = false;
     sh->first_row = 0;
     cli_mpi_alone();
@@ -550,7 +579,7 @@ void cli_mpi_gather_queries(const cli *c, cli_mpi_share *sh, cli_data *data)
     gather_layout(c, data->mats[sh->query].n, &lay);
     gather_matrix(c, sh, &lay, data, true);
     layout_free(&lay);
-    finish_split(sh);
+    finish_split(c, sh);
 }
 
 static void sum_counts(uint64_t *v, size_t n)
@@ -594,7 +623,7 @@ void cli_mpi_gather_result(const cli *c, cli_mpi_share *sh, cli_data *data, pann
         r->epochs = counts[3], r->nproven = counts[4], r->stopped_by_time = counts[5] != 0;
     }
     layout_free(&lay);
-    finish_split(sh);
+    finish_split(c, sh);
 }
 
 void cli_mpi_gather_knn(const cli *c, cli_mpi_share *sh, cli_data *data, pann_knn_result *r)
@@ -628,7 +657,7 @@ void cli_mpi_gather_knn(const cli *c, cli_mpi_share *sh, cli_data *data, pann_kn
         r->epochs = counts[3], r->nproven = counts[4], r->stopped_by_time = counts[5] != 0;
     }
     layout_free(&lay);
-    finish_split(sh);
+    finish_split(c, sh);
 }
 
 #endif
