@@ -9,7 +9,7 @@
 # A second run with --holdout=HOLDOUT counts the near copies it drops (the
 # privacy rule; noisy copies of the train rows are near copies by design).  The in-sample cases (the
 # vendors of insurance_compare.csv) are scored against the real rows the
-# filter saw, as the table was.
+# filter saw, as the figures that motivated the ratio selection were.
 #
 # usage: bench/fidelity.sh [--select=S] [BUILD_DIR]   (needs /usr/bin/python3
 #        with numpy and scipy; PANN_SHARED = the shared data directory)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/gen_workloads.py — the benchmark workloads of issue 9, generated
+"""bench/gen_workloads.py — the benchmark workloads, generated
 with fixed seeds (numpy only).  Usage: gen_workloads.py OUTDIR W1|W2|W3|W6 ...
 
 W1: S and T, 100,000 rows each, d = 10, a 10-component Gaussian mixture,

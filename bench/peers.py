@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/peers.py — the nearest-neighbour libraries a user would reach for
 instead of pann (scipy cKDTree, scikit-learn, FAISS, hnswlib, pynndescent),
-run on the issue-9 workloads, and the scoring of every method (peers and
+run on the benchmark workloads, and the scoring of every method (peers and
 pann's own output) against the same exact reference.  Owns: loading the
 workload CSVs once into .npy caches, one child process per peer (so each
 peer's peak RSS is its own, read by /usr/bin/time -v), recall and the

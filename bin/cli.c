@@ -120,6 +120,13 @@ void cli_note(const cli *c, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+bool cli_parse_npy_format(const cli *c, const char *arg)
+{
+    if (strcmp(arg, "npy") != 0 && strcmp(arg, "csv") != 0)
+        cli_usage_error(c, "--format: '%s' is not csv or npy", arg);
+    return strcmp(arg, "npy") == 0;
+}
+
 uint64_t cli_parse_count(const cli *c, const char *option, const char *arg,
                          uint64_t min, uint64_t max)
 {

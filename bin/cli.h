@@ -64,6 +64,8 @@ void cli_die(const cli *c, const pann_error *err) __attribute__((noreturn));
 void cli_note(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Whole numbers and reals of options, with the option named on error. */
+/* --format=csv|npy: true for npy; anything else is a usage error. */
+bool cli_parse_npy_format(const cli *c, const char *arg);
 uint64_t cli_parse_count(const cli *c, const char *option, const char *arg,
                          uint64_t min, uint64_t max);
 double cli_parse_real(const cli *c, const char *option, const char *arg,

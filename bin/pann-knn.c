@@ -179,11 +179,7 @@ static void parse_args(int argc, char **argv, cli *c, knn_opts *ko)
             ko->leaves = cli_parse_count(c, "--leaves", optarg, 0, SIZE_MAX);
             ko->leaves_given = true;
             break;
-        case OPT_FORMAT:
-            ko->npy = strcmp(optarg, "npy") == 0;
-            if (!ko->npy && strcmp(optarg, "csv") != 0)
-                cli_usage_error(c, "--format: '%s' is not csv or npy", optarg);
-            break;
+        case OPT_FORMAT: ko->npy = cli_parse_npy_format(c, optarg); break;
         case OPT_DISTANCES: ko->distances = optarg; break;
         default:
             cli_usage_error(c, "unexpected option");

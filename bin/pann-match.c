@@ -168,11 +168,7 @@ static void parse_args(int argc, char **argv, cli *c, match_opts *mo)
         case OPT_ROUNDS: mo->rounds = cli_parse_count(c, "--rounds", optarg, 0, 1000); break;
         case OPT_EF: mo->ef = cli_parse_count(c, "--ef", optarg, 1, 100000); break;
         case OPT_BATCH: mo->batch = cli_parse_count(c, "--batch", optarg, 1, SIZE_MAX); break;
-        case OPT_FORMAT:
-            mo->npy = strcmp(optarg, "npy") == 0;
-            if (!mo->npy && strcmp(optarg, "csv") != 0)
-                cli_usage_error(c, "--format: '%s' is not csv or npy", optarg);
-            break;
+        case OPT_FORMAT: mo->npy = cli_parse_npy_format(c, optarg); break;
         case OPT_DISTANCES: mo->distances = optarg; break;
         default:
             cli_usage_error(c, "unexpected option");

@@ -69,6 +69,10 @@ static inline double pann_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Read exactly len bytes of fd at offset (pread, EINTR retried); false on
+ * an error or a short file. */
+bool pann_read_at(int fd, void *buf, size_t len, size_t offset);
+
 /* The checks every search makes: same columns, a usable reference. */
 int pann_check_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                       pann_error *err);

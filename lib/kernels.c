@@ -10,7 +10,9 @@
  * (columns summed in order; L2 and cosine accumulate with one fused
  * multiply-add per column, fmaf() in C, so the sums round alike) are
  * chosen at run time: AVX-512, AVX2 with FMA, and plain C, which is also
- * the reference the others are tested against.
+ * the reference the others are tested against.  The choice, made here once
+ * for the whole kernel family (this file, kernels_box.c, kernels_self.c),
+ * gives every search routine the same instruction set (pann_kernels).
  */
 #include <config.h>
 #include <math.h>
@@ -22,11 +24,7 @@
 #endif
 #include "pann.h"
 #include "internal.h"
-
-typedef size_t (*filter_fn)(const float *base, size_t nblk, size_t d, const unsigned char *cat,
-                            pann_metric_kind kind, const float *const *queries,
-                            const float *bound, bool max_mode, pann_hit *hits, size_t first_slot,
-                            size_t nq);
+#include "kernels.h"
 
 /* ---- plain C: the reference ---------------------------------------------- */
 
@@ -239,71 +237,79 @@ static size_t filter_avx2(const float *base, size_t nblk, size_t d, const unsign
 }
 #endif
 
-static filter_fn choose_kernel(void)
+/* ---- the choice: one instruction set for every kernel -------------------- */
+
+static const kernel_set generic_set = {
+    "generic", filter_generic, kernel_point_bounds_plain, kernel_sym_filter_plain
+};
+#ifdef PANN_X86
+static const kernel_set avx2_set = {
+    "avx2", filter_avx2, kernel_point_bounds_plain, kernel_sym_filter_avx2
+};
+static const kernel_set avx512_set = {
+    "avx512", filter_avx512, kernel_point_bounds_avx512, kernel_sym_filter_avx512
+};
+#endif
+
+static const kernel_set *choose_kernel(void)
 {
 #ifdef PANN_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f"))
-        return filter_avx512;
+        return &avx512_set;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return filter_avx2;
+        return &avx2_set;
 #endif
-    return filter_generic;
+    return &generic_set;
 }
 
-static filter_fn kernel_by_name(const char *name)
+static const kernel_set *kernel_by_name(const char *name)
 {
     if (strcmp(name, "generic") == 0)
-        return filter_generic;
+        return &generic_set;
 #ifdef PANN_X86
     __builtin_cpu_init();
     if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2") &&
         __builtin_cpu_supports("fma"))
-        return filter_avx2;
+        return &avx2_set;
     if (strcmp(name, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
-        return filter_avx512;
+        return &avx512_set;
 #endif
     return NULL;
 }
 
-static filter_fn current_kernel;
+static const kernel_set *current_kernel;
 
-static filter_fn kernel(void)
+const kernel_set *pann_kernels(void)
 {
-    filter_fn f = __atomic_load_n(&current_kernel, __ATOMIC_RELAXED);
-    if (!f) {
+    const kernel_set *k = __atomic_load_n(&current_kernel, __ATOMIC_RELAXED);
+    if (!k) {
         const char *forced = getenv("PANN_KERNEL");
-        f = forced && kernel_by_name(forced) ? kernel_by_name(forced) : choose_kernel();
-        __atomic_store_n(&current_kernel, f, __ATOMIC_RELAXED);
+        k = forced && kernel_by_name(forced) ? kernel_by_name(forced) : choose_kernel();
+        __atomic_store_n(&current_kernel, k, __ATOMIC_RELAXED);
     }
-    return f;
+    return k;
 }
 
 int pann_kernel_select(const char *name)
 {
-    filter_fn f = name ? kernel_by_name(name) : choose_kernel();
-    if (!f)
+    const kernel_set *k = name ? kernel_by_name(name) : choose_kernel();
+    if (!k)
         return -1;
-    __atomic_store_n(&current_kernel, f, __ATOMIC_RELAXED);
+    __atomic_store_n(&current_kernel, k, __ATOMIC_RELAXED);
     return 0;
 }
 
 const char *pann_kernel_name(void)
 {
-    filter_fn f = kernel();
-#ifdef PANN_X86
-    if (f == filter_avx512) return "avx512";
-    if (f == filter_avx2) return "avx2";
-#endif
-    (void)f;
-    return "generic";
+    return pann_kernels()->name;
 }
 
 size_t pann_block_filter(const pann_metric *m, const pann_blocks *b, size_t first, size_t nblk,
                          const float *const *queries, size_t nq, const float *bound,
                          pann_mode mode, pann_hit *hits)
 {
-    filter_fn f = kernel();
+    filter_fn f = pann_kernels()->filter;
     /* The vector kernels always compute PANN_QBATCH queries: pad with the
      * first one and ignore the extra results. */
     const float *padded[PANN_QBATCH];

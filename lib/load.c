@@ -92,15 +92,16 @@ typedef struct slice {
     size_t first_row, nrows;
 } slice;
 
-static bool read_at(int fd, char *buf, size_t len, size_t offset)
+bool pann_read_at(int fd, void *buf, size_t len, size_t offset)
 {
+    char *at = buf;
     while (len) {
-        ssize_t got = pread(fd, buf, len, (off_t)offset);
+        ssize_t got = pread(fd, at, len, (off_t)offset);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             return false;
-        buf += got, len -= (size_t)got, offset += (size_t)got;
+        at += got, len -= (size_t)got, offset += (size_t)got;
     }
     return true;
 }
@@ -114,7 +115,7 @@ static bool find_data(numeric_file *f, const pann_read_opts *o)
     if (!head)
         return false;
     size_t have = want < f->size ? want : f->size;
-    bool ok = read_at(f->fd, head, have, 0);
+    bool ok = pann_read_at(f->fd, head, have, 0);
     size_t at = have >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     if (ok && o->header)
         ok = t->text_len > 0 && t->text[t->text_len - 1] == '\n' &&
@@ -133,7 +134,7 @@ static bool line_start_from(const numeric_file *f, size_t offset, size_t *start)
     size_t pos = offset - 1;    /* a line starts at offset when a LF ends the one before */
     while (pos < f->size) {
         size_t len = f->size - pos < sizeof buf ? f->size - pos : sizeof buf;
-        if (!read_at(f->fd, buf, len, pos))
+        if (!pann_read_at(f->fd, buf, len, pos))
             return false;
         char *lf = memchr(buf, '\n', len);
         if (lf) {
@@ -152,7 +153,7 @@ static bool count_lines(const numeric_file *f, slice *s, char *buf)
     size_t lines = 0;
     for (size_t pos = s->begin; pos < s->end;) {
         size_t len = s->end - pos < WINDOW_BYTES ? s->end - pos : WINDOW_BYTES;
-        if (!read_at(f->fd, buf, len, pos))
+        if (!pann_read_at(f->fd, buf, len, pos))
             return false;
         for (const char *p = buf, *end = buf + len; (p = memchr(p, '\n', (size_t)(end - p)));
              p++)
@@ -219,7 +220,7 @@ static bool parse_slice(const numeric_file *f, const slice *s, char **buf, size_
             *buf = grown, *cap *= 2;
         }
         size_t len = s->end - pos < *cap - held ? s->end - pos : *cap - held;
-        if (len && !read_at(f->fd, *buf + held, len, pos))
+        if (len && !pann_read_at(f->fd, *buf + held, len, pos))
             return false;
         pos += len, held += len;
         char *p = *buf, *end = *buf + held;

@@ -51,20 +51,6 @@ bool pann_npy_any(const char *const *paths, size_t n)
     return false;
 }
 
-static bool read_at(int fd, void *buf, size_t len, size_t offset)
-{
-    char *at = buf;
-    while (len) {
-        ssize_t got = pread(fd, at, len, (off_t)offset);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        at += got, len -= (size_t)got, offset += (size_t)got;
-    }
-    return true;
-}
-
 /* ---- the header's dictionary ------------------------------------------- */
 
 typedef struct dict_parser {
@@ -253,7 +239,7 @@ int pann_npy_header(int fd, size_t size, const char *display, pann_npy_info *inf
                     pann_error *err)
 {
     unsigned char pre[12];
-    if (size < 10 || !read_at(fd, pre, size < 12 ? 10 : 12, 0) ||
+    if (size < 10 || !pann_read_at(fd, pre, size < 12 ? 10 : 12, 0) ||
         memcmp(pre, npy_magic, sizeof npy_magic) != 0)
         return pann_fail(err, PANN_EINPUT, "%s: not a .npy file", display);
     unsigned major = pre[6], minor = pre[7];
@@ -272,7 +258,7 @@ int pann_npy_header(int fd, size_t size, const char *display, pann_npy_info *inf
     char *text = malloc(hlen + 1);
     if (!text)
         return pann_fail(err, PANN_ESYSTEM, "%s: out of memory", display);
-    if (!read_at(fd, text, hlen, start)) {
+    if (!pann_read_at(fd, text, hlen, start)) {
         free(text);
         return pann_fail(err, PANN_ESYSTEM, "%s: %s", display, strerror(errno));
     }
@@ -350,7 +336,7 @@ static int read_file(npy_file *f, const char *path, pann_error *err)
         rc = pann_fail(err, PANN_ESYSTEM, "%s: out of memory (%zu x %zu values)", path,
                        f->info.rows, f->info.cols);
     }
-    if (!rc && !read_at(fd, f->raw, bytes, f->info.data_offset))
+    if (!rc && !pann_read_at(fd, f->raw, bytes, f->info.data_offset))
         rc = pann_fail(err, PANN_ESYSTEM, "%s: %s", path, errno ? strerror(errno)
                                                                  : "file shrank while read");
     close(fd);
