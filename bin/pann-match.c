@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_mpi.h"
 
 enum {
     OPT_ITERATIONS = CLI_OPT_FIRST_PROGRAM, OPT_TIME, OPT_TOP_FRACTION, OPT_DECAY,
@@ -502,6 +502,14 @@ static void summarise(const cli *c, const match_opts *mo, const cli_data *data,
              est.lo, est.hi, est.sample, 100.0 * est.work_fraction);
 }
 
+static bool has_categories(const pann_metric *m)
+{
+    for (size_t j = 0; m->is_cat && j < m->d; j++)
+        if (m->is_cat[j])
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -509,6 +517,7 @@ int main(int argc, char **argv)
     cli_init(&c, argc, argv, "pann-match",
              "pann-match [OPTIONS] QUERY [REFERENCE]", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
+    cli_mpi_init(&c);
     pann_engine_opts_init(&mo.engine);
     pann_ivf_opts_init(&mo.ivf_opts);
     parse_args(argc, argv, &c, &mo);
@@ -522,10 +531,15 @@ int main(int argc, char **argv)
     size_t group_col = 0;
     const char *option = "--group";
     c.matrices_only = !mo.group;   /* only --group reads cells after loading */
-    cli_load_except(&c, files, nfiles, &mo.group, &option, 1, &data, &group_col);
+    cli_mpi_share share;   /* under mpirun: the exact and tree searches share the queries out */
+    if (nfiles == 1 || mo.group || !(c.exact || mo.tree))
+        cli_mpi_alone();
+    cli_mpi_load_except(&c, &share, files, nfiles, &mo.group, &option, 1, &data, &group_col);
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];
     if (!mo.group)   /* only --group reads cells after loading */
         cli_data_drop_cells(&data);
+    if (mo.tree && mo.leaves && (mo.engine.mode == PANN_MAX || has_categories(&data.metric)))
+        cli_mpi_gather_queries(&c, &share, &data);   /* budgets shared by nearby queries */
 
     pann_engine_opts *e = &mo.engine;
     cli_engine_apply(&c, e);
@@ -555,6 +569,7 @@ int main(int argc, char **argv)
         fputc('\n', stderr);
     if (rc)
         cli_die(&c, &err);
+    cli_mpi_gather_result(&c, &share, &data, &r, !no_estimate);
     write_matches(&c, &mo, &data, S, T, &r);
     if (mo.history_path)
         write_history(&c, mo.history_path, &r);
