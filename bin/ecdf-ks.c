@@ -168,8 +168,12 @@ static void read_node_file(const cli *c, const char *path, const cli_data *data,
         in_real[i] = chosen[cols[i]];
     if (pann_columns_match(&data->tables[0], in_real, k, &t, in_file, &err))
         cli_die(c, &err);
-    if (t.nrows == 0)
+    if (t.nrows == 0) {   /* freed first: the error exits */
+        free(chosen);
+        free(in_real);
+        free(in_file);
         cli_usage_error(c, "--points: %s has no data rows", t.display);
+    }
     if (pann_matrix_alloc(nodes, t.nrows, k, &err))
         cli_die(c, &err);
     const pann_schema *s = &data->schema;
