@@ -43,6 +43,12 @@ static bool is_missing_trimmed(const char *s, size_t len)
            (len == 3 && strncasecmp(s, "NaN", 3) == 0);
 }
 
+bool pann_is_missing_span(const char *s, size_t len)
+{
+    trim_span(&s, &len);
+    return is_missing_trimmed(s, len);
+}
+
 bool pann_is_missing(const char *s)
 {
     /* A cell starting with neither a blank nor an N is not empty, NA or NaN
@@ -224,76 +230,6 @@ int pann_schema_alloc(pann_schema *s, const pann_table *ref, const size_t *idx, 
             return -1;
     }
     return 0;
-}
-
-/* ---- category dictionary: open addressing on string hashes ------------- */
-
-typedef struct dict {
-    const char **keys;       /* by code; point into the tables' cells */
-    size_t *ref_count;       /* occurrences in the reference, by code */
-    size_t n, cap_keys;
-    size_t *slot;            /* code + 1, 0 = empty; size mask + 1 */
-    size_t mask;
-} dict;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;     /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int dict_rehash(dict *dc, size_t nslots)
-{
-    size_t *slot = calloc(nslots, sizeof *slot);
-    if (!slot)
-        return -1;
-    for (size_t c = 0; c < dc->n; c++) {
-        size_t h = (size_t)hash_str(dc->keys[c]) & (nslots - 1);
-        while (slot[h])
-            h = (h + 1) & (nslots - 1);
-        slot[h] = c + 1;
-    }
-    free(dc->slot);
-    dc->slot = slot;
-    dc->mask = nslots - 1;
-    return 0;
-}
-
-/* The code of key, added when new; SIZE_MAX when out of memory. */
-static size_t dict_code(dict *dc, const char *key)
-{
-    if (!dc->slot || 2 * (dc->n + 1) > dc->mask + 1)
-        if (dict_rehash(dc, dc->slot ? 2 * (dc->mask + 1) : 64) != 0)
-            return SIZE_MAX;
-    size_t h = (size_t)hash_str(key) & dc->mask;
-    for (; dc->slot[h]; h = (h + 1) & dc->mask)
-        if (strcmp(dc->keys[dc->slot[h] - 1], key) == 0)
-            return dc->slot[h] - 1;
-    if (dc->n == dc->cap_keys) {
-        size_t cap = dc->cap_keys ? 2 * dc->cap_keys : 64;
-        const char **keys = realloc(dc->keys, cap * sizeof *keys);
-        if (keys)
-            dc->keys = keys;
-        size_t *count = realloc(dc->ref_count, cap * sizeof *count);
-        if (count)
-            dc->ref_count = count;
-        if (!keys || !count)
-            return SIZE_MAX;
-        dc->cap_keys = cap;
-    }
-    dc->keys[dc->n] = key;
-    dc->ref_count[dc->n] = 0;
-    dc->slot[h] = ++dc->n;
-    return dc->n - 1;
-}
-
-static void dict_free(dict *dc)
-{
-    free(dc->keys);
-    free(dc->ref_count);
-    free(dc->slot);
 }
 
 /* ---- the encoder ------------------------------------------------------- */
@@ -692,7 +628,7 @@ static int encode_numeric(encoder *e, size_t j)
 }
 
 /* Codes in order of first appearance, the reference first. */
-static int assign_codes(encoder *e, size_t j, dict *dc)
+static int assign_codes(encoder *e, size_t j, pann_dict *dc)
 {
     for (size_t t = 0; t < e->ntables; t++) {
         const pann_table *tb = e->tables[t];
@@ -701,11 +637,12 @@ static int assign_codes(encoder *e, size_t j, dict *dc)
         for (size_t i = 0; i < tb->nrows; i++) {
             if (cls[i] == CELL_MISSING)
                 continue;
-            size_t code = dict_code(dc, pann_cell(tb, i, e->idx[t][j]));
+            const char *cell = pann_cell(tb, i, e->idx[t][j]);
+            size_t code = pann_dict_code(dc, cell, strlen(cell));
             if (code == SIZE_MAX)
                 return oom(e);
             if (t == 0)
-                dc->ref_count[code]++;
+                dc->count[code]++;
             v[i] = (float)code;
         }
     }
@@ -714,12 +651,9 @@ static int assign_codes(encoder *e, size_t j, dict *dc)
 
 static int encode_categorical(encoder *e, size_t j)
 {
-    dict dc = { 0 };
+    pann_dict dc = { 0 };
     int rc = assign_codes(e, j, &dc);
-    size_t mode = 0;
-    for (size_t c = 1; c < dc.n; c++)
-        if (dc.ref_count[c] > dc.ref_count[mode])
-            mode = c;
+    size_t mode = pann_dict_mode(&dc);
     e->schema->impute[j] = (double)mode;
     for (size_t t = 0; rc == 0 && t < e->ntables; t++) {
         const unsigned char *cls = cls_of(e, t, j);
@@ -728,16 +662,14 @@ static int encode_categorical(encoder *e, size_t j)
             if (cls[i] == CELL_MISSING)
                 v[i] = (float)mode;
     }
-    char **cats = rc == 0 ? calloc(dc.n ? dc.n : 1, sizeof *cats) : NULL;
-    if (rc == 0 && !cats)
-        rc = oom(e);
-    e->schema->cats[j] = cats;
-    for (size_t c = 0; rc == 0 && c < dc.n; c++) {
-        if (!(cats[c] = strdup(dc.keys[c])))
+    if (rc == 0) {
+        size_t n = dc.n;
+        if ((e->schema->cats[j] = pann_dict_take_keys(&dc)) != NULL)
+            e->schema->ncat[j] = n;
+        else
             rc = oom(e);
-        e->schema->ncat[j] = c + 1;
     }
-    dict_free(&dc);
+    pann_dict_free(&dc);
     return rc;
 }
 

@@ -188,5 +188,26 @@ static inline float pann_encode_value(double v, double center, double scale)
 }
 /* Each row scaled to unit L2 norm (zero rows left as they are). */
 void pann_normalise_rows(pann_matrix *m);
+/* Whether a field s[0..len) is missing once trimmed (empty, NA, NaN). */
+bool pann_is_missing_span(const char *s, size_t len);
+
+/* ---- the category dictionary (dict.c) --------------------------------- */
+
+typedef struct pann_dict {
+    char **keys;             /* by code, owned */
+    size_t *count;           /* by code: for the caller (the reference's counts) */
+    size_t n, cap;
+    size_t *slot;            /* code + 1, 0 = empty; mask + 1 slots */
+    size_t mask;
+} pann_dict;
+/* The code of key[0..len), added (copied, count 0) when new; codes are 0,
+ * 1, 2 ... in order of first appearance.  SIZE_MAX when out of memory. */
+size_t pann_dict_code(pann_dict *dc, const char *key, size_t len);
+/* The code with the largest count, the lowest on ties (0 when empty). */
+size_t pann_dict_mode(const pann_dict *dc);
+/* The keys by code, now the caller's (an array of one NULL when empty);
+ * NULL when out of memory.  The dictionary keeps only its slots. */
+char **pann_dict_take_keys(pann_dict *dc);
+void pann_dict_free(pann_dict *dc);
 
 #endif
