@@ -13,15 +13,25 @@
  * with the general path), then encoded in place; the other files are encoded
  * as they are parsed.
  *
+ * A chosen column whose cell in the reference's first data row is text is
+ * categorical: each slice codes its texts in a dictionary of its own (in
+ * order of first appearance), and once a file is parsed the slices'
+ * dictionaries are merged in slice order into the column's one, which
+ * gives every text the code the general path gives it (first appearance
+ * over the files in order), and the slice's codes are rewritten.  So a
+ * table of numbers and categories never has its text held either.
+ *
  * Anything this loader does not handle exactly as the general path would
- * (a quote, a blank line, a missing or non-numeric chosen cell, a ragged
- * row, a NUL byte, a lone CR, a value out of range once scaled, forced
- * categorical columns) makes it give up and say so, leaving nothing
+ * (a quote, a blank line, a missing cell, a number in a text column or a
+ * text in a numeric one, a text with blanks at its edges, a ragged row, a
+ * NUL byte, a lone CR, a value out of range once scaled, forced categorical
+ * columns, categories with cosine) makes it give up, leaving nothing
  * allocated: the caller then takes the general path, which reads the same
  * bytes and reports any error with its location.  The loader never
  * reports an input error itself, so both paths fail alike.
  */
 #include <config.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -85,11 +95,13 @@ typedef struct numeric_file {
     double *raw;
     float *enc;
     const double *center, *scale;
+    const bool *text;            /* d flags: categorical; NULL when none */
 } numeric_file;
 
 typedef struct slice {
     size_t begin, end;           /* byte span, whole lines */
     size_t first_row, nrows;
+    pann_dict *dicts;            /* d: the slice's own codes of the text columns */
 } slice;
 
 bool pann_read_at(int fd, void *buf, size_t len, size_t offset)
@@ -166,9 +178,33 @@ static bool count_lines(const numeric_file *f, slice *s, char *buf)
     return true;
 }
 
+/* Whether a field reads as a category, alike on both paths: not missing,
+ * not a number, and no blank at either edge (which the reader may trim). */
+static bool is_text_field(const char *s, size_t len)
+{
+    double v;
+    return len > 0 && !isspace((unsigned char)s[0]) && !isspace((unsigned char)s[len - 1]) &&
+           !pann_is_missing_span(s, len) && !pann_parse_span(s, len, &v);
+}
+
+/* A text column's field: its code in the slice's dictionary, counted. */
+static bool code_field(pann_dict *dc, const char *s, size_t len, double *code)
+{
+    if (!is_text_field(s, len))
+        return false;
+    size_t c = pann_dict_code(dc, s, len);
+    if (c == SIZE_MAX)
+        return false;
+    dc->count[c]++;
+    *code = (double)c;
+    return true;
+}
+
 /* One data line (without its LF) into row `row`; false when the line is
- * anything but ncols plain fields with a number in every chosen column. */
-static bool parse_line(const numeric_file *f, const char *line, size_t len, size_t row)
+ * anything but ncols plain fields with a number in every chosen numeric
+ * column and a text in every text column (coded in dicts). */
+static bool parse_line(const numeric_file *f, const char *line, size_t len, size_t row,
+                       pann_dict *dicts)
 {
     if (memchr(line, '"', len) || memchr(line, '\0', len))
         return false;
@@ -185,10 +221,14 @@ static bool parse_line(const numeric_file *f, const char *line, size_t len, size
         size_t j = f->slot[col];
         if (j != SIZE_MAX) {
             double v;
-            if (!pann_parse_span(p, (size_t)(field_end - p), &v))
+            size_t flen = (size_t)(field_end - p);
+            bool text = f->text && f->text[j];
+            if (text ? !code_field(&dicts[j], p, flen, &v) : !pann_parse_span(p, flen, &v))
                 return false;
             if (f->raw) {
                 f->raw[row * f->d + j] = v;
+            } else if (text) {
+                f->enc[row * f->d + j] = (float)v;
             } else {
                 float x = pann_encode_value(v, f->center[j], f->scale[j]);
                 if (!isfinite(x))
@@ -225,11 +265,13 @@ static bool parse_slice(const numeric_file *f, const slice *s, char **buf, size_
         pos += len, held += len;
         char *p = *buf, *end = *buf + held;
         for (char *lf; (lf = memchr(p, '\n', (size_t)(end - p))); p = lf + 1) {
-            if (row >= s->first_row + s->nrows || !parse_line(f, p, (size_t)(lf - p), row++))
+            if (row >= s->first_row + s->nrows ||
+                !parse_line(f, p, (size_t)(lf - p), row++, s->dicts))
                 return false;
         }
         if (pos == s->end && p < end) {       /* the file's unterminated last line */
-            if (row >= s->first_row + s->nrows || !parse_line(f, p, (size_t)(end - p), row++))
+            if (row >= s->first_row + s->nrows ||
+                !parse_line(f, p, (size_t)(end - p), row++, s->dicts))
                 return false;
             p = end;
         }
@@ -314,6 +356,9 @@ typedef struct loader {
     pann_matrix *out;
     size_t **idx;                /* per table: the d chosen file columns */
     numeric_file *files;
+    bool *text;                  /* d flags: categorical (from the reference's first row) */
+    bool any_text;
+    pann_dict *dicts;            /* d: each text column's codes over the files so far */
 } loader;
 
 static bool choose_columns(loader *l)
@@ -352,6 +397,108 @@ static bool open_file(loader *l, size_t t)
         f->slot[l->idx[t][j]] = j;
     }
     return find_data(f, l->ro);
+}
+
+/* The first data line of f without its LF (*len bytes), read in windows
+ * that double until it ends; NULL when out of memory or unreadable. */
+static char *first_line(const numeric_file *f, size_t *len)
+{
+    size_t cap = 65536, have = 0, rest = f->size - f->data_begin;
+    char *buf = NULL;
+    for (;;) {
+        char *grown = realloc(buf, cap);
+        if (!grown) {
+            free(buf);
+            return NULL;
+        }
+        buf = grown;
+        size_t want = cap - have < rest - have ? cap - have : rest - have;
+        if (!pann_read_at(f->fd, buf + have, want, f->data_begin + have)) {
+            free(buf);
+            return NULL;
+        }
+        char *lf = memchr(buf + have, '\n', want);
+        have += want;
+        if (lf || have == rest) {
+            *len = lf ? (size_t)(lf - buf) : have;
+            return buf;
+        }
+        cap *= 2;
+    }
+}
+
+/* The kinds of the chosen columns, from the reference's first data row: a
+ * number makes a column numeric, a text categorical; anything else (a
+ * missing cell, a quote) leaves the files to the general path.  With cosine every column must be numeric. */
+static bool decide_kinds(loader *l)
+{
+    const numeric_file *f = &l->files[0];
+    size_t len;
+    char *buf = first_line(f, &len);
+    if (!buf)
+        return false;
+    if (len && buf[len - 1] == '\r')
+        len--;
+    bool ok = len > 0 && !memchr(buf, '"', len);
+    const char *p = buf, *end = buf + len;
+    for (size_t col = 0; ok && col < f->t->ncols; col++) {
+        const char *next = memchr(p, f->delim, (size_t)(end - p));
+        const char *field_end = next ? next : end;
+        size_t j = f->slot[col], flen = (size_t)(field_end - p);
+        double v;
+        if (j != SIZE_MAX && !pann_parse_span(p, flen, &v)) {
+            ok = is_text_field(p, flen);
+            l->text[j] = l->any_text = true;
+        }
+        p = next ? next + 1 : end;
+    }
+    free(buf);
+    return ok && !(l->any_text && l->eo->cosine);
+}
+
+/* The slices' codes of a parsed file into the columns' dictionaries, in
+ * slice order, and each slice's cells rewritten with them; the reference's
+ * counts (for the mode) are kept.  values: the file's raw doubles or its
+ * floats. */
+static bool merge_codes(loader *l, size_t t, const slice *s, size_t nslices)
+{
+    numeric_file *f = &l->files[t];
+    const size_t d = l->d;
+    for (size_t k = 0; k < nslices; k++)
+        for (size_t j = 0; j < d; j++) {
+            if (!l->text[j])
+                continue;
+            pann_dict *local = &s[k].dicts[j], *global = &l->dicts[j];
+            size_t *map = malloc((local->n ? local->n : 1) * sizeof *map);
+            if (!map)
+                return false;
+            bool ok = true;
+            for (size_t c = 0; ok && c < local->n; c++) {
+                map[c] = pann_dict_code(global, local->keys[c], strlen(local->keys[c]));
+                ok = map[c] != SIZE_MAX;
+                if (ok && t == 0)
+                    global->count[map[c]] += local->count[c];
+            }
+            for (size_t i = s[k].first_row; ok && i < s[k].first_row + s[k].nrows; i++) {
+                if (f->raw)
+                    f->raw[i * d + j] = (double)map[(size_t)f->raw[i * d + j]];
+                else
+                    f->enc[i * d + j] = (float)map[(size_t)f->enc[i * d + j]];
+            }
+            free(map);
+            if (!ok)
+                return false;
+        }
+    return true;
+}
+
+static void free_slice_dicts(slice *s, size_t nslices, size_t d)
+{
+    for (size_t k = 0; k < nslices; k++) {
+        for (size_t j = 0; s[k].dicts && j < d; j++)
+            pann_dict_free(&s[k].dicts[j]);
+        free(s[k].dicts);
+    }
 }
 
 /* The reference's doubles, encoded in place: float k overwrites bytes that
@@ -426,7 +573,15 @@ static int load_file(loader *l, size_t t, bool *ok, pann_error *err)
         f->enc = v;
     f->center = l->schema->center;
     f->scale = l->schema->scale;
-    *ok = parse_rows(f, s, nslices);
+    f->text = l->any_text ? l->text : NULL;
+    for (size_t k = 0; l->any_text && k < nslices; k++)
+        if (!(s[k].dicts = calloc(l->d, sizeof *s[k].dicts))) {
+            free_slice_dicts(s, nslices, l->d);
+            free(s);
+            return no_memory(err);
+        }
+    *ok = parse_rows(f, s, nslices) && (!l->any_text || merge_codes(l, t, s, nslices));
+    free_slice_dicts(s, nslices, l->d);
     free(s);
     return 0;
 }
@@ -463,8 +618,9 @@ static int load_reference(loader *l, bool *ok, pann_error *err)
         return no_memory(err);
     pann_col_stats_rows(f->raw, f->nrows, l->d, stats);
     for (size_t j = 0; j < l->d; j++)
-        pann_col_stats_finish(&stats[j], l->eo->scale, &l->schema->center[j],
-                              &l->schema->scale[j], &l->schema->impute[j]);
+        if (!l->text[j])
+            pann_col_stats_finish(&stats[j], l->eo->scale, &l->schema->center[j],
+                                  &l->schema->scale[j], &l->schema->impute[j]);
     free(stats);
     encode_reference(l, f->raw, f->nrows);
     float *v = shrink_aligned(f->raw, f->nrows * l->d);
@@ -478,6 +634,25 @@ static int load_reference(loader *l, bool *ok, pann_error *err)
     return finish_matrix(l, 0, v, err);
 }
 
+/* The text columns into the schema: categorical, their texts by code, the
+ * reference's most frequent code as the imputed value (center 0, scale 1
+ * as pann_schema_alloc set them). */
+static int keep_categories(loader *l, pann_error *err)
+{
+    for (size_t j = 0; j < l->d; j++) {
+        if (!l->text[j])
+            continue;
+        pann_schema *s = l->schema;
+        size_t n = l->dicts[j].n;
+        s->kind[j] = PANN_CATEGORICAL;
+        s->impute[j] = (double)pann_dict_mode(&l->dicts[j]);
+        if (!(s->cats[j] = pann_dict_take_keys(&l->dicts[j])))
+            return no_memory(err);
+        s->ncat[j] = n;
+    }
+    return 0;
+}
+
 static int run_loader(loader *l, bool *loaded, pann_error *err)
 {
     *loaded = false;
@@ -488,8 +663,12 @@ static int run_loader(loader *l, bool *loaded, pann_error *err)
     for (size_t t = 0; t < l->ntables; t++)
         if (!open_file(l, t))
             return 0;
-    if (pann_schema_alloc(l->schema, &l->tables[0], l->idx[0], l->d) != 0)
+    if (pann_schema_alloc(l->schema, &l->tables[0], l->idx[0], l->d) != 0 ||
+        !(l->text = calloc(l->d, sizeof *l->text)) ||
+        !(l->dicts = calloc(l->d, sizeof *l->dicts)))
         return no_memory(err);
+    if (!decide_kinds(l))
+        return 0;
     bool ok;
     int rc = load_reference(l, &ok, err);
     for (size_t t = 1; !rc && ok && t < l->ntables; t++) {
@@ -501,6 +680,8 @@ static int run_loader(loader *l, bool *loaded, pann_error *err)
         else
             free(v);
     }
+    if (!rc && ok && l->any_text)
+        rc = keep_categories(l, err);
     *loaded = !rc && ok;
     return rc;
 }
@@ -536,6 +717,10 @@ int pann_load_numeric(pann_table *tables, size_t ntables, const pann_read_opts *
             tables[t].nrows = 0;
         }
     }
+    for (size_t j = 0; l.dicts && j < l.d; j++)
+        pann_dict_free(&l.dicts[j]);
+    free(l.dicts);
+    free(l.text);
     free(l.idx);
     free(l.files);
     if (!*loaded)

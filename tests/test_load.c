@@ -91,8 +91,8 @@ static void numbers_file(text *t, size_t rows, size_t cols, char delim, bool hea
 }
 
 typedef struct both {
-    pann_table general[2], fast[2];
-    pann_matrix gm[2], fm[2];
+    pann_table general[3], fast[3];
+    pann_matrix gm[3], fm[3];
     pann_schema gs, fs;
     bool loaded;
 } both;
@@ -112,7 +112,7 @@ static void load_general(both *b, const char *const *paths, size_t n, const pann
 {
     pann_error err = { 0 };
     cr_assert_eq(pann_tables_read(b->general, paths, n, ro, 2, &err), 0, "%s", err.msg);
-    const pann_table *tables[2] = { &b->general[0], &b->general[1] };
+    const pann_table *tables[3] = { &b->general[0], &b->general[1], &b->general[2] };
     cr_assert_eq(pann_encode(tables, n, eo, &b->gs, b->gm, NULL, &err), 0, "%s", err.msg);
 }
 
@@ -121,7 +121,10 @@ static void same_bits(const both *b, size_t n)
     cr_assert_eq(b->fs.d, b->gs.d);
     for (size_t j = 0; j < b->gs.d; j++) {
         cr_assert_str_eq(b->fs.names[j], b->gs.names[j]);
-        cr_assert_eq(b->fs.kind[j], PANN_NUMERIC);
+        cr_assert_eq(b->fs.kind[j], b->gs.kind[j], "kind of column %zu", j);
+        cr_assert_eq(b->fs.ncat[j], b->gs.ncat[j], "categories of column %zu", j);
+        for (size_t c = 0; c < b->gs.ncat[j]; c++)
+            cr_assert_str_eq(b->fs.cats[j][c], b->gs.cats[j][c]);
         cr_assert_eq(memcmp(&b->fs.center[j], &b->gs.center[j], sizeof(double)), 0,
                      "center of column %zu: %.17g vs %.17g", j, b->fs.center[j], b->gs.center[j]);
         cr_assert_eq(memcmp(&b->fs.scale[j], &b->gs.scale[j], sizeof(double)), 0,
@@ -187,6 +190,17 @@ static void check_gives_up(const char *content, const pann_read_opts *ro,
         cr_assert_null(b.fs.names);
         both_free(&b, 1);
     }
+    unlink(f.path);
+}
+
+/* content, in a file, loaded alike both ways */
+static void check_same_content(const char *content, const pann_read_opts *ro,
+                               const pann_encode_opts *eo)
+{
+    temp_file f;
+    write_file(&f, content, strlen(content));
+    const char *paths[1] = { f.path };
+    check_same(paths, 1, ro, eo);
     unlink(f.path);
 }
 
@@ -302,6 +316,58 @@ Test(load, header_with_quotes_and_bom)
     unlink(f.path);
 }
 
+/* rows of a number, a category of 5 (its level tied to the number), a
+ * number, and a category of up to `levels` ("k0" ...), some seen only late. */
+static void mixed_file(text *t, size_t rows, unsigned levels, unsigned seed)
+{
+    srand(seed);
+    add(t, "x,colour,y,kind\n");
+    static const char *colour[] = { "red", "green", "blue", "cyan", "grey" };
+    for (size_t i = 0; i < rows; i++) {
+        double x = rand() / (double)RAND_MAX;
+        unsigned k = (unsigned)rand() % levels;
+        if (i < rows / 2)
+            k %= 3;              /* the rest of the levels appear in the second half */
+        add(t, "%.6f,%s,%.3e,k%u\n", x, colour[(unsigned)(x * 4.99)], x * x - 0.5, k);
+    }
+}
+
+Test(load, categorical_columns_coded_as_the_general_path_codes_them)
+{
+    text ref = { 0 }, query = { 0 }, third = { 0 };
+    mixed_file(&ref, 30000, 40, 7);        /* ~0.9 MB each: slices from 2 threads on */
+    mixed_file(&query, 40000, 60, 8);      /* levels k40.. only here */
+    mixed_file(&third, 3000, 70, 9);
+    cr_assert_gt(query.len, (size_t)1 << 20);
+    temp_file fr, fq, ft;
+    write_file(&fr, ref.s, ref.len);
+    write_file(&fq, query.s, query.len);
+    write_file(&ft, third.s, third.len);
+    pann_read_opts ro = read_opts(',', true);
+    const char *paths[3] = { fq.path, fr.path, ft.path };
+    pann_scale scales[] = { PANN_SCALE_NONE, PANN_SCALE_STD, PANN_SCALE_RANGE };
+    for (size_t k = 0; k < 3; k++) {
+        pann_encode_opts eo = encode_opts(scales[k], NULL, false);
+        check_same(paths, 3, &ro, &eo);
+    }
+    pann_encode_opts some = encode_opts(PANN_SCALE_STD, "kind,x,colour", false);
+    check_same(paths + 1, 2, &ro, &some);
+    both b = { 0 };
+    pann_encode_opts eo = encode_opts(PANN_SCALE_NONE, NULL, false);
+    cr_assert_eq(load_fast(&b, paths, 3, &ro, &eo, 2), 0);
+    cr_assert(b.loaded);
+    cr_assert_eq(b.fs.kind[1], PANN_CATEGORICAL);
+    cr_assert_eq(b.fs.kind[2], PANN_NUMERIC);
+    cr_assert_eq(b.fs.ncat[3], 70);
+    both_free(&b, 3);
+    unlink(fr.path);
+    unlink(fq.path);
+    unlink(ft.path);
+    free(ref.s);
+    free(query.s);
+    free(third.s);
+}
+
 /* ---- what the loader leaves to the general path ------------------------ */
 
 Test(load, gives_up_on_what_it_does_not_read_alike)
@@ -317,8 +383,6 @@ Test(load, gives_up_on_what_it_does_not_read_alike)
     check_gives_up("a,b\n1,2\n\n3,4\n", &ro, &eo);            /* blank line */
     check_gives_up("a,b\n1,2\n3,4\n\n", &ro, &eo);            /* blank line at the end */
     check_gives_up("a,b\n1,2\r3,4\n", &ro, &eo);              /* a lone CR */
-    check_gives_up("a,b\n1,inf\n", &ro, &eo);                 /* not finite */
-    check_gives_up("a,b\n1,0x10\n", &ro, &eo);                /* hex */
     check_gives_up("a,b\n", &ro, &eo);                        /* no rows */
     check_gives_up("\n\na,b\n1,2\n", &ro, &eo);               /* blank lines before the header */
     char nul[] = "a,b\n1,2\n3,4\n";
@@ -345,6 +409,17 @@ Test(load, gives_up_on_what_it_does_not_read_alike)
     check_gives_up("a,b\n1,2\n3,4\n", &ro, &cat);
     pann_encode_opts unknown = encode_opts(PANN_SCALE_NONE, "zz", false);
     check_gives_up("a,b\n1,2\n3,4\n", &ro, &unknown);
+    /* text columns: anything the general path might read otherwise */
+    check_same_content("a,b\n1,inf\n2,0x10\n", &ro, &eo);   /* not finite, hex: texts */
+    check_gives_up("a,b\n1,inf\n2,3\n", &ro, &eo);          /* then a number */
+    check_gives_up("a,b\nx,2\n3,4\n", &ro, &eo);            /* a number in a text column */
+    check_gives_up("a,b\nx,2\nNA,4\n", &ro, &eo);           /* missing */
+    check_gives_up("a,b\nx,2\n y,4\n", &ro, &eo);           /* a blank at an edge */
+    check_gives_up("a,b\nx,2\ny ,4\n", &ro, &eo);
+    check_gives_up("a,b\n1,x\r\n2,y\r\n", &ro, &eo);        /* CRLF after a text */
+    check_gives_up("a,b\nNA,2\ny,4\n", &ro, &eo);           /* first row missing */
+    pann_encode_opts cosine = encode_opts(PANN_SCALE_NONE, NULL, true);
+    check_gives_up("a,b\nx,2\ny,4\n", &ro, &cosine);
 }
 
 Test(load, gives_up_on_a_pipe)
