@@ -224,6 +224,10 @@ int main(int argc, char **argv)
     c.matrices_only = true;
     cli_load(&c, files, 3, &data);   /* TRAIN first: its range scales all */
     cli_data_drop_cells(&data);
+    for (size_t i = 0; i < 3; i++) {   /* figures, not rows, come out: no row ids */
+        free(data.mats[i].row_id);
+        data.mats[i].row_id = NULL;
+    }
     check_rows(&c, &data);
     size_t each = data.mats[1].n < data.mats[2].n ? data.mats[1].n : data.mats[2].n;
     if (!k_given && 2 * each <= k) {

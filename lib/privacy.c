@@ -197,8 +197,8 @@ static int detection(const pann_matrix *S, const pann_matrix *H, const pann_metr
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", 2 * each);
     pann_knn_result r = {0};
     pann_engine_opts e = search_opts(o, true);
-    if (!rc)
-        rc = pann_knn_exact(&U, &U, m, k, &e, &r, err);
+    if (!rc)   /* the index takes U's values and serves as the queries */
+        rc = pann_knn_exact_consume(&U, &U, m, k, &e, &r, err);
     for (size_t i = 0; !rc && i < 2 * each; i++)
         cls[i] = i >= each;
     if (!rc)
