@@ -51,17 +51,31 @@ static int dict_grow_keys(pann_dict *dc)
     return 0;
 }
 
+/* The slot that holds key[0..len), or the empty slot where it would go. */
+static size_t dict_probe(const pann_dict *dc, const char *key, size_t len)
+{
+    size_t h = (size_t)hash_span(key, len) & dc->mask;
+    for (; dc->slot[h]; h = (h + 1) & dc->mask) {
+        const char *k = dc->keys[dc->slot[h] - 1];
+        if (strncmp(k, key, len) == 0 && k[len] == '\0')
+            break;
+    }
+    return h;
+}
+
+size_t pann_dict_find(const pann_dict *dc, const char *key, size_t len)
+{
+    return dc->slot ? dc->slot[dict_probe(dc, key, len)] - 1 : SIZE_MAX;
+}
+
 size_t pann_dict_code(pann_dict *dc, const char *key, size_t len)
 {
     if (!dc->slot || 2 * (dc->n + 1) > dc->mask + 1)
         if (dict_rehash(dc, dc->slot ? 2 * (dc->mask + 1) : 64) != 0)
             return SIZE_MAX;
-    size_t h = (size_t)hash_span(key, len) & dc->mask;
-    for (; dc->slot[h]; h = (h + 1) & dc->mask) {
-        const char *k = dc->keys[dc->slot[h] - 1];
-        if (strncmp(k, key, len) == 0 && k[len] == '\0')
-            return dc->slot[h] - 1;
-    }
+    size_t h = dict_probe(dc, key, len);
+    if (dc->slot[h])
+        return dc->slot[h] - 1;
     if (dc->n == dc->cap && dict_grow_keys(dc) != 0)
         return SIZE_MAX;
     char *copy = malloc(len + 1);

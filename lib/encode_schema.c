@@ -8,47 +8,24 @@
 #include <string.h>
 
 #include "pann.h"
+#include "internal.h"
 
-/* Category name -> code of one column, open addressing (FNV-1a). */
-typedef struct cat_index {
-    size_t *slot;            /* code + 1, 0 = empty */
-    size_t mask;
-} cat_index;
-
-static uint64_t fnv1a(const char *s)
+/* The schema's categories of column j as a dictionary: code c is cats[c]. */
+static int cat_dict_build(pann_dict *dc, char *const *cats, size_t ncat)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int cat_index_build(cat_index *ci, char *const *cats, size_t ncat)
-{
-    size_t n = 64;
-    while (n < 2 * ncat + 2)
-        n *= 2;
-    if (!(ci->slot = calloc(n, sizeof *ci->slot)))
-        return -1;
-    ci->mask = n - 1;
-    for (size_t c = 0; c < ncat; c++) {
-        size_t h = (size_t)fnv1a(cats[c]) & ci->mask;
-        while (ci->slot[h])
-            h = (h + 1) & ci->mask;
-        ci->slot[h] = c + 1;
-    }
+    for (size_t c = 0; c < ncat; c++)
+        if (pann_dict_code(dc, cats[c], strlen(cats[c])) != c)
+            return -1;
     return 0;
 }
 
 /* The code of s; a category the schema never saw gets code ncat, which
  * differs from every reference category (a 0/1 mismatch with all of them:
  * unseen categories are only ever compared with the reference). */
-static size_t cat_code(const cat_index *ci, char *const *cats, size_t ncat, const char *s)
+static size_t cat_code(const pann_dict *dc, size_t ncat, const char *s)
 {
-    for (size_t h = (size_t)fnv1a(s) & ci->mask; ci->slot[h]; h = (h + 1) & ci->mask)
-        if (strcmp(cats[ci->slot[h] - 1], s) == 0)
-            return ci->slot[h] - 1;
-    return ncat;
+    size_t c = pann_dict_find(dc, s, strlen(s));
+    return c == SIZE_MAX ? ncat : c;
 }
 
 static int located(const pann_table *t, size_t row, size_t col, pann_error *err,
@@ -85,14 +62,14 @@ static int check_missing_cells(const pann_schema *s, const pann_table *t, const 
 }
 
 /* One cell of column j as the schema encodes it. */
-static int encode_cell(const pann_schema *s, const cat_index *ci, const pann_table *t,
+static int encode_cell(const pann_schema *s, const pann_dict *ci, const pann_table *t,
                        size_t i, size_t j, size_t col, float *out, pann_error *err)
 {
     const char *cell = pann_cell(t, i, col);
     bool missing = pann_is_missing(cell);
     if (s->kind[j] == PANN_CATEGORICAL) {
         *out = missing ? (float)s->impute[j]
-                       : (float)cat_code(&ci[j], s->cats[j], s->ncat[j], cell);
+                       : (float)cat_code(&ci[j], s->ncat[j], cell);
         return 0;
     }
     double v;
@@ -124,7 +101,7 @@ static void normalise(float *row, size_t d)
 }
 
 static int encode_rows(const pann_schema *s, const pann_table *t, const size_t *cols,
-                       const pann_encode_opts *o, const bool *keep, const cat_index *ci,
+                       const pann_encode_opts *o, const bool *keep, const pann_dict *ci,
                        pann_matrix *out, pann_error *err)
 {
     size_t k = 0;
@@ -153,10 +130,10 @@ int pann_encode_with_schema(const pann_schema *s, const pann_table *t, const siz
     if (dropped)
         *dropped = 0;
     bool *keep = malloc((t->nrows ? t->nrows : 1) * sizeof *keep);
-    cat_index *ci = calloc(s->d ? s->d : 1, sizeof *ci);
+    pann_dict *ci = calloc(s->d ? s->d : 1, sizeof *ci);
     int rc = keep && ci ? 0 : pann_fail(err, PANN_ESYSTEM, "out of memory");
     for (size_t j = 0; !rc && j < s->d; j++)
-        if (s->kind[j] == PANN_CATEGORICAL && cat_index_build(&ci[j], s->cats[j], s->ncat[j]))
+        if (s->kind[j] == PANN_CATEGORICAL && cat_dict_build(&ci[j], s->cats[j], s->ncat[j]))
             rc = pann_fail(err, PANN_ESYSTEM, "out of memory");
     if (!rc)
         rc = check_missing_cells(s, t, cols, o->missing, keep, err);
@@ -169,7 +146,7 @@ int pann_encode_with_schema(const pann_schema *s, const pann_table *t, const siz
     if (rc)
         pann_matrix_free(out);
     for (size_t j = 0; ci && j < s->d; j++)
-        free(ci[j].slot);
+        pann_dict_free(&ci[j]);
     free(ci);
     free(keep);
     return rc;

@@ -203,6 +203,8 @@ typedef struct pann_dict {
 /* The code of key[0..len), added (copied, count 0) when new; codes are 0,
  * 1, 2 ... in order of first appearance.  SIZE_MAX when out of memory. */
 size_t pann_dict_code(pann_dict *dc, const char *key, size_t len);
+/* The code of key[0..len) when the dictionary holds it, else SIZE_MAX. */
+size_t pann_dict_find(const pann_dict *dc, const char *key, size_t len);
 /* The code with the largest count, the lowest on ties (0 when empty). */
 size_t pann_dict_mode(const pann_dict *dc);
 /* The keys by code, now the caller's (an array of one NULL when empty);
