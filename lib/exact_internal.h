@@ -107,6 +107,7 @@ typedef struct tree_ctx {
     point_bounds_fn point_bounds;   /* fast_bounds only */
     uint64_t *rev;           /* self-match budget: see rev_key() */
     sym_filter_fn sym_filter;
+    size_t self_offset;      /* lists: query row i is row self_offset + i of T */
 } tree_ctx;
 
 /* What a candidate must beat for row: its answer, or its list's last. */
@@ -205,6 +206,18 @@ int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
                       const pann_metric *m, const pann_engine_opts *o, size_t max_leaves,
                       size_t k, uint32_t *nn, float *best, uint32_t *filled,
                       unsigned char *proven, uint64_t *evaluations, pann_error *err);
+
+/* An exact K-NN search with the index built once and the queries given in
+ * chunks (pann_knn_exact_chunks): the index takes T's rows (T->v NULL on
+ * return) and *scale is their largest |coordinate|; then each chunk S of
+ * the queries gets its lists (k, nn, best, filled as tree_ctx's, filled
+ * non-NULL), its row i being row self_offset + i of T when o->self_exclude. */
+int exact_tree_index_build(kd_index *ix, pann_matrix *T, const pann_engine_opts *o,
+                           float *scale, pann_error *err);
+int exact_tree_index_knn(const kd_index *ix, float scale, const pann_matrix *S,
+                         size_t self_offset, const pann_metric *m, const pann_engine_opts *o,
+                         size_t k, uint32_t *nn, float *best, uint32_t *filled,
+                         uint64_t *evaluations, pann_error *err);
 
 /* The budgeted best-first walk (exact_budget.c): CHUNK_GROUPS consecutive
  * groups at once; complete[8 * gi + q] says whether query q of group gi is

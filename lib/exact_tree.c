@@ -24,7 +24,7 @@ static void apply_list_hits(const tree_ctx *x, const pann_hit *hits, size_t nh,
 {
     for (size_t i = 0; i < nh; i++) {
         uint32_t row = qrows[hits[i].query], cand = slot_row[hits[i].slot];
-        if (cand == PANN_NONE || (x->o->self_exclude && cand == row))
+        if (cand == PANN_NONE || (x->o->self_exclude && cand == row + x->self_offset))
             continue;
         pann_list_insert(x->best + row * x->k, x->nn + row * x->k, &x->filled[row], x->k,
                          hits[i].value, cand);
@@ -261,6 +261,22 @@ static uint32_t *rows_to_slots(const kd_index *ix)
     return row_slot;
 }
 
+/* What a search of one query set on a built index needs besides the
+ * index: where the queries are, and how the search runs. */
+typedef struct tree_plan {
+    const pann_matrix *S;
+    bool from_index;         /* queries read from the index (S gave it its rows) */
+    bool self_budget;        /* a self-match on a budget (see exact_tree_search) */
+    float scale;             /* largest |coordinate| of the queries and T */
+    size_t self_offset;      /* query row i is row self_offset + i of T */
+    size_t max_leaves, k;
+} tree_plan;
+
+static int search_index(const kd_index *ix, const tree_plan *pl, const pann_metric *m,
+                        const pann_engine_opts *o, uint32_t *nn, float *best,
+                        uint32_t *filled, unsigned char *proven, uint64_t *evaluations,
+                        pann_error *err);
+
 int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
                       const pann_metric *m, const pann_engine_opts *o, size_t max_leaves,
                       size_t k, uint32_t *nn, float *best, uint32_t *filled,
@@ -269,8 +285,8 @@ int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
     /* before an owned build takes the rows: their scale, and whether this
      * is a self-match on a budget, whose rows are grouped by the leaf that
      * holds them and each distance offered to both its rows */
-    float scale = coordinate_scale(S, T), d = (float)m->d;
-    bool self_budget = max_leaves && o->self_exclude && same_matrix(S, T);
+    tree_plan pl = { S, owned && S == owned, max_leaves && o->self_exclude && same_matrix(S, T),
+                     coordinate_scale(S, T), 0, max_leaves, k };
     size_t leaf_rows = max_leaves ? BUDGET_LEAF_ROWS : EXACT_LEAF_ROWS;
     int threads = pann_threads(o->threads);
     kd_index ix;
@@ -278,47 +294,80 @@ int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
                    : kd_build(&ix, T, leaf_rows, threads, err);
     if (rc)
         return rc;
+    rc = search_index(&ix, &pl, m, o, nn, best, filled, proven, evaluations, err);
+    kd_free(&ix);
+    return rc;
+}
+
+int exact_tree_index_build(kd_index *ix, pann_matrix *T, const pann_engine_opts *o,
+                           float *scale, pann_error *err)
+{
+    *scale = coordinate_scale(T, T);
+    return kd_build_owned(ix, T, EXACT_LEAF_ROWS, pann_threads(o->threads), err);
+}
+
+int exact_tree_index_knn(const kd_index *ix, float scale, const pann_matrix *S,
+                         size_t self_offset, const pann_metric *m, const pann_engine_opts *o,
+                         size_t k, uint32_t *nn, float *best, uint32_t *filled,
+                         uint64_t *evaluations, pann_error *err)
+{
+    float top = coordinate_scale(S, S);
+    tree_plan pl = { S, false, false, top > scale ? top : scale, self_offset, 0, k };
+    pann_engine_opts min_mode = *o;
+    min_mode.mode = PANN_MIN;
+    min_mode.use_eps = false;
+    min_mode.progress = NULL;
+    return search_index(ix, &pl, m, &min_mode, nn, best, filled, NULL, evaluations, err);
+}
+
+/* The search of pl's queries on ix (see exact_tree_search). */
+static int search_index(const kd_index *ix, const tree_plan *pl, const pann_metric *m,
+                        const pann_engine_opts *o, uint32_t *nn, float *best,
+                        uint32_t *filled, unsigned char *proven, uint64_t *evaluations,
+                        pann_error *err)
+{
+    const pann_matrix *S = pl->S;
+    bool from_index = pl->from_index, self_budget = pl->self_budget;
+    size_t max_leaves = pl->max_leaves, k = pl->k;
+    float scale = pl->scale, d = (float)m->d;
+    int threads = pann_threads(o->threads);
     /* slots go with the queries when they are read from the index or
      * offered distances */
-    bool from_index = owned && S == owned;
-    uint32_t *row_slot = from_index || self_budget ? rows_to_slots(&ix) : NULL;
-    query_source qs = { from_index ? NULL : S, &ix, row_slot, S->n, ix.d };
+    uint32_t *row_slot = from_index || self_budget ? rows_to_slots(ix) : NULL;
+    query_source qs = { from_index ? NULL : S, ix, row_slot, S->n, ix->d };
     query_groups qg;
     bool grouped = (row_slot || !(from_index || self_budget))
                    && exact_queries_by_leaf(&qg, &qs, self_budget, threads);
     free(row_slot);   /* the groups hold each query's slot */
     qs.row_slot = NULL;
-    if (!grouped) {
-        kd_free(&ix);
+    if (!grouped)
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
-    }
     float abs_margin = m->kind == PANN_L1 ? 1e-6f * d * scale
                      : m->kind == PANN_L2 ? 4e-6f * d * scale * scale : 1e-6f * d;
     bool has_cat = false;
     for (size_t j = 0; m->is_cat && j < m->d; j++)
         has_cat = has_cat || m->is_cat[j];
-    tree_ctx x = { &qs, &ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
+    tree_ctx x = { &qs, ix, m, o, pann_dist_to_cmp(m, o->eps), abs_margin,
                    !has_cat && o->mode == PANN_MIN, max_leaves, k, nn, best, filled,
-                   NULL, NULL, NULL };
+                   NULL, NULL, NULL, pl->self_offset };
     const kernel_set *kernels = pann_kernels();
     x.point_bounds = kernels->point_bounds;
     x.sym_filter = kernels->sym_filter;
     bool symmetric = self_budget && !filled && o->mode == PANN_MIN && !o->use_eps && !has_cat &&
                      (m->kind == PANN_L1 || m->kind == PANN_L2);
     if (symmetric) {
-        x.rev = malloc((ix.blocks.n ? ix.blocks.n : 1) * sizeof *x.rev);
+        x.rev = malloc((ix->blocks.n ? ix->blocks.n : 1) * sizeof *x.rev);
         if (!x.rev) {
             exact_query_groups_free(&qg);
-            kd_free(&ix);
             return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", S->n);
         }
 #pragma omp parallel for num_threads(threads) schedule(static)
-        for (size_t i = 0; i < ix.blocks.n; i++)
+        for (size_t i = 0; i < ix->blocks.n; i++)
             x.rev[i] = UINT64_MAX;
     }
     size_t max_blocks = 1;
-    for (size_t l = 0; l < ix.nleaves; l++)
-        max_blocks = ix.leaf_nblocks[l] > max_blocks ? ix.leaf_nblocks[l] : max_blocks;
+    for (size_t l = 0; l < ix->nleaves; l++)
+        max_blocks = ix->leaf_nblocks[l] > max_blocks ? ix->leaf_nblocks[l] : max_blocks;
     int out_of_memory = 0;
     uint64_t total = 0, rows_done = 0;
     /* best first for a budget in nearest mode (every node at most once),
@@ -331,7 +380,7 @@ int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
         pann_hit *vals = malloc(PANN_QBATCH * max_blocks * PANN_LANES * sizeof *vals);
         pick_scratch scratch = { 0 };
         pick_scratch *ps = best_first ? &scratch : NULL;
-        if (best_first && !exact_pick_scratch_alloc(ps, &ix, max_leaves)) {
+        if (best_first && !exact_pick_scratch_alloc(ps, ix, max_leaves)) {
             free(vals);
             vals = NULL;
         }
@@ -372,8 +421,8 @@ int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
     if (x.rev && !out_of_memory) {
         /* each row's answer: the better of what it found and was offered */
 #pragma omp parallel for num_threads(pann_threads(o->threads)) schedule(static)
-        for (size_t i = 0; i < ix.blocks.n; i++) {
-            uint32_t row = ix.slot_row[i];
+        for (size_t i = 0; i < ix->blocks.n; i++) {
+            uint32_t row = ix->slot_row[i];
             if (row == PANN_NONE || x.rev[i] == UINT64_MAX)
                 continue;
             uint32_t from = (uint32_t)x.rev[i], bits = (uint32_t)(x.rev[i] >> 32);
@@ -387,7 +436,6 @@ int exact_tree_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
     }
     free(x.rev);
     exact_query_groups_free(&qg);
-    kd_free(&ix);
     *evaluations = total;
     if (o->progress && !out_of_memory)
         o->progress(o->progress_ctx, S->n, S->n);

@@ -191,6 +191,23 @@ void pann_normalise_rows(pann_matrix *m);
 /* Whether a field s[0..len) is missing once trimmed (empty, NA, NaN). */
 bool pann_is_missing_span(const char *s, size_t len);
 
+/* ---- the exact self-match in chunks (knn.c) ---------------------------- */
+
+/* fetch writes rows q0 .. q0 + n - 1 of the queries (n * d floats); take
+ * receives their lists (r->n = n); non-zero stops the search with that
+ * status (err set). */
+typedef int (*pann_fetch_rows)(void *ctx, size_t q0, size_t n, float *rows, pann_error *err);
+typedef int (*pann_take_lists)(void *ctx, size_t q0, const pann_knn_result *r,
+                               pann_error *err);
+/* The lists of pann_knn_exact(T, T, ...), chunk rows at a time, in order:
+ * T's rows go to the index (T->v NULL on return, whatever the outcome), so
+ * fetch gives them back as queries, row for row.  Memory: the index and
+ * one chunk's lists, not n * K. */
+int pann_knn_exact_self_chunks(pann_matrix *T, const pann_metric *m, size_t k,
+                               const pann_engine_opts *o, size_t chunk,
+                               pann_fetch_rows fetch, pann_take_lists take, void *ctx,
+                               pann_error *err);
+
 /* ---- the category dictionary (dict.c) --------------------------------- */
 
 typedef struct pann_dict {

@@ -264,6 +264,7 @@ int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *
 
 typedef struct exact_ctx {
     bool self_exclude;
+    size_t self_offset;      /* query row i is row self_offset + i of T */
     size_t k;
     uint32_t *nn;
     float *cmp;
@@ -286,7 +287,7 @@ static void insert_hits(void *ctx, size_t q0, const pann_hit *hits, size_t nh)
     for (size_t h = 0; h < nh; h++) {
         size_t row = q0 + hits[h].query;
         uint32_t cand = hits[h].slot;
-        if (x->self_exclude && cand == row)
+        if (x->self_exclude && cand == row + x->self_offset)
             continue;
         pann_list_insert(x->cmp + row * k, x->nn + row * k, &x->filled[row], k,
                          hits[h].value, cand);
@@ -325,7 +326,7 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, pann_ma
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
         if (!(rc = pann_blocks_build(&blocks, T, err))) {
-            exact_ctx x = { o->self_exclude, k, r->nn, cmp, filled };
+            exact_ctx x = { o->self_exclude, 0, k, r->nn, cmp, filled };
             exact_pass p = { S, &blocks, m, PANN_MIN, list_bound, insert_hits, &x, NULL };
             rc = exact_pass_run(&p, pann_threads(o->threads), err);
             pann_blocks_free(&blocks);
@@ -361,6 +362,93 @@ int pann_knn_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metr
                            pann_error *err)
 {
     return knn_tree_or_brute(S, T, T, m, k, 0, o, r, err);
+}
+
+/* ---- the exact self-match in chunks -------------------------------------- */
+
+/* T's rows, once in the index (or blocks), searched chunk by chunk. */
+typedef struct self_chunks {
+    const pann_metric *m;
+    const pann_engine_opts *o;
+    size_t k;
+    bool tree;
+    kd_index ix;             /* tree */
+    float scale;
+    pann_blocks blocks;      /* else the brute force's */
+} self_chunks;
+
+/* The lists of the chunk S, rows q0.. of T, into r (allocated for S->n). */
+static int search_chunk(const self_chunks *sc, const pann_matrix *S, size_t q0,
+                        pann_knn_result *r, uint32_t *filled, pann_error *err)
+{
+    size_t n = S->n, k = sc->k;
+    memset(filled, 0, n * sizeof *filled);
+    float *cmp = r->dist;   /* comparison values until converted, in place */
+    uint64_t evaluations = 0;
+    int rc;
+    if (sc->tree) {
+        rc = exact_tree_index_knn(&sc->ix, sc->scale, S, q0, sc->m, sc->o, k, r->nn, cmp,
+                                  filled, &evaluations, err);
+    } else {
+        exact_ctx x = { sc->o->self_exclude, q0, k, r->nn, cmp, filled };
+        exact_pass p = { S, &sc->blocks, sc->m, PANN_MIN, list_bound, insert_hits, &x, NULL };
+        rc = exact_pass_run(&p, pann_threads(sc->o->threads), err);
+    }
+    for (size_t at = 0; !rc && at < n * k; at++) {
+        bool held = at % k < filled[at / k];
+        r->nn[at] = held ? r->nn[at] : PANN_NONE;
+        r->dist[at] = held ? (float)pann_cmp_to_dist(sc->m, cmp[at]) : INFINITY;
+    }
+    memset(r->proven, 1, n);
+    r->nproven = n;
+    return rc;
+}
+
+int pann_knn_exact_self_chunks(pann_matrix *T, const pann_metric *m, size_t k,
+                               const pann_engine_opts *o, size_t chunk,
+                               pann_fetch_rows fetch, pann_take_lists take, void *ctx,
+                               pann_error *err)
+{
+    self_chunks sc = { m, o, k, false, { 0 }, 0, { 0 } };
+    pann_engine_opts checked = *o;
+    checked.mode = PANN_MIN;
+    int rc = check_inputs(T, T, m, k, &checked, err);
+    size_t n = T->n, d = T->d;
+    chunk = chunk ? chunk : 1;
+    sc.tree = pann_tree_suits(T, T, m, &checked);
+    if (!rc && sc.tree)
+        rc = exact_tree_index_build(&sc.ix, T, &checked, &sc.scale, err);
+    else if (!rc)
+        rc = pann_blocks_build(&sc.blocks, T, err);
+    pann_release_rows(T);
+    size_t most = chunk < n ? chunk : n;
+    pann_matrix S = { 0, d, NULL, NULL };
+    pann_knn_result r = { 0 };
+    uint32_t *filled = malloc((most ? most : 1) * sizeof *filled);
+    if (!rc && posix_memalign((void **)&S.v, 64, (most ? most : 1) * (d ? d : 1) * sizeof *S.v))
+        S.v = NULL;
+    if (!rc)
+        rc = alloc_result(&r, most, k, err);
+    if (!rc && (!S.v || !filled))
+        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", most);
+    for (size_t q0 = 0; !rc && q0 < n; q0 += chunk) {
+        S.n = r.n = n - q0 < chunk ? n - q0 : chunk;
+        rc = fetch(ctx, q0, S.n, S.v, err);
+        if (!rc)
+            rc = search_chunk(&sc, &S, q0, &r, filled, err);
+        if (!rc)
+            rc = take(ctx, q0, &r, err);
+        if (!rc && o->progress)
+            o->progress(o->progress_ctx, q0 + S.n, n);
+    }
+    if (sc.tree)
+        kd_free(&sc.ix);
+    else
+        pann_blocks_free(&sc.blocks);
+    pann_knn_result_free(&r);
+    free(S.v);
+    free(filled);
+    return rc;
 }
 
 static int knn_tree(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,

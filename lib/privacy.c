@@ -160,60 +160,90 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The first `take` rows of a keyed permutation of M's rows, in row order,
- * copied to rows [at, at + take) of U. */
-static int copy_sample(const pann_matrix *M, size_t take, uint64_t seed, pann_matrix *U,
-                       size_t at, pann_error *err)
+/* The first `take` rows of a keyed permutation of M's n rows, in row
+ * order; NULL when out of memory. */
+static size_t *sample_rows(size_t n, size_t take, uint64_t seed)
 {
     size_t *rows = malloc((take ? take : 1) * sizeof *rows);
     if (!rows)
-        return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", take);
+        return NULL;
     pann_perm perm;
-    pann_perm_init(&perm, M->n, seed, 0);
+    pann_perm_init(&perm, n, seed, 0);
     for (size_t i = 0; i < take; i++)
-        rows[i] = take == M->n ? i : (size_t)pann_perm_at(&perm, i);
+        rows[i] = take == n ? i : (size_t)pann_perm_at(&perm, i);
     qsort(rows, take, sizeof *rows, cmp_size);
-    for (size_t i = 0; i < take; i++)
-        memcpy(U->v + (at + i) * U->d, pann_row(M, rows[i]), M->d * sizeof *U->v);
-    free(rows);
+    return rows;
+}
+
+/* The detection table U: HOLDOUT's sampled rows, then SYNTH's, each class
+ * `each` rows; its rows are read here when U is built and again, chunk by
+ * chunk, as the queries of its self-match, whose lists are voted on as
+ * they come. */
+typedef struct detection_table {
+    const pann_matrix *H, *S;
+    size_t each;
+    size_t *h_rows, *s_rows;  /* the samples, in row order */
+    uint32_t *cls;            /* by row of U: 0 HOLDOUT, 1 SYNTH */
+    uint32_t *pred;           /* one chunk's votes */
+    size_t correct;
+} detection_table;
+
+#define DETECTION_CHUNK 65536
+
+static int fetch_rows(void *ctx, size_t q0, size_t n, float *rows, pann_error *err)
+{
+    (void)err;
+    const detection_table *u = ctx;
+    size_t d = u->H->d;
+    for (size_t i = q0; i < q0 + n; i++) {
+        const float *row = i < u->each ? pann_row(u->H, u->h_rows[i])
+                                       : pann_row(u->S, u->s_rows[i - u->each]);
+        memcpy(rows + (i - q0) * d, row, d * sizeof *rows);
+    }
     return 0;
+}
+
+static int vote_lists(void *ctx, size_t q0, const pann_knn_result *r, pann_error *err)
+{
+    detection_table *u = ctx;
+    int rc = pann_knn_vote(r, u->cls, false, u->pred, err);
+    for (size_t i = 0; !rc && i < r->n; i++)
+        u->correct += u->pred[i] == u->cls[q0 + i];
+    return rc;
 }
 
 static int detection(const pann_matrix *S, const pann_matrix *H, const pann_metric *m,
                      size_t k, const pann_engine_opts *o, pann_privacy *p, pann_error *err)
 {
-    size_t each = S->n < H->n ? S->n : H->n;
-    if (2 * each <= k)
+    size_t each = S->n < H->n ? S->n : H->n, n = 2 * each;
+    if (n <= k)
         return pann_fail(err, PANN_EINPUT, "detection: K = %zu neighbours need more than "
-                         "%zu rows (%zu of each table)", k, 2 * each, each);
-    pann_matrix U;
-    int rc = pann_matrix_alloc(&U, 2 * each, S->d, err);
+                         "%zu rows (%zu of each table)", k, n, each);
+    detection_table u = { H, S, each, sample_rows(H->n, each, o->seed),
+                          sample_rows(S->n, each, o->seed), malloc(n * sizeof *u.cls),
+                          malloc(DETECTION_CHUNK * sizeof *u.pred), 0 };
+    pann_matrix U = { 0 };
+    int rc = u.h_rows && u.s_rows && u.cls && u.pred ? 0
+           : pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     if (!rc)
-        rc = copy_sample(H, each, o->seed, &U, 0, err);
+        rc = pann_matrix_alloc(&U, n, S->d, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        u.cls[i] = i >= each;
     if (!rc)
-        rc = copy_sample(S, each, o->seed, &U, each, err);
-    uint32_t *cls = malloc(2 * each * sizeof *cls), *pred = malloc(2 * each * sizeof *pred);
-    if (!rc && (!cls || !pred))
-        rc = pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", 2 * each);
-    pann_knn_result r = {0};
+        rc = fetch_rows(&u, 0, n, U.v, err);
     pann_engine_opts e = search_opts(o, true);
-    if (!rc)   /* the index takes U's values and serves as the queries */
-        rc = pann_knn_exact_consume(&U, &U, m, k, &e, &r, err);
-    for (size_t i = 0; !rc && i < 2 * each; i++)
-        cls[i] = i >= each;
-    if (!rc)
-        rc = pann_knn_vote(&r, cls, false, pred, err);
+    if (!rc)   /* the index takes U's values; the queries come back in chunks */
+        rc = pann_knn_exact_self_chunks(&U, m, k, &e, DETECTION_CHUNK, fetch_rows,
+                                        vote_lists, &u, err);
     if (!rc) {
-        size_t correct = 0;
-        for (size_t i = 0; i < 2 * each; i++)
-            correct += pred[i] == cls[i];
-        p->detection = (double)correct / (double)(2 * each);
+        p->detection = (double)u.correct / (double)n;
         p->detection_rows = each;
     }
-    pann_knn_result_free(&r);
     pann_matrix_free(&U);
-    free(cls);
-    free(pred);
+    free(u.h_rows);
+    free(u.s_rows);
+    free(u.cls);
+    free(u.pred);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "testutil.h"
+#include "internal.h"
 
 typedef struct pair {
     float c;
@@ -91,6 +92,70 @@ Test(knn_exact, equals_brute_force_with_ties)
             }
     pann_matrix_free(&T);
     pann_matrix_free(&S);
+}
+
+/* pann_knn_exact_self_chunks: the queries fetched back from a copy of T,
+ * the lists gathered into one result as they come, chunk by chunk. */
+typedef struct chunk_run {
+    const pann_matrix *T;
+    pann_knn_result all;
+    size_t next, chunks;
+} chunk_run;
+
+static int fetch_copy(void *ctx, size_t q0, size_t n, float *rows, pann_error *err)
+{
+    (void)err;
+    const chunk_run *c = ctx;
+    memcpy(rows, pann_row(c->T, q0), n * c->T->d * sizeof *rows);
+    return 0;
+}
+
+static int gather(void *ctx, size_t q0, const pann_knn_result *r, pann_error *err)
+{
+    (void)err;
+    chunk_run *c = ctx;
+    cr_assert_eq(q0, c->next, "chunks come in order");
+    size_t k = c->all.k;
+    memcpy(c->all.nn + q0 * k, r->nn, r->n * k * sizeof *r->nn);
+    memcpy(c->all.dist + q0 * k, r->dist, r->n * k * sizeof *r->dist);
+    c->next += r->n;
+    c->chunks++;
+    return 0;
+}
+
+static void check_self_chunks(size_t n, size_t d, size_t levels, const pann_metric *m)
+{
+    pann_matrix T = test_matrix(n, d, 31, 1.0, levels);
+    const size_t ks[] = { 1, 3, 10 }, chunks[] = { 1, 7, 1000, 100000 };
+    for (size_t ki = 0; ki < 3; ki++)
+        for (size_t ci = 0; ci < 4; ci++) {
+            pann_matrix U = test_matrix(n, d, 31, 1.0, levels);   /* the index takes it */
+            size_t k = ks[ki], chunk = chunks[ci];
+            chunk_run c = { &T, { .n = n, .k = k, .nn = malloc(n * k * sizeof(uint32_t)),
+                                  .dist = malloc(n * k * sizeof(float)) }, 0, 0 };
+            pann_engine_opts o = opts(true, 1 + (int)(ci % 2));
+            cr_assert_eq(pann_knn_exact_self_chunks(&U, m, k, &o, chunk, fetch_copy, gather,
+                                                    &c, NULL), 0);
+            cr_assert_null(U.v, "T's rows went to the index");
+            cr_assert_eq(c.next, n);
+            cr_assert_eq(c.chunks, (n + chunk - 1) / chunk);
+            expect_brute(&c.all, &T, &T, m, k, true);
+            pann_knn_result_free(&c.all);
+            pann_matrix_free(&U);
+        }
+    pann_matrix_free(&T);
+}
+
+Test(knn_exact, self_match_in_chunks_equals_brute_force)
+{
+    /* 2,600 rows of 4 columns of 3 levels take the tree, with ties and
+     * duplicates; 300 rows of 30 columns the blocked brute force. */
+    unsigned char cat[4] = { 0, 1, 0, 0 };
+    const pann_metric tree[] = { { PANN_L1, 4, NULL }, { PANN_L2, 4, NULL }, { PANN_L1, 4, cat } };
+    for (size_t mi = 0; mi < 3; mi++)
+        check_self_chunks(2600, 4, 3, &tree[mi]);
+    pann_metric brute = { PANN_L1, 30, NULL };
+    check_self_chunks(300, 30, 0, &brute);
 }
 
 Test(knn_exact, continuous_data_and_all_candidates)
