@@ -154,24 +154,24 @@ static int mia_auc(const pann_matrix *T, const pann_matrix *S, const pann_matrix
 
 /* ---- detection: a classifier two-sample test ---------------------------- */
 
-static int cmp_size(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
 /* The first `take` rows of a keyed permutation of M's n rows, in row
  * order; NULL when out of memory. */
-static size_t *sample_rows(size_t n, size_t take, uint64_t seed)
+static uint32_t *sample_rows(size_t n, size_t take, uint64_t seed)
 {
-    size_t *rows = malloc((take ? take : 1) * sizeof *rows);
+    uint32_t *rows = malloc((take ? take : 1) * sizeof *rows);
     if (!rows)
         return NULL;
     pann_perm perm;
     pann_perm_init(&perm, n, seed, 0);
     for (size_t i = 0; i < take; i++)
-        rows[i] = take == n ? i : (size_t)pann_perm_at(&perm, i);
-    qsort(rows, take, sizeof *rows, cmp_size);
+        rows[i] = (uint32_t)(take == n ? i : pann_perm_at(&perm, i));
+    qsort(rows, take, sizeof *rows, cmp_u32);
     return rows;
 }
 
@@ -182,7 +182,7 @@ static size_t *sample_rows(size_t n, size_t take, uint64_t seed)
 typedef struct detection_table {
     const pann_matrix *H, *S;
     size_t each;
-    size_t *h_rows, *s_rows;  /* the samples, in row order */
+    uint32_t *h_rows, *s_rows;  /* the samples, in row order */
     uint32_t *cls;            /* by row of U: 0 HOLDOUT, 1 SYNTH */
     uint32_t *pred;           /* one chunk's votes */
     size_t correct;
@@ -219,6 +219,9 @@ static int detection(const pann_matrix *S, const pann_matrix *H, const pann_metr
     if (n <= k)
         return pann_fail(err, PANN_EINPUT, "detection: K = %zu neighbours need more than "
                          "%zu rows (%zu of each table)", k, n, each);
+    if (S->n >= PANN_NONE || H->n >= PANN_NONE)
+        return pann_fail(err, PANN_EINPUT, "detection: a table of %zu rows is too large",
+                         S->n > H->n ? S->n : H->n);
     detection_table u = { H, S, each, sample_rows(H->n, each, o->seed),
                           sample_rows(S->n, each, o->seed), malloc(n * sizeof *u.cls),
                           malloc(DETECTION_CHUNK * sizeof *u.pred), 0 };
@@ -227,6 +230,8 @@ static int detection(const pann_matrix *S, const pann_matrix *H, const pann_metr
            : pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows)", n);
     if (!rc)
         rc = pann_matrix_alloc(&U, n, S->d, err);
+    free(U.row_id);   /* U's rows are only ever numbered 0 .. n - 1 */
+    U.row_id = NULL;
     for (size_t i = 0; !rc && i < n; i++)
         u.cls[i] = i >= each;
     if (!rc)
