@@ -324,7 +324,9 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, pann_ma
         owned = NULL;   /* released by the search */
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
-        if (!(rc = pann_blocks_build(&blocks, T, err))) {
+        rc = owned && owned->v != S->v ? pann_blocks_consume(&blocks, owned, err)
+                                       : pann_blocks_build(&blocks, T, err);
+        if (!rc) {
             exact_ctx x = { o->self_exclude, k, r->nn, cmp, filled };
             exact_pass p = { S, &blocks, m, PANN_MIN, list_bound, insert_hits, &x, NULL };
             rc = exact_pass_run(&p, pann_threads(o->threads), err);
