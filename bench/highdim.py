@@ -3,7 +3,9 @@
 recall of any answer against pann's exact one.
 
   highdim.py recall TRUTH.csv ANSWER.csv
-      recall@1 of pann-match's output ANSWER against pann-match --exact's
+      recall@1 of pann-match's output ANSWER against pann-match --exact's;
+      a query whose neighbour field is empty (none found within the budget)
+      counts as a miss
   highdim.py peer NAME QUERY.npy REFERENCE.npy|self TRUTH.csv SETTING...
       build NAME's index of REFERENCE (QUERY itself, each row's own entry
       skipped, with 'self'), then query it at each SETTING; one line per
@@ -20,6 +22,7 @@ import time
 
 STARTED = time.perf_counter()
 
+import csv  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
@@ -28,14 +31,50 @@ import numpy as np  # noqa: E402
 THREADS = int(os.environ.get("OMP_NUM_THREADS", "2"))
 
 
+def answers(path):
+    """The query and neighbor columns of a pann-match output, 0-based; a row
+    whose neighbor field is empty (no neighbour found within the budget)
+    has neighbor -1."""
+    queries, found = [], []
+    with open(path, newline="") as fp:
+        rows = csv.reader(fp)
+        next(rows, None)                      # the header
+        for row in rows:
+            if not row:
+                continue
+            queries.append(int(row[0]) - 1)
+            field = row[1].strip() if len(row) > 1 else ""
+            found.append(int(field) - 1 if field else -1)
+    return np.array(queries, dtype=np.int64), np.array(found, dtype=np.int64)
+
+
 def neighbours(path):
-    """The neighbor column of a pann-match output, 0-based."""
-    col = np.loadtxt(path, delimiter=",", skiprows=1, usecols=1, dtype=np.int64)
-    return col - 1
+    """The neighbor column of a pann-match output, 0-based, in its row order;
+    -1 where the field is empty."""
+    return answers(path)[1]
 
 
 def recall(truth, got):
-    return float(np.mean(truth == got))
+    """Share of the truth's rows whose answer is the truth's neighbour; a
+    row with no answer (-1) is a miss."""
+    if truth.size == 0:
+        return 0.0
+    return float(np.mean((truth >= 0) & (truth == got)))
+
+
+def recall_files(truth_path, answer_path):
+    """recall@1 of one pann-match output against another, row by row of the
+    truth's queries; a query absent from the answer is a miss."""
+    tq, tn = answers(truth_path)
+    aq, an = answers(answer_path)
+    order = np.argsort(aq, kind="stable")
+    aq, an = aq[order], an[order]
+    at = np.minimum(np.searchsorted(aq, tq), max(aq.size - 1, 0))
+    got = np.full(tq.size, -1, dtype=np.int64)
+    if aq.size:
+        present = aq[at] == tq
+        got[present] = an[at[present]]
+    return recall(tn, got)
 
 
 def drop_self(ids, self):
@@ -115,7 +154,7 @@ PEERS = {"hnswlib": hnswlib_peer, "faiss-hnsw": faiss_hnsw_peer, "faiss-ivf": fa
 
 def main():
     if sys.argv[1] == "recall":
-        print("%.4f" % recall(neighbours(sys.argv[2]), neighbours(sys.argv[3])))
+        print("%.4f" % recall_files(sys.argv[2], sys.argv[3]))
         return
     name, qpath, rpath, tpath = sys.argv[2:6]
     settings = sys.argv[6:] or ["-"]

@@ -4,8 +4,9 @@
  *
  * pann_cmp compares one pair of rows: the engine's random proposals touch
  * one candidate at a time.  Exact searches compare many queries with T
- * rearranged in blocks of PANN_LANES rows (pann_blocks_build), through the
- * SIMD kernels of kernels.c.  Every path adds the columns in the same order
+ * rearranged in blocks of PANN_LANES rows (pann_blocks_build, or
+ * pann_blocks_consume, which gives T's pages back as it copies them),
+ * through the SIMD kernels of kernels.c.  Every path adds the columns in the same order
  * in float, so the engine and the exact searches produce bit-identical
  * distances, which is what lets "exhausted anytime search == brute force"
  * be tested exactly.  pann_check_distances refuses data whose float sums
@@ -14,8 +15,13 @@
 #include <config.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef HAVE_SYS_MMAN_H
+#include <sys/mman.h>
+#endif
+#include <unistd.h>
 #include "pann.h"
 #include "internal.h"
 
@@ -144,24 +150,73 @@ float pann_dist_to_cmp(const pann_metric *m, double dist)
     return (float)dist;
 }
 
-int pann_blocks_build(pann_blocks *b, const pann_matrix *t, pann_error *err)
+/* The blocks' array for t's rows, lanes past the end left to the copy. */
+static int blocks_alloc(pann_blocks *b, const pann_matrix *t, pann_error *err)
 {
     b->n = t->n;
     b->d = t->d;
     b->nblocks = (t->n + PANN_LANES - 1) / PANN_LANES;
     size_t count = b->nblocks * (t->d ? t->d : 1) * PANN_LANES;
     b->v = NULL;
-    if (posix_memalign((void **)&b->v, 64, count * sizeof(float)) != 0)
+    if (posix_memalign((void **)&b->v, 64, (count ? count : 1) * sizeof(float)) != 0) {
+        b->v = NULL;
         return pann_fail(err, PANN_ESYSTEM, "out of memory (%zu rows in blocks)", t->n);
-    for (size_t blk = 0; blk < b->nblocks; blk++) {
-        float *base = b->v + blk * t->d * PANN_LANES;
-        for (size_t r = 0; r < PANN_LANES; r++) {
-            size_t row = blk * PANN_LANES + r;
-            for (size_t j = 0; j < t->d; j++)
-                base[j * PANN_LANES + r] = row < t->n ? t->v[row * t->d + j] : 0.0f;
-        }
     }
     return 0;
+}
+
+/* Rows blk * PANN_LANES .. + PANN_LANES - 1 of t into block blk, zeros
+ * past the last row. */
+static void block_copy(pann_blocks *b, const pann_matrix *t, size_t blk)
+{
+    float *base = b->v + blk * t->d * PANN_LANES;
+    for (size_t r = 0; r < PANN_LANES; r++) {
+        size_t row = blk * PANN_LANES + r;
+        for (size_t j = 0; j < t->d; j++)
+            base[j * PANN_LANES + r] = row < t->n ? t->v[row * t->d + j] : 0.0f;
+    }
+}
+
+int pann_blocks_build(pann_blocks *b, const pann_matrix *t, pann_error *err)
+{
+    int rc = blocks_alloc(b, t, err);
+    for (size_t blk = 0; !rc && blk < b->nblocks; blk++)
+        block_copy(b, t, blk);
+    return rc;
+}
+
+void pann_release_behind(const void *base, size_t used, size_t *released)
+{
+#if defined(HAVE_MADVISE) && defined(MADV_DONTNEED)
+    long page_size = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = page_size > 0 ? (uintptr_t)page_size : 4096;
+    const uintptr_t step = (uintptr_t)1 << 20;
+    uintptr_t at = (uintptr_t)base;
+    uintptr_t begin = (at + *released + page - 1) / page * page;
+    uintptr_t end = (at + used) / page * page;
+    if (end <= begin || end - begin < step)
+        return;
+    if (madvise((void *)begin, end - begin, MADV_DONTNEED) == 0)
+        *released = end - at;
+#else
+    (void)base;
+    (void)used;
+    (void)released;
+#endif
+}
+
+int pann_blocks_consume(pann_blocks *b, pann_matrix *t, pann_error *err)
+{
+    int rc = blocks_alloc(b, t, err);
+    size_t released = 0, row_bytes = t->d * sizeof *t->v;
+    for (size_t blk = 0; !rc && blk < b->nblocks; blk++) {
+        block_copy(b, t, blk);
+        size_t rows = (blk + 1) * PANN_LANES < t->n ? (blk + 1) * PANN_LANES : t->n;
+        pann_release_behind(t->v, rows * row_bytes, &released);
+    }
+    if (!rc)
+        pann_release_rows(t);
+    return rc;
 }
 
 void pann_blocks_free(pann_blocks *b)

@@ -76,8 +76,8 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
         rc = exact_tree_search(S, T, owned, m, o, max_leaves, 1, r->nn, best, NULL, r->proven,
                                &r->iterations, err);
     } else {
-        rc = exact_brute_search(S, T, m, o, r->nn, best, err);
-        pann_release_rows(owned);
+        rc = exact_brute_search(S, T, owned, m, o, r->nn, best, err);
+        pann_release_rows(owned);   /* when the search has not freed them */
         memset(r->proven, 1, n);
         r->iterations = (uint64_t)n * tn;
     }

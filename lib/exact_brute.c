@@ -137,11 +137,13 @@ void exact_report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, s
         o->progress(o->progress_ctx, now, total);
 }
 
-int exact_brute_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, uint32_t *nn, float *best, pann_error *err)
+int exact_brute_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                       const pann_metric *m, const pann_engine_opts *o, uint32_t *nn,
+                       float *best, pann_error *err)
 {
     pann_blocks blocks;
-    int rc = pann_blocks_build(&blocks, T, err);
+    int rc = owned && owned->v != S->v ? pann_blocks_consume(&blocks, owned, err)
+                                       : pann_blocks_build(&blocks, T, err);
     if (rc)
         return rc;
     exact_ctx x = { o, pann_dist_to_cmp(m, o->eps), nn, best };

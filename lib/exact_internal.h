@@ -59,9 +59,13 @@ typedef struct exact_pass {
 int exact_pass_run(const exact_pass *p, int threads, pann_error *err);
 
 /* The blocked brute force (exact_brute.c): nn/best of every row of S,
- * best set by the caller to +inf (PANN_MIN) or -inf (PANN_MAX). */
-int exact_brute_search(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, uint32_t *nn, float *best, pann_error *err);
+ * best set by the caller to +inf (PANN_MIN) or -inf (PANN_MAX).  owned
+ * (NULL, or T itself): when S does not share its rows, the blocks are
+ * built from them by pann_blocks_consume, which frees them, so T is held
+ * about once; otherwise the caller still releases them. */
+int exact_brute_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
+                       const pann_metric *m, const pann_engine_opts *o, uint32_t *nn,
+                       float *best, pann_error *err);
 
 /* ---- the tree search ---------------------------------------------------- */
 

@@ -19,6 +19,19 @@ typedef struct pann_blocks {
 } pann_blocks;
 
 int pann_blocks_build(pann_blocks *b, const pann_matrix *t, pann_error *err);
+/* pann_blocks_build from t's own rows: the whole pages of the rows already
+ * copied go back to the system as the copy goes on (pann_release_behind),
+ * and t's rows are freed (t->v = NULL) once every block is built, so t and
+ * the blocks together stay near the size of one of them.  On failure t is
+ * left whole.  Only for rows that nothing reads afterwards. */
+int pann_blocks_consume(pann_blocks *b, pann_matrix *t, pann_error *err);
+/* Give back to the system the whole pages of base's first `used` bytes,
+ * past the *released bytes given back already (updated): only pages
+ * wholly inside [base, base + used), never the allocator's header before
+ * base, and in steps of at least a megabyte, to keep the system calls
+ * few.  What those pages held reads as zeros afterwards.  Without
+ * madvise, nothing. */
+void pann_release_behind(const void *base, size_t used, size_t *released);
 void pann_blocks_free(pann_blocks *b);
 /* Comparison values of nq queries with the rows of blocks
  * [first, first + nblk): out[q * nblk * PANN_LANES + i] is row

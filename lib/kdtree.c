@@ -25,10 +25,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef HAVE_SYS_MMAN_H
-#include <sys/mman.h>
-#endif
-#include <unistd.h>
 #include "pann.h"
 #include "internal.h"
 #include "kdtree.h"
@@ -386,33 +382,8 @@ static void layout_leaf(kd_index *ix, const build_ctx *b, const kd_node *node,
     }
 }
 
-/* Give back to the system the whole pages of W's first `used` bytes: the
- * layout has copied those rows into the blocks for good, so W and the
- * blocks together stay near the size of one of them.  Only pages wholly
- * inside W are released (never the allocator's header before it), and in
- * steps of at least a megabyte, to keep the system calls few. */
-static void release_read(const float *W, size_t used, size_t *released)
-{
-#if defined(HAVE_MADVISE) && defined(MADV_DONTNEED)
-    long page_size = sysconf(_SC_PAGESIZE);
-    const uintptr_t page = page_size > 0 ? (uintptr_t)page_size : 4096;
-    const uintptr_t step = (uintptr_t)1 << 20;
-    uintptr_t base = (uintptr_t)W;
-    uintptr_t begin = (base + *released + page - 1) / page * page;
-    uintptr_t end = (base + used) / page * page;
-    if (end <= begin || end - begin < step)
-        return;
-    if (madvise((void *)begin, end - begin, MADV_DONTNEED) == 0)
-        *released = end - base;
-#else
-    (void)W;
-    (void)used;
-    (void)released;
-#endif
-}
-
 /* Lay the rows out leaf by leaf in blocks, a fresh aligned array, reading
- * W in order and releasing it behind (release_read), so the index holds T
+ * W in order and releasing it behind (pann_release_behind), so the index holds T
  * once, not twice, even while it is being laid out. */
 static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
 {
@@ -447,7 +418,7 @@ static int layout_leaves(kd_index *ix, build_ctx *b, pann_error *err)
     for (size_t l = 0; l < ix->nleaves; l++) {
         const kd_node *node = &ix->nodes[ix->leaf_node[l]];
         layout_leaf(ix, b, node, b->W + node->first * d);
-        release_read(b->W, (node->first + node->count) * d * sizeof *b->W, &released);
+        pann_release_behind(b->W, (node->first + node->count) * d * sizeof *b->W, &released);
     }
     return 0;
 }

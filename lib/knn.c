@@ -325,7 +325,9 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, pann_ma
         owned = NULL;   /* released by the search */
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
-        if (!(rc = pann_blocks_build(&blocks, T, err))) {
+        rc = owned && owned->v != S->v ? pann_blocks_consume(&blocks, owned, err)
+                                       : pann_blocks_build(&blocks, T, err);
+        if (!rc) {
             exact_ctx x = { o->self_exclude, 0, k, r->nn, cmp, filled };
             exact_pass p = { S, &blocks, m, PANN_MIN, list_bound, insert_hits, &x, NULL };
             rc = exact_pass_run(&p, pann_threads(o->threads), err);
@@ -419,7 +421,7 @@ int pann_knn_exact_self_chunks(pann_matrix *T, const pann_metric *m, size_t k,
     if (!rc && sc.tree)
         rc = exact_tree_index_build(&sc.ix, T, &checked, &sc.scale, err);
     else if (!rc)
-        rc = pann_blocks_build(&sc.blocks, T, err);
+        rc = pann_blocks_consume(&sc.blocks, T, err);
     pann_release_rows(T);
     size_t most = chunk < n ? chunk : n;
     pann_matrix S = { 0, d, NULL, NULL };

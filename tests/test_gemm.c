@@ -5,11 +5,14 @@
  * bounds, and the exact search through it finds the rows of an independent
  * brute force (ties to the lower row, self excluded, nearest and farthest),
  * at distances a double computation confirms, whatever the kernel and the
- * thread count. */
+ * thread count.  Blocks built from the reference's own rows, which give
+ * their pages back as they go, hold the same values as the copy, and the
+ * searches that consume the reference answer as the brute force. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include "testutil.h"
 #include "kernels.h"
+#include "pann_knn.h"
 
 static const char *const kernels[3] = { "generic", "avx2", "avx512" };
 
@@ -199,6 +202,96 @@ Test(gemm, exact_search_is_brute_force_on_gaussian_rows)
     expect_brute(&T, &T, PANN_COSINE, PANN_MIN, true);
     pann_matrix_free(&S);
     pann_matrix_free(&T);
+}
+
+static pann_matrix matrix_copy(const pann_matrix *a)
+{
+    pann_matrix c;
+    cr_assert_eq(pann_matrix_alloc(&c, a->n, a->d, NULL), 0);
+    memcpy(c.v, a->v, a->n * a->d * sizeof *c.v);
+    return c;
+}
+
+/* 20,003 rows of 64 columns: 5 MB, so pages are given back several times
+ * over, and a last block with three rows. */
+Test(gemm, consumed_blocks_hold_the_copied_values)
+{
+    pann_matrix T = rows_for(PANN_COSINE, 20003, 64, 70, 0), own = matrix_copy(&T);
+    pann_blocks want, got;
+    cr_assert_eq(pann_blocks_build(&want, &T, NULL), 0);
+    cr_assert_eq(pann_blocks_consume(&got, &own, NULL), 0);
+    cr_assert_null(own.v);
+    cr_assert_eq(got.n, T.n);
+    cr_assert_eq(got.d, T.d);
+    cr_assert_eq(got.nblocks, (T.n + PANN_LANES - 1) / PANN_LANES);
+    cr_assert(memcmp(got.v, want.v, got.nblocks * T.d * PANN_LANES * sizeof *got.v) == 0);
+    for (size_t i = 0; i < T.n; i += 997)   /* the layout itself: row i, column j */
+        for (size_t j = 0; j < T.d; j++)
+            cr_assert_eq(got.v[(i / PANN_LANES * T.d + j) * PANN_LANES + i % PANN_LANES],
+                         T.v[i * T.d + j]);
+    pann_blocks_free(&want);
+    pann_blocks_free(&got);
+    pann_matrix_free(&own);
+    pann_matrix_free(&T);
+}
+
+/* The first n rows of a. */
+static pann_matrix matrix_head(const pann_matrix *a, size_t n)
+{
+    pann_matrix c;
+    cr_assert_eq(pann_matrix_alloc(&c, n, a->d, NULL), 0);
+    memcpy(c.v, a->v, n * a->d * sizeof *c.v);
+    return c;
+}
+
+/* The searches that consume T, with another S (the blocks built from T's
+ * own rows) and with S = T (5,003 rows, 1.3 MB: rows the queries still
+ * read, which must not be given back), against testutil.h's brute force
+ * on the first rows; T's rows are gone afterwards either way. */
+Test(gemm, consuming_searches_are_brute_force)
+{
+    pann_matrix S = rows_for(PANN_COSINE, 300, 64, 72, 0);
+    for (int self = 0; self < 2; self++) {
+        pann_matrix T = rows_for(PANN_COSINE, self ? 5003 : 20003, 64, 71, 0);
+        pann_matrix Q = self ? matrix_head(&T, 300) : matrix_copy(&S);
+        pann_metric m = metric_of(PANN_COSINE, T.d);
+        uint32_t *nn = malloc(Q.n * sizeof *nn);
+        float *dist = malloc(Q.n * sizeof *dist);
+        test_brute(&Q, &T, &m, PANN_MIN, self, false, 0, nn, dist);
+        pann_engine_opts o;
+        pann_engine_opts_init(&o);
+        o.self_exclude = self;
+        o.threads = 2;
+        pann_matrix own = matrix_copy(&T);
+        pann_result r;
+        pann_error err = {0};
+        cr_assert_eq(pann_exact_consume(self ? &own : &S, &own, &m, &o, &r, &err), 0, "%s",
+                     err.msg);
+        cr_assert_null(own.v);
+        for (size_t q = 0; q < Q.n; q++) {
+            cr_assert_eq(r.nn[q], nn[q], "self %d row %zu: %u, brute force %u", self, q,
+                         r.nn[q], nn[q]);
+            double want = test_dist_double(PANN_COSINE, pann_row(&Q, q), pann_row(&T, nn[q]),
+                                           T.d);
+            cr_assert_float_eq(r.dist[q], want, 1e-4, "row %zu", q);
+        }
+        pann_result_free(&r);
+        pann_matrix_free(&own);
+        own = matrix_copy(&T);
+        pann_knn_result lists;
+        cr_assert_eq(pann_knn_exact_consume(self ? &own : &S, &own, &m, 1, &o, &lists, &err),
+                     0, "%s", err.msg);
+        cr_assert_null(own.v);
+        for (size_t q = 0; q < Q.n; q++)
+            cr_assert_eq(lists.nn[q], nn[q], "knn, self %d row %zu", self, q);
+        pann_knn_result_free(&lists);
+        pann_matrix_free(&own);
+        pann_matrix_free(&Q);
+        pann_matrix_free(&T);
+        free(nn);
+        free(dist);
+    }
+    pann_matrix_free(&S);
 }
 
 Test(gemm, suits_only_cosine_and_l2_from_enough_numeric_columns)
