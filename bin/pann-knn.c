@@ -420,17 +420,6 @@ static int grouped_search(const cli *c, const knn_opts *ko, const cli_data *data
     return rc;
 }
 
-/* QUERY streams when nothing needs all of it at once: neighbour lists, by
- * exact search or with the default budget per query row.  TRAIN is held;
- * QUERY is read, encoded with TRAIN's schema, searched and written one
- * chunk at a time, so memory does not grow with QUERY. */
-
-typedef struct stream_totals {
-    double sum_kth;
-    size_t counted, rows, nproven;
-    uint64_t proposals;
-} stream_totals;
-
 /* Exact, the tree with its budget, or the article's K copies.  own: T, when
  * nothing reads its values afterwards, so that the exact and tree searches
  * may take its rows and hold them once; else NULL. */
@@ -447,94 +436,31 @@ static int search(const cli *c, const knn_opts *ko, const pann_matrix *S, const 
     return pann_knn_run(S, T, m, ko->k, e, r, err);
 }
 
-static void search_chunk(const cli *c, const knn_opts *ko, const cli_data *train,
-                         const pann_table *chunk, const pann_matrix *S, uint64_t chunk_index,
-                         size_t base, FILE *out, stream_totals *tot)
-{
-    const pann_matrix *T = &train->mats[0];
-    pann_engine_opts e = ko->engine;
-    e.seed = ko->engine.seed + chunk_index * 0x9e3779b97f4a7c15ULL;   /* a stream per chunk */
-    e.max_iterations = PANN_DEFAULT_PROPOSALS_PER_ROW * (uint64_t)ko->k
-                       * (S->n ? S->n : 1);
-    pann_knn_result r;
-    pann_error err = {0};
-    const pann_table *tables[2] = { &train->tables[0], chunk };
-    const pann_matrix *mats[2] = { T, S };
-    if (pann_check_distances(c->metric, &train->schema, tables, mats, 2, &err) != 0)
-        cli_die(c, &err);
-    int rc = search(c, ko, S, T, NULL, &train->metric, &e, &r, &err);
-    if (rc)
-        cli_die(c, &err);
-    for (size_t q = 0; q < r.n; q++) {
-        for (size_t j = 0; j < r.k; j++) {
-            size_t at = q * r.k + j;
-            if (r.nn[at] != PANN_NONE)
-                fprintf(out, "%zu,%zu,%zu,%.7g,%d\n", base + S->row_id[q] + 1, j + 1,
-                        T->row_id[r.nn[at]] + 1, r.dist[at], r.proven[q]);
-        }
-        if (r.nn[q * r.k + r.k - 1] != PANN_NONE) {
-            tot->sum_kth += r.dist[q * r.k + r.k - 1];
-            tot->counted++;
-        }
-    }
-    tot->rows += r.n;
-    tot->nproven += r.nproven;
-    tot->proposals += r.iterations;
-    pann_knn_result_free(&r);
-}
-
+/* QUERY streams when nothing needs all of it at once: neighbour lists, by
+ * exact search or with the default budget per query row (pann_knn_stream). */
 static void stream_queries(const cli *c, const knn_opts *ko, const cli_data *train,
                            const char *query_path)
 {
-    pann_error err = {0};
-    const pann_table *tt = &train->tables[0];
-    size_t *train_cols, d;
-    if (pann_columns_parse(tt, c->encode.columns, &train_cols, &d, &err) != 0)
-        cli_die(c, &err);
-    size_t *query_cols = malloc((d ? d : 1) * sizeof *query_cols);
-    pann_reader *rd;
-    if (!query_cols)
-        fail_memory(c);
-    if (pann_reader_open(&rd, query_path, &c->read, &err) != 0)
-        cli_die(c, &err);
-    pann_encode_opts encode = c->encode;
-    encode.cosine = c->metric == PANN_COSINE;
     pann_output out;
     cli_output_open(c, &out);
-    fputs("query,rank,neighbor,distance,proven\n", out.fp);
-    stream_totals tot = {0};
-    size_t base = 0, dropped = 0;
-    for (uint64_t chunk_index = 0;; chunk_index++) {
-        pann_table chunk;
-        pann_matrix S = {0};
-        size_t chunk_dropped = 0;
-        if (pann_reader_next(rd, ko->chunk_rows, 0, &chunk, &err) != 0
-            || (chunk_index == 0 && pann_columns_match(tt, train_cols, d, &chunk, query_cols,
-                                                       &err) != 0)
-            || pann_encode_with_schema(&train->schema, &chunk, query_cols, &encode, &S,
-                                       &chunk_dropped, &err) != 0)
-            cli_die(c, &err);
-        if (S.n)
-            search_chunk(c, ko, train, &chunk, &S, chunk_index, base, out.fp, &tot);
-        base += chunk.nrows;
-        dropped += chunk_dropped;
-        pann_matrix_free(&S);
-        if (chunk.nrows == 0)
-            break;
-    }
-    pann_reader_close(rd);
-    free(train_cols);
-    free(query_cols);
-    if (dropped)
-        cli_note(c, "%zu query row%s with missing values left out (--missing=drop)", dropped,
-                 dropped == 1 ? "" : "s");
+    pann_knn_stream_opts so = {
+        query_path, &c->read, &c->encode, &train->tables[0], &train->schema, ko->chunk_rows,
+        c->exact ? PANN_KNN_EXACT : ko->tree ? PANN_KNN_TREE : PANN_KNN_COPIES,
+        ko->k, ko->leaves, &ko->engine, out.fp
+    };
+    pann_knn_stream_stats st;
+    pann_error err = {0};
+    if (pann_knn_stream(&train->mats[0], &train->metric, &so, &st, &err) != 0)
+        cli_die(c, &err);
+    if (st.dropped)
+        cli_note(c, "%zu query row%s with missing values left out (--missing=drop)",
+                 st.dropped, st.dropped == 1 ? "" : "s");
     cli_note(c, "%zu query rows (streamed), %zu training rows, %zu columns, K = %zu, metric %s, "
-             "seed %llu", tot.rows, train->mats[0].n, train->schema.d, ko->k,
+             "seed %llu", st.rows, train->mats[0].n, train->schema.d, ko->k,
              pann_metric_name(c->metric), (unsigned long long)c->seed);
     cli_note(c, "mean distance to the K-th neighbour %.6g; %s; %zu rows (%.1f%%) proven exact",
-             tot.counted ? tot.sum_kth / tot.counted : NAN,
-             method_name(c, ko), tot.nproven,
-             tot.rows ? 100.0 * tot.nproven / tot.rows : 0.0);
+             st.counted ? st.sum_kth / st.counted : NAN, method_name(c, ko), st.nproven,
+             st.rows ? 100.0 * st.nproven / st.rows : 0.0);
     cli_output_commit(c, &out);
 }
 

@@ -135,6 +135,45 @@ int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups
                    size_t tree_leaves, const pann_engine_opts *o, pann_knn_result *r,
                    pann_group_stats *st, pann_error *err);
 
+/* ---- queries streamed from a file (knn_stream.c) ---------------------- */
+
+#define PANN_KNN_CHUNK_ROWS 65536
+typedef enum pann_knn_method {
+    PANN_KNN_COPIES,         /* the article's K copies (pann_knn_run) */
+    PANN_KNN_EXACT,          /* pann_knn_exact */
+    PANN_KNN_TREE            /* pann_knn_tree with a budget of leaves */
+} pann_knn_method;
+
+typedef struct pann_knn_stream_opts {
+    const char *path;                /* the query rows; "-" = stdin */
+    const pann_read_opts *read;
+    const pann_encode_opts *encode;  /* columns, missing-value policy */
+    const pann_table *ref;           /* TRAIN as read */
+    const pann_schema *schema;       /* from encoding TRAIN */
+    size_t chunk_rows;               /* 0 = PANN_KNN_CHUNK_ROWS */
+    pann_knn_method method;
+    size_t k, leaves;                /* leaves: PANN_KNN_TREE's budget */
+    const pann_engine_opts *engine;  /* seed, threads, progress */
+    FILE *out;                       /* the CSV lines go here */
+} pann_knn_stream_opts;
+
+typedef struct pann_knn_stream_stats {
+    size_t rows, dropped;            /* searched; left out for a missing value */
+    size_t nproven, counted;         /* counted: rows with K neighbours */
+    double sum_kth;                  /* their K-th neighbour's distances */
+    uint64_t proposals;
+} pann_knn_stream_stats;
+
+/* The K-NN lists of every row of the file o->path among T's rows (T
+ * encoded from o->ref with o->schema), read, encoded, checked (as
+ * pann_check_distances), searched and written as
+ * "query,rank,neighbor,distance,proven" lines (1-based rows, header first)
+ * one chunk at a time: memory does not grow with the file.  Chunk c has
+ * seed o->engine->seed + c * 0x9e3779b97f4a7c15 and, for the K copies, a
+ * budget of PANN_DEFAULT_PROPOSALS_PER_ROW * K proposals per row. */
+int pann_knn_stream(const pann_matrix *T, const pann_metric *m, const pann_knn_stream_opts *o,
+                    pann_knn_stream_stats *st, pann_error *err);
+
 #ifdef __cplusplus
 }
 #endif
