@@ -60,10 +60,10 @@ int main(int argc, char **argv)
     pann_result brute, tree;
     o.exact_method = PANN_EXACT_BRUTE;
     double t3 = now(), c3 = cpu();
-    if (pann_exact_run(&mats[1], &mats[0], &m, &o, &brute, &err)) die(&err);
+    if (pann_match_exact(&mats[1], &mats[0], &m, &o, &brute, &err)) die(&err);
     double t4 = now(), c4 = cpu();
     o.exact_method = PANN_EXACT_TREE;
-    if (pann_exact_run(&mats[1], &mats[0], &m, &o, &tree, &err)) die(&err);
+    if (pann_match_exact(&mats[1], &mats[0], &m, &o, &tree, &err)) die(&err);
     double t5 = now(), c5 = cpu();
     size_t differ = 0;
     for (size_t k = 0; k < brute.n; k++)

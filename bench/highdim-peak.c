@@ -108,7 +108,7 @@ static double exact_rate(size_t ns, size_t nt, size_t d)
     pann_result r;
     pann_error err;
     double t0 = now();
-    if (pann_exact_run(&S, &T, &m, &o, &r, &err) != 0) {
+    if (pann_match_exact(&S, &T, &m, &o, &r, &err) != 0) {
         fprintf(stderr, "bench-highdim-peak: %s\n", err.msg);
         exit(1);
     }

@@ -709,8 +709,8 @@ static void run_grouped(const cli *c, const filter_cli *fc, const char *const *f
         cli_die(c, &err);
     pann_filter_result r;
     pann_filter_group_stats gs;
-    if (pann_filter_grouped(&data.mats[0], &data.mats[1], &groups, fc->batch, &data.metric,
-                            &f, &r, &gs, &err))
+    if (pann_filter_group(&data.mats[0], &data.mats[1], &groups, fc->batch, &data.metric,
+                          &f, &r, &gs, &err))
         cli_die(c, &err);
     const pann_table *st = &data.tables[1];
     size_t *matrix_row = malloc((st->nrows ? st->nrows : 1) * sizeof *matrix_row);

@@ -433,7 +433,7 @@ static int search(const cli *c, const knn_opts *ko, const pann_matrix *S, const 
     if (ko->tree)
         return own ? pann_knn_tree_consume(S, own, m, ko->k, ko->leaves, e, r, err)
                    : pann_knn_tree(S, T, m, ko->k, ko->leaves, e, r, err);
-    return pann_knn_run(S, T, m, ko->k, e, r, err);
+    return pann_knn_anytime(S, T, m, ko->k, e, r, err);
 }
 
 /* QUERY streams when nothing needs all of it at once: neighbour lists, by

@@ -227,20 +227,20 @@ static int search_exact(const pann_matrix *S, const pann_matrix *T, const pann_m
                         const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
 {
     (void)ctx;
-    return pann_exact_run(S, T, m, o, r, err);
+    return pann_match_exact(S, T, m, o, r, err);
 }
 
 static int search_anytime(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                           const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
 {
     (void)ctx;
-    return pann_engine_run(S, T, m, o, r, err);
+    return pann_match_anytime(S, T, m, o, r, err);
 }
 
 static int search_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
                        const pann_engine_opts *o, void *ctx, pann_result *r, pann_error *err)
 {
-    return pann_tree_run(S, T, m, o, *(const size_t *)ctx, r, err);
+    return pann_match_tree(S, T, m, o, *(const size_t *)ctx, r, err);
 }
 
 typedef struct graph_params {
@@ -253,14 +253,14 @@ static int search_graph(const pann_matrix *S, const pann_matrix *T, const pann_m
 {
     const graph_params *p = ctx;
     if (T->n < 2)
-        return pann_exact_run(S, T, m, o, r, err);
+        return pann_match_exact(S, T, m, o, r, err);
     pann_graph g;
     uint64_t built = 0;
     size_t k = p->k < T->n - 1 ? p->k : T->n - 1;
     int rc = pann_graph_build(T, m, k, p->rounds, o, &g, &built, err);
     if (rc)
         return rc;
-    rc = pann_graph_run(S, T, m, o, &g, p->ef, r, err);
+    rc = pann_match_graph(S, T, m, o, &g, p->ef, r, err);
     pann_graph_free(&g);
     if (!rc) {
         r->iterations += built;
@@ -283,8 +283,8 @@ static int search_ivf(match_opts *mo, const pann_matrix *S, const pann_matrix *T
     if (!mo->probes_given)
         io->probes = io->cells / 16 ? io->cells / 16 : 1;
     mo->ivf_exact = io->probes == 0 || 2 * io->probes >= io->cells;
-    return mo->ivf_exact ? pann_exact_run(S, T, m, o, r, err)
-                         : pann_ivf_run(S, T, m, o, io, r, err);
+    return mo->ivf_exact ? pann_match_exact(S, T, m, o, r, err)
+                         : pann_match_ivf(S, T, m, o, io, r, err);
 }
 
 /* --group: the group column of each file, then one search per batch. */
@@ -306,8 +306,8 @@ static int grouped_search(const cli *c, const match_opts *mo, const cli_data *da
     graph_params graph = { mo->graph_k, mo->rounds, mo->ef };
     void *ctx = mo->graph ? (void *)&graph : (void *)&mo->leaves;
     pann_group_stats st;
-    rc = pann_group_search(S, T, &groups, data->nfiles == 1, mo->batch, &data->metric,
-                           &mo->engine, fn, ctx, r, &st, err);
+    rc = pann_match_group(S, T, &groups, data->nfiles == 1, mo->batch, &data->metric,
+                          &mo->engine, fn, ctx, r, &st, err);
     if (!rc) {
         cli_note(c, "--group=%s: %zu categories, %zu searches; %llu pairs within batches, "
                  "%.3g%% of the %.0f pairs of an ungrouped search%s", mo->group, st.groups,
@@ -560,11 +560,11 @@ int main(int argc, char **argv)
     int rc = mo.group ? grouped_search(&c, &mo, &data, group_col, S, T, &r, &err)
            : mo.graph ? search_graph(S, T, &data.metric, e, &graph, &r, &err)
            : mo.ivf ? search_ivf(&mo, S, T, &data.metric, e, &r, &err)
-           : c.exact ? (own ? pann_exact_consume(S, own, &data.metric, e, &r, &err)
-                            : pann_exact_run(S, T, &data.metric, e, &r, &err))
-           : mo.tree ? (own ? pann_tree_consume(S, own, &data.metric, e, mo.leaves, &r, &err)
-                            : pann_tree_run(S, T, &data.metric, e, mo.leaves, &r, &err))
-                     : pann_engine_run(S, T, &data.metric, e, &r, &err);
+           : c.exact ? (own ? pann_match_exact_consume(S, own, &data.metric, e, &r, &err)
+                            : pann_match_exact(S, T, &data.metric, e, &r, &err))
+           : mo.tree ? (own ? pann_match_tree_consume(S, own, &data.metric, e, mo.leaves, &r, &err)
+                            : pann_match_tree(S, T, &data.metric, e, mo.leaves, &r, &err))
+                     : pann_match_anytime(S, T, &data.metric, e, &r, &err);
     if (e->progress)
         fputc('\n', stderr);
     if (rc)

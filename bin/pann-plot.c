@@ -516,7 +516,7 @@ static void plot_frames(const cli *c, const plot_args *a, int nfiles, char **fil
     e.snapshot_ctx = &f;
     pann_result r;
     pann_error err = {0};
-    int rc = pann_engine_run(Sm, Tm, &data.metric, &e, &r, &err);
+    int rc = pann_match_anytime(Sm, Tm, &data.metric, &e, &r, &err);
     if (e.progress)
         fputc('\n', stderr);
     if (rc)

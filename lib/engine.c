@@ -434,9 +434,9 @@ static void fill_result(const engine *e, pann_result *r)
     }
 }
 
-int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
-                    const pann_metric *m, const pann_engine_opts *o,
-                    pann_result *r, pann_error *err)
+int pann_match_anytime(const pann_matrix *S, const pann_matrix *T,
+                       const pann_metric *m, const pann_engine_opts *o,
+                       pann_result *r, pann_error *err)
 {
     memset(r, 0, sizeof *r);
     int rc = check_inputs(S, T, m, o, err);

@@ -3,7 +3,7 @@
  * Two strategies give the same answer: the tree search (exact_tree.c)
  * wins in low and moderate dimension, the brute force (exact_brute.c) in
  * high dimension; pann_tree_suits chooses.  The tree search also serves
- * the anytime strategy with a budget of leaves per query (pann_tree_run,
+ * the anytime strategy with a budget of leaves per query (pann_match_tree,
  * pann_tree_knn; exact_budget.c), proving the rows it can.  Ties go to the
  * lowest row, as the definition of brute force used in the tests.
  */
@@ -94,15 +94,15 @@ static int run_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *o
     return 0;
 }
 
-int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
-                   const pann_metric *m, const pann_engine_opts *o,
-                   pann_result *r, pann_error *err)
+int pann_match_exact(const pann_matrix *S, const pann_matrix *T,
+                     const pann_metric *m, const pann_engine_opts *o,
+                     pann_result *r, pann_error *err)
 {
     return run_search(S, T, NULL, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
 }
 
-int pann_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, pann_result *r, pann_error *err)
+int pann_match_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                             const pann_engine_opts *o, pann_result *r, pann_error *err)
 {
     return run_search(S, T, T, m, o, pann_tree_suits(S, T, m, o), 0, r, err);
 }
@@ -124,16 +124,16 @@ static int tree_run(const pann_matrix *S, const pann_matrix *T, pann_matrix *own
     return run_search(S, T, owned, m, o, true, max_leaves, r, err);
 }
 
-int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                  const pann_engine_opts *o, size_t max_leaves, pann_result *r,
-                  pann_error *err)
+int pann_match_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                    const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                    pann_error *err)
 {
     return tree_run(S, T, NULL, m, o, max_leaves, r, err);
 }
 
-int pann_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
-                      const pann_engine_opts *o, size_t max_leaves, pann_result *r,
-                      pann_error *err)
+int pann_match_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                            const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                            pann_error *err)
 {
     return tree_run(S, T, T, m, o, max_leaves, r, err);
 }

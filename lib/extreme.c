@@ -75,8 +75,8 @@ int pann_extreme_envelope(const pann_matrix *X, const pann_metric *m,
     farthest.self_exclude = true;
     *points = NULL;
     *npoints = 0;
-    int rc = exact ? pann_exact_run(X, X, m, &farthest, r, err)
-                   : pann_engine_run(X, X, m, &farthest, r, err);
+    int rc = exact ? pann_match_exact(X, X, m, &farthest, r, err)
+                   : pann_match_anytime(X, X, m, &farthest, r, err);
     if (rc)
         return rc;
     rc = pann_extreme_count(r, points, npoints, err);

@@ -64,7 +64,7 @@ double pann_median_sorted(const float *v, size_t n)
 
 /* ---- the decisions ------------------------------------------------------ */
 
-/* Exact NN distances by brute force (pann_exact_run): the --exact path. */
+/* Exact NN distances by brute force (pann_match_exact): the --exact path. */
 int filter_brute_nn(const pann_matrix *S, const pann_matrix *R, const pann_metric *m,
                     bool self_exclude, int threads, float *dist, uint64_t *evaluations,
                     pann_error *err)
@@ -77,7 +77,7 @@ int filter_brute_nn(const pann_matrix *S, const pann_matrix *R, const pann_metri
      * whose evaluation filter_count would depend on how the rows are batched */
     eo.exact_method = PANN_EXACT_BRUTE;
     pann_result r;
-    int rc = pann_exact_run(S, R, m, &eo, &r, err);
+    int rc = pann_match_exact(S, R, m, &eo, &r, err);
     if (rc)
         return rc;
     memcpy(dist, r.dist, S->n * sizeof *dist);

@@ -64,9 +64,9 @@ static int grouped_batch(const pann_matrix *Sb, const pann_matrix *Rb,
     return 0;
 }
 
-int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
-                        size_t batch, const pann_metric *m, const pann_filter_opts *o,
-                        pann_filter_result *r, pann_filter_group_stats *st, pann_error *err)
+int pann_filter_group(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
+                      size_t batch, const pann_metric *m, const pann_filter_opts *o,
+                      pann_filter_result *r, pann_filter_group_stats *st, pann_error *err)
 {
     memset(r, 0, sizeof *r);
     *st = (pann_filter_group_stats){ .max_lo = INFINITY, .max_hi = -INFINITY,

@@ -6,7 +6,7 @@
 #include "pann.h"
 
 int filter_cmp_float(const void *a, const void *b);
-/* Exact NN distances of S among R by brute force (pann_exact_run). */
+/* Exact NN distances of S among R by brute force (pann_match_exact). */
 int filter_brute_nn(const pann_matrix *S, const pann_matrix *R, const pann_metric *m,
                     bool self_exclude, int threads, float *dist, uint64_t *evaluations,
                     pann_error *err);

@@ -203,9 +203,9 @@ static uint64_t walk(const pann_matrix *S, const pann_matrix *T, const pann_metr
     }
 }
 
-int pann_graph_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                   const pann_engine_opts *o, const pann_graph *g, size_t ef,
-                   pann_result *r, pann_error *err)
+int pann_match_graph(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                     const pann_engine_opts *o, const pann_graph *g, size_t ef,
+                     pann_result *r, pann_error *err)
 {
     int rc = pann_check_search(S, T, m, err);
     if (rc)

@@ -268,10 +268,10 @@ static int nn_batch(const pann_matrix *Sb, const pann_matrix *Tb, const pann_eng
     return 0;
 }
 
-int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
-                      bool same, size_t batch, const pann_metric *m,
-                      const pann_engine_opts *o, pann_search_fn search, void *ctx,
-                      pann_result *r, pann_group_stats *st, pann_error *err)
+int pann_match_group(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                     bool same, size_t batch, const pann_metric *m,
+                     const pann_engine_opts *o, pann_search_fn search, void *ctx,
+                     pann_result *r, pann_group_stats *st, pann_error *err)
 {
     int rc = pann_result_alloc(r, S->n, err);
     nn_batches job = { m, search, ctx, r };

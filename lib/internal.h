@@ -163,7 +163,7 @@ bool pann_tree_suits(const pann_matrix *S, const pann_matrix *T, const pann_metr
  * per row of S in nn/cmp (n*k), filled[] entries each (zeroed by the
  * caller), self excluded when o->self_exclude.  Exact with max_leaves 0;
  * otherwise each query scans at most max_leaves leaves (see
- * pann_tree_run), and proven (NULL or n flags) says which rows' lists are
+ * pann_match_tree), and proven (NULL or n flags) says which rows' lists are
  * proven exact. */
 int pann_tree_knn(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
                   const pann_metric *m, const pann_engine_opts *o, size_t k,

@@ -408,9 +408,9 @@ static int run_passes(ivf_search *s, ivf_pass *p, const pann_engine_opts *o, pan
     return rc;
 }
 
-int pann_ivf_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                 const pann_engine_opts *o, const pann_ivf_opts *io, pann_result *r,
-                 pann_error *err)
+int pann_match_ivf(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                   const pann_engine_opts *o, const pann_ivf_opts *io, pann_result *r,
+                   pann_error *err)
 {
     double started = pann_now();
     int rc = check_ivf(S, T, m, o, err);

@@ -218,8 +218,8 @@ static void fill_result(const knn_engine *e, pann_knn_result *r)
     }
 }
 
-int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                 size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
+int pann_knn_anytime(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                     size_t k, const pann_engine_opts *o, pann_knn_result *r, pann_error *err)
 {
     memset(r, 0, sizeof *r);
     int rc = check_inputs(S, T, m, k, o, err);
@@ -734,7 +734,7 @@ static int knn_batch(const pann_matrix *Sb, const pann_matrix *Tb, const pann_en
     pann_knn_result rb;
     int rc = job->exact ? pann_knn_exact(Sb, Tb, job->m, k, o, &rb, err)
            : job->tree_leaves ? pann_knn_tree(Sb, Tb, job->m, k, job->tree_leaves, o, &rb, err)
-                              : pann_knn_run(Sb, Tb, job->m, k, o, &rb, err);
+                              : pann_knn_anytime(Sb, Tb, job->m, k, o, &rb, err);
     if (rc)
         return rc;
     pann_knn_result *r = job->r;

@@ -21,7 +21,7 @@ static int search(const pann_knn_stream_opts *o, const pann_matrix *S, const pan
     case PANN_KNN_TREE:
         return pann_knn_tree(S, T, m, o->k, o->leaves, e, r, err);
     default:
-        return pann_knn_run(S, T, m, o->k, e, r, err);
+        return pann_knn_anytime(S, T, m, o->k, e, r, err);
     }
 }
 

@@ -354,9 +354,9 @@ typedef struct pann_result {
 #define PANN_NONE UINT32_MAX
 
 /* Run the anytime search of every row of S among the rows of T. */
-int pann_engine_run(const pann_matrix *S, const pann_matrix *T,
-                    const pann_metric *m, const pann_engine_opts *o,
-                    pann_result *r, pann_error *err);
+int pann_match_anytime(const pann_matrix *S, const pann_matrix *T,
+                       const pann_metric *m, const pann_engine_opts *o,
+                       pann_result *r, pann_error *err);
 void pann_result_free(pann_result *r);
 
 /* ---- exact search (exact.c) -------------------------------------------- */
@@ -365,9 +365,9 @@ void pann_result_free(pann_result *r);
  * lowest row of T), in min or max mode; all threads; self and eps exclusion
  * as in the engine options (only mode, eps, use_eps, self_exclude, threads
  * are read).  r->proven is all ones. */
-int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
-                   const pann_metric *m, const pann_engine_opts *o,
-                   pann_result *r, pann_error *err);
+int pann_match_exact(const pann_matrix *S, const pann_matrix *T,
+                     const pann_metric *m, const pann_engine_opts *o,
+                     pann_result *r, pann_error *err);
 
 /* Anytime search guided by a k-d tree of T (a proposal strategy beyond the
  * article's uniform one), leaves of 128 rows: each query row scans the leaf
@@ -380,21 +380,21 @@ int pann_exact_run(const pann_matrix *S, const pann_matrix *T,
  * equal, self excluded) each distance computed is offered to both its
  * rows.  A row is proven exact when no leaf it did not scan can hold a
  * better row.  Needs 1 to 64 columns; cosine needs rows of non-zero norm. */
-int pann_tree_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                  const pann_engine_opts *o, size_t max_leaves, pann_result *r,
-                  pann_error *err);
+int pann_match_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                    const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                    pann_error *err);
 
 /* The same searches for a caller with no further use for T's values: the
  * tree is built in T's own memory, so T's rows are never held twice, and
  * T's values are consumed — T->v is freed and NULL on return, whatever the
  * outcome (n, d and row_id stay).  S may be T itself (a self-match: the
  * queries are then read back from the tree).  The answers are those of
- * pann_exact_run(S, T, ...) and pann_tree_run(S, T, ...). */
-int pann_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
-                       const pann_engine_opts *o, pann_result *r, pann_error *err);
-int pann_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
-                      const pann_engine_opts *o, size_t max_leaves, pann_result *r,
-                      pann_error *err);
+ * pann_match_exact(S, T, ...) and pann_match_tree(S, T, ...). */
+int pann_match_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                             const pann_engine_opts *o, pann_result *r, pann_error *err);
+int pann_match_tree_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
+                            const pann_engine_opts *o, size_t max_leaves, pann_result *r,
+                            pann_error *err);
 
 /* ---- one table per category (group.c) ---------------------------------- */
 
@@ -421,7 +421,7 @@ typedef struct pann_group_stats {
     double all_pairs;              /* n * m of an ungrouped search */
 } pann_group_stats;
 
-/* A search on one batch: pann_exact_run, pann_engine_run or a wrapper. */
+/* A search on one batch: pann_match_exact, pann_match_anytime or a wrapper. */
 typedef int (*pann_search_fn)(const pann_matrix *S, const pann_matrix *T,
                               const pann_metric *m, const pann_engine_opts *o,
                               void *ctx, pann_result *r, pann_error *err);
@@ -447,10 +447,10 @@ int pann_group_batches(const pann_matrix *S, const pann_matrix *T, const pann_gr
  * category's query rows are dealt round robin to its batches.  A budget in
  * o->max_iterations is shared in proportion to rows; history is off.  A
  * query row whose category has no reference row gets PANN_NONE. */
-int pann_group_search(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
-                      bool same, size_t batch, const pann_metric *m,
-                      const pann_engine_opts *o, pann_search_fn search, void *ctx,
-                      pann_result *r, pann_group_stats *st, pann_error *err);
+int pann_match_group(const pann_matrix *S, const pann_matrix *T, const pann_groups *g,
+                     bool same, size_t batch, const pann_metric *m,
+                     const pann_engine_opts *o, pann_search_fn search, void *ctx,
+                     pann_result *r, pann_group_stats *st, pann_error *err);
 
 /* ---- proposals from a neighbour graph of T (graph.c) ------------------- */
 
@@ -476,9 +476,9 @@ void pann_graph_free(pann_graph *g);
  * best-first walk on the graph keeping the ef best rows seen, each expanded
  * once.  Min mode, no eps; self excluded with o->self_exclude.  Answers
  * are not proven. */
-int pann_graph_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                   const pann_engine_opts *o, const pann_graph *g, size_t ef,
-                   pann_result *r, pann_error *err);
+int pann_match_graph(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                     const pann_engine_opts *o, const pann_graph *g, size_t ef,
+                     pann_result *r, pann_error *err);
 
 /* ---- power-law fit (fit.c) --------------------------------------------- */
 

@@ -68,7 +68,7 @@ typedef struct pann_filter_opts {
     pann_min_rule min_rule;
     double min_value;        /* distance, or quantile in [0,1] */
     bool drop_copies;        /* distance 0 to a real row is a near copy */
-    bool exact;              /* brute force (pann_exact_run) for everything */
+    bool exact;              /* brute force (pann_match_exact) for everything */
     size_t dcr_sample;       /* synthetic rows whose exact NN distance gives
                                 the DCR median when not all are computed;
                                 0 = all rows */
@@ -242,9 +242,9 @@ typedef struct pann_filter_group_stats {
     double max_lo, max_hi;       /* range of the categories' maximum */
     double min_lo, min_hi;       /* and minimum (near-copy) distances */
 } pann_filter_group_stats;
-int pann_filter_grouped(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
-                        size_t batch, const pann_metric *m, const pann_filter_opts *o,
-                        pann_filter_result *r, pann_filter_group_stats *st, pann_error *err);
+int pann_filter_group(const pann_matrix *R, const pann_matrix *S, const pann_groups *g,
+                      size_t batch, const pann_metric *m, const pann_filter_opts *o,
+                      pann_filter_result *r, pann_filter_group_stats *st, pann_error *err);
 
 #ifdef __cplusplus
 }

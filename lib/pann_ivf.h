@@ -41,9 +41,9 @@ size_t pann_ivf_auto_cells(size_t nq, size_t nt);
  * on unit rows); proven rows scan no further.  Min mode, no eps, numeric
  * columns; self excluded with o->self_exclude.  r->iterations counts the
  * distances computed, the build's included. */
-int pann_ivf_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                 const pann_engine_opts *o, const pann_ivf_opts *io, pann_result *r,
-                 pann_error *err);
+int pann_match_ivf(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                   const pann_engine_opts *o, const pann_ivf_opts *io, pann_result *r,
+                   pann_error *err);
 
 #ifdef __cplusplus
 }

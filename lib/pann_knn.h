@@ -38,9 +38,9 @@ void pann_knn_result_free(pann_knn_result *r);
  * self_exclude, threads and progress of o; mode must be PANN_MIN.  Output is
  * the same for any thread count.  Error when k is 0 or larger than the
  * number of candidates (T's rows, less one with self exclusion). */
-int pann_knn_run(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
-                 size_t k, const pann_engine_opts *o, pann_knn_result *r,
-                 pann_error *err);
+int pann_knn_anytime(const pann_matrix *S, const pann_matrix *T, const pann_metric *m,
+                     size_t k, const pann_engine_opts *o, pann_knn_result *r,
+                     pann_error *err);
 
 /* Exact K nearest by brute force over the blocked kernels; equal to a plain
  * double loop keeping the K smallest (distance, row).  Reads self_exclude
@@ -51,7 +51,7 @@ int pann_knn_exact(const pann_matrix *S, const pann_matrix *T, const pann_metric
 
 /* The K nearest from the k-d tree of T, each query row scanning at most
  * max_leaves leaves, within a radius of its first K-th distance (0: until
- * proven, = exact; see pann_tree_run).
+ * proven, = exact; see pann_match_tree).
  * A row is proven when no leaf it did not scan can hold a closer row; a
  * short list ends with PANN_NONE.  Needs 1 to 64 columns (and rows of
  * non-zero norm for cosine). */
@@ -59,7 +59,7 @@ int pann_knn_tree(const pann_matrix *S, const pann_matrix *T, const pann_metric 
                   size_t k, size_t max_leaves, const pann_engine_opts *o,
                   pann_knn_result *r, pann_error *err);
 
-/* The same with T's values consumed, as by pann_exact_consume (T->v NULL
+/* The same with T's values consumed, as by pann_match_exact_consume (T->v NULL
  * on return; S may be T itself). */
 int pann_knn_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
                            size_t k, const pann_engine_opts *o, pann_knn_result *r,
@@ -139,7 +139,7 @@ int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups
 
 #define PANN_KNN_CHUNK_ROWS 65536
 typedef enum pann_knn_method {
-    PANN_KNN_COPIES,         /* the article's K copies (pann_knn_run) */
+    PANN_KNN_COPIES,         /* the article's K copies (pann_knn_anytime) */
     PANN_KNN_EXACT,          /* pann_knn_exact */
     PANN_KNN_TREE            /* pann_knn_tree with a budget of leaves */
 } pann_knn_method;

@@ -135,8 +135,8 @@ static void check_against_brute(const pann_matrix *S, const pann_matrix *T, pann
     o.exact_method = exact_method;
     pann_result r;
     pann_error err = {0};
-    int rc = anytime ? pann_engine_run(S, T, &m, &o, &r, &err)
-                     : pann_exact_run(S, T, &m, &o, &r, &err);
+    int rc = anytime ? pann_match_anytime(S, T, &m, &o, &r, &err)
+                     : pann_match_exact(S, T, &m, &o, &r, &err);
     cr_assert_eq(rc, 0, "%s", err.msg);
     uint32_t *nn = malloc(S->n * sizeof *nn);
     float *dist = malloc(S->n * sizeof *dist);
@@ -199,7 +199,7 @@ static pann_result run_engine(const pann_matrix *S, const pann_matrix *T, pann_m
     o.history_every = every; o.seed = 57; o.self_exclude = S == T;
     pann_result r;
     pann_error err = {0};
-    cr_assert_eq(pann_engine_run(S, T, m, &o, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(pann_match_anytime(S, T, m, &o, &r, &err), 0, "%s", err.msg);
     return r;
 }
 
@@ -372,9 +372,9 @@ Test(engine, rejects_bad_input)
     pann_engine_opts_init(&o);
     pann_result r;
     pann_error err = {0};
-    cr_assert_eq(pann_engine_run(&S, &T, &m, &o, &r, &err), PANN_EINPUT);
+    cr_assert_eq(pann_match_anytime(&S, &T, &m, &o, &r, &err), PANN_EINPUT);
     o.top_fraction = 1.5;
-    cr_assert_eq(pann_engine_run(&S, &S, &m, &o, &r, &err), PANN_EINPUT);
+    cr_assert_eq(pann_match_anytime(&S, &S, &m, &o, &r, &err), PANN_EINPUT);
     cr_assert(strstr(err.msg, "top fraction") != NULL);
     pann_matrix_free(&S);
     pann_matrix_free(&T);
@@ -470,7 +470,7 @@ Test(engine, tree_strategy_budget_and_proofs)
     size_t budgets[] = { 1, 4, 16, 0 };
     for (int b = 0; b < 4; b++) {
         pann_result r;
-        cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
+        cr_assert_eq(pann_match_tree(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
         size_t proven = 0, right = 0;
         for (size_t k = 0; k < S.n; k++) {
             right += r.nn[k] == nn[k];
@@ -533,7 +533,7 @@ Test(engine, tree_budget_ranks_leaves_per_query)
             size_t budgets[] = { 64, 20000 };
             for (int b = 0; b < 2; b++) {
                 pann_result r;
-                cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
+                cr_assert_eq(pann_match_tree(&S, &T, &m, &o, budgets[b], &r, NULL), 0);
                 size_t right = 0;
                 for (size_t q = 0; q < S.n; q++) {
                     right += r.nn[q] == nn[q];
@@ -585,7 +585,7 @@ Test(engine, tree_budget_self_match_offers_both_ways)
                     pann_engine_opts_init(&o);
                     o.self_exclude = true;
                     o.threads = t + 1;
-                    cr_assert_eq(pann_tree_run(&S, &S, &m, &o, budgets[b], &r[t], NULL), 0);
+                    cr_assert_eq(pann_match_tree(&S, &S, &m, &o, budgets[b], &r[t], NULL), 0);
                 }
                 cr_assert(memcmp(r[0].nn, r[1].nn, S.n * sizeof *r[0].nn) == 0);
                 cr_assert(memcmp(r[0].dist, r[1].dist, S.n * sizeof *r[0].dist) == 0);
@@ -608,7 +608,7 @@ Test(engine, tree_budget_self_match_offers_both_ways)
                     o.self_exclude = true;
                     T.v[0] = nextafterf(T.v[0], INFINITY);     /* not the same matrix */
                     pann_result one;
-                    cr_assert_eq(pann_tree_run(&S, &T, &m, &o, budgets[b], &one, NULL), 0);
+                    cr_assert_eq(pann_match_tree(&S, &T, &m, &o, budgets[b], &one, NULL), 0);
                     size_t right_one = 0;
                     for (size_t q = 1; q < S.n; q++)
                         right_one += one.nn[q] == nn[q];
@@ -648,7 +648,7 @@ Test(engine, self_match_kernels_agree)
                 if (pann_kernel_select(kernels[k]) != 0)
                     continue;
                 pann_result r;
-                cr_assert_eq(pann_tree_run(data[set], data[set], &m, &o, 6, &r, NULL), 0);
+                cr_assert_eq(pann_match_tree(data[set], data[set], &m, &o, 6, &r, NULL), 0);
                 if (k == 0) {
                     plain = r;
                     continue;
@@ -709,9 +709,9 @@ Test(engine, graph_strategy)
     test_brute(&S, &T, &m, PANN_MIN, false, false, 0, nn, dist);
     pann_result a, b;
     o.threads = 1;
-    cr_assert_eq(pann_graph_run(&S, &T, &m, &o, &g, 16, &a, NULL), 0);
+    cr_assert_eq(pann_match_graph(&S, &T, &m, &o, &g, 16, &a, NULL), 0);
     o.threads = 2;
-    cr_assert_eq(pann_graph_run(&S, &T, &m, &o, &g, 16, &b, NULL), 0);
+    cr_assert_eq(pann_match_graph(&S, &T, &m, &o, &g, 16, &b, NULL), 0);
     cr_assert(memcmp(a.nn, b.nn, S.n * sizeof *a.nn) == 0);
     size_t right = 0;
     for (size_t k = 0; k < S.n; k++) {
@@ -778,15 +778,15 @@ Test(exact, consuming_variants_answer_as_the_copying_ones)
             o.threads = threads;
             pann_result want, got;
             pann_matrix own = matrix_copy(data[set]);
-            cr_assert_eq(pann_exact_run(data[set], data[set], metric[set], &o, &want, NULL), 0);
-            cr_assert_eq(pann_exact_consume(&own, &own, metric[set], &o, &got, NULL), 0);
+            cr_assert_eq(pann_match_exact(data[set], data[set], metric[set], &o, &want, NULL), 0);
+            cr_assert_eq(pann_match_exact_consume(&own, &own, metric[set], &o, &got, NULL), 0);
             cr_assert_null(own.v);
             pann_matrix_free(&own);
             expect_same_result(&want, &got, "exact");
             if (set == 0 && threads == 1) {   /* and the brute force, which has no tree */
                 pann_result brute;
                 o.exact_method = PANN_EXACT_BRUTE;
-                cr_assert_eq(pann_exact_run(&big, &big, &m8, &o, &brute, NULL), 0);
+                cr_assert_eq(pann_match_exact(&big, &big, &m8, &o, &brute, NULL), 0);
                 o.exact_method = PANN_EXACT_AUTO;
                 cr_assert(memcmp(brute.nn, got.nn, big.n * sizeof *got.nn) == 0);
                 cr_assert(memcmp(brute.dist, got.dist, big.n * sizeof *got.dist) == 0);
@@ -795,8 +795,8 @@ Test(exact, consuming_variants_answer_as_the_copying_ones)
             pann_result_free(&want);
             pann_result_free(&got);
             own = matrix_copy(data[set]);
-            cr_assert_eq(pann_tree_run(data[set], data[set], metric[set], &o, 4, &want, NULL), 0);
-            cr_assert_eq(pann_tree_consume(&own, &own, metric[set], &o, 4, &got, NULL), 0);
+            cr_assert_eq(pann_match_tree(data[set], data[set], metric[set], &o, 4, &want, NULL), 0);
+            cr_assert_eq(pann_match_tree_consume(&own, &own, metric[set], &o, 4, &got, NULL), 0);
             cr_assert_null(own.v);
             pann_matrix_free(&own);
             cr_assert_lt(got.nproven, got.n);   /* the budget did cut some searches */
@@ -831,10 +831,10 @@ Test(exact, consuming_variants_answer_as_the_copying_ones)
         pann_engine_opts_init(&o);
         pann_result want, got;
         pann_matrix own = matrix_copy(&big);
-        cr_assert_eq(b ? pann_tree_run(&queries, &big, &m8, &o, 4, &want, NULL)
-                       : pann_exact_run(&queries, &big, &m8, &o, &want, NULL), 0);
-        cr_assert_eq(b ? pann_tree_consume(&queries, &own, &m8, &o, 4, &got, NULL)
-                       : pann_exact_consume(&queries, &own, &m8, &o, &got, NULL), 0);
+        cr_assert_eq(b ? pann_match_tree(&queries, &big, &m8, &o, 4, &want, NULL)
+                       : pann_match_exact(&queries, &big, &m8, &o, &want, NULL), 0);
+        cr_assert_eq(b ? pann_match_tree_consume(&queries, &own, &m8, &o, 4, &got, NULL)
+                       : pann_match_exact_consume(&queries, &own, &m8, &o, &got, NULL), 0);
         cr_assert_null(own.v);
         pann_matrix_free(&own);
         expect_same_result(&want, &got, b ? "tree, another S" : "exact, another S");
@@ -858,8 +858,8 @@ Test(exact, consuming_variants_answer_as_the_copying_ones)
     o.exact_method = PANN_EXACT_BRUTE;
     pann_matrix own = matrix_copy(&ties);
     pann_result want, got;
-    cr_assert_eq(pann_exact_run(&ties, &ties, &m4, &o, &want, NULL), 0);
-    cr_assert_eq(pann_exact_consume(&own, &own, &m4, &o, &got, NULL), 0);
+    cr_assert_eq(pann_match_exact(&ties, &ties, &m4, &o, &want, NULL), 0);
+    cr_assert_eq(pann_match_exact_consume(&own, &own, &m4, &o, &got, NULL), 0);
     cr_assert_null(own.v);
     pann_matrix_free(&own);
     expect_same_result(&want, &got, "brute force");
@@ -869,7 +869,7 @@ Test(exact, consuming_variants_answer_as_the_copying_ones)
     memset(zero.v, 0, 4 * sizeof *zero.v);
     pann_metric cosine = metric_of(PANN_COSINE, 4, NULL);
     pann_error err = {0};
-    cr_assert_eq(pann_tree_consume(&zero, &zero, &cosine, &o, 4, &got, &err), PANN_EINPUT);
+    cr_assert_eq(pann_match_tree_consume(&zero, &zero, &cosine, &o, 4, &got, &err), PANN_EINPUT);
     cr_assert_null(zero.v);
     cr_assert(strstr(err.msg, "non-zero norm") != NULL);
     pann_matrix_free(&zero);

@@ -131,7 +131,7 @@ static void exact(const pann_matrix *S, const pann_matrix *T, const pann_metric 
     o.threads = threads;
     o.exact_method = PANN_EXACT_BRUTE;
     pann_error err = {0};
-    cr_assert_eq(pann_exact_run(S, T, m, &o, r, &err), 0, "%s", err.msg);
+    cr_assert_eq(pann_match_exact(S, T, m, &o, r, &err), 0, "%s", err.msg);
 }
 
 /* The exact search against testutil.h's brute force, with every kernel and
@@ -265,7 +265,7 @@ Test(gemm, consuming_searches_are_brute_force)
         pann_matrix own = matrix_copy(&T);
         pann_result r;
         pann_error err = {0};
-        cr_assert_eq(pann_exact_consume(self ? &own : &S, &own, &m, &o, &r, &err), 0, "%s",
+        cr_assert_eq(pann_match_exact_consume(self ? &own : &S, &own, &m, &o, &r, &err), 0, "%s",
                      err.msg);
         cr_assert_null(own.v);
         for (size_t q = 0; q < Q.n; q++) {

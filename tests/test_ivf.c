@@ -40,7 +40,7 @@ static void run_ivf(const pann_matrix *S, const pann_matrix *T, const pann_metri
     io.cells = cells;
     io.probes = probes;
     pann_error err = {0};
-    cr_assert_eq(pann_ivf_run(S, T, m, &o, &io, r, &err), 0, "%s", err.msg);
+    cr_assert_eq(pann_match_ivf(S, T, m, &o, &io, r, &err), 0, "%s", err.msg);
 }
 
 static void expect_exhausted_exact(pann_matrix *S, pann_matrix *T, pann_metric_kind kind,
@@ -191,10 +191,10 @@ Test(ivf, refuses_what_it_does_not_search)
     pann_ivf_opts_init(&io);
     pann_result r;
     pann_error err = {0};
-    cr_assert_eq(pann_ivf_run(&T, &T, &m, &o, &io, &r, &err), PANN_EINPUT);
+    cr_assert_eq(pann_match_ivf(&T, &T, &m, &o, &io, &r, &err), PANN_EINPUT);
     cr_assert(strstr(err.msg, "numeric columns"), "%s", err.msg);
     m.is_cat = NULL;
     o.mode = PANN_MAX;
-    cr_assert_eq(pann_ivf_run(&T, &T, &m, &o, &io, &r, &err), PANN_EINPUT);
+    cr_assert_eq(pann_match_ivf(&T, &T, &m, &o, &io, &r, &err), PANN_EINPUT);
     pann_matrix_free(&T);
 }

@@ -186,7 +186,7 @@ Test(knn_exact, k_out_of_range_is_an_error)
     pann_engine_opts self = opts(true, 1), other = opts(false, 1);
     cr_assert_eq(pann_knn_exact(&T, &T, &m, 10, &self, &r, &err), PANN_EINPUT);
     cr_assert(strstr(err.msg, "only 9 candidate rows"), "%s", err.msg);
-    cr_assert_eq(pann_knn_run(&T, &T, &m, 10, &self, &r, &err), PANN_EINPUT);
+    cr_assert_eq(pann_knn_anytime(&T, &T, &m, 10, &self, &r, &err), PANN_EINPUT);
     cr_assert_eq(pann_knn_exact(&T, &T, &m, 11, &other, &r, &err), PANN_EINPUT);
     cr_assert_eq(pann_knn_exact(&T, &T, &m, 0, &other, &r, &err), PANN_EINPUT);
     cr_assert_eq(pann_knn_exact(&T, &T, &m, 10, &other, &r, &err), 0);
@@ -203,7 +203,7 @@ Test(knn_anytime, exhausting_budget_equals_exact)
         pann_knn_result r;
         pann_engine_opts o = opts(true, 2);
         o.max_iterations = 0;                    /* until exhausted */
-        cr_assert_eq(pann_knn_run(&T, &T, &m, ks[ki], &o, &r, NULL), 0);
+        cr_assert_eq(pann_knn_anytime(&T, &T, &m, ks[ki], &o, &r, NULL), 0);
         expect_brute(&r, &T, &T, &m, ks[ki], true);
         cr_assert_eq(r.nproven, T.n);
         cr_assert_eq(r.iterations, (uint64_t)T.n * (T.n - 1));
@@ -211,7 +211,7 @@ Test(knn_anytime, exhausting_budget_equals_exact)
         o = opts(false, 1);
         o.max_iterations = (uint64_t)S.n * T.n;  /* exactly enough */
         o.top_fraction = 0.3;
-        cr_assert_eq(pann_knn_run(&S, &T, &m, ks[ki], &o, &r, NULL), 0);
+        cr_assert_eq(pann_knn_anytime(&S, &T, &m, ks[ki], &o, &r, NULL), 0);
         expect_brute(&r, &S, &T, &m, ks[ki], false);
         pann_knn_result_free(&r);
     }
@@ -230,9 +230,9 @@ Test(knn_anytime, partial_lists_are_valid_and_deterministic)
     pann_engine_opts o = opts(true, 1);
     o.max_iterations = 40 * T.n;
     o.seed = 9;
-    cr_assert_eq(pann_knn_run(&T, &T, &m, k, &o, &r1, NULL), 0);
+    cr_assert_eq(pann_knn_anytime(&T, &T, &m, k, &o, &r1, NULL), 0);
     o.threads = 2;
-    cr_assert_eq(pann_knn_run(&T, &T, &m, k, &o, &r2, NULL), 0);
+    cr_assert_eq(pann_knn_anytime(&T, &T, &m, k, &o, &r2, NULL), 0);
     cr_assert_eq(memcmp(r1.nn, r2.nn, T.n * k * sizeof *r1.nn), 0);
     cr_assert_eq(memcmp(r1.dist, r2.dist, T.n * k * sizeof *r1.dist), 0);
     cr_assert_eq(r1.iterations, o.max_iterations);
@@ -252,7 +252,7 @@ Test(knn_anytime, partial_lists_are_valid_and_deterministic)
     /* A larger budget never makes the K-th distance worse on average. */
     pann_knn_result r3;
     o.max_iterations = 400 * T.n;
-    cr_assert_eq(pann_knn_run(&T, &T, &m, k, &o, &r3, NULL), 0);
+    cr_assert_eq(pann_knn_anytime(&T, &T, &m, k, &o, &r3, NULL), 0);
     double sum1 = 0, sum3 = 0;
     for (size_t q = 0; q < T.n; q++) {
         sum1 += r1.dist[q * k + k - 1];

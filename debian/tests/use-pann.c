@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     pann_engine_opts_init(&o);
     o.self_exclude = true;
     o.threads = 1;
-    if (pann_exact_run(&m, &m, &l2, &o, &r, &err) != 0) {
+    if (pann_match_exact(&m, &m, &l2, &o, &r, &err) != 0) {
         fprintf(stderr, "use-pann: %s\n", err.msg);
         return err.status;
     }
