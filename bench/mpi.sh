@@ -22,7 +22,7 @@ data="" build=""
 for a in "$@"; do
     case $a in
         --data=*) data=${a#--data=} ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench/mpi.sh: unknown option $a" >&2; exit 1 ;;
         *) build=$a ;;
     esac
