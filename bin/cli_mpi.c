@@ -323,7 +323,7 @@ static int load_share(share_load *l, const char *const *files, size_t *lines,
     return rc;
 }
 
-/* The columns' spans over every rank's rows pass cli_check_distances: the
+/* The columns' spans over every rank's rows pass pann_check_distances: the
  * smallest and largest value of each column, all ranks, as a matrix of
  * two rows. */
 static int spans_overflow(const cli *c, const cli_data *data)
@@ -355,7 +355,7 @@ static int spans_overflow(const cli *c, const cli_data *data)
         pann_table t = { .display = (char *)"", .ncols = 0 };
         const pann_table *tables[1] = { &t };
         const pann_matrix *mats[1] = { &span };
-        bad = cli_check_distances(c, s, tables, mats, 1, &err) != 0;
+        bad = pann_check_distances(c->metric, s, tables, mats, 1, &err) != 0;
     }
     pann_matrix_free(&span);
     free(lo);
