@@ -154,7 +154,7 @@ Test(stream, encode_with_schema_equals_pann_encode)
 {
     const char *ref_text = "x,c,y\n1,a,10\n2,b,20\n4,a,NA\n8,c,40\n";
     const char *other_text = "y,x,c\n5,3,b\n,1,z\n25,9,a\n";
-    char ref_path[64], other_path[64];
+    char ref_path[TEST_PATH_MAX], other_path[TEST_PATH_MAX], bad_path[TEST_PATH_MAX];
     strcpy(ref_path, write_tmp(ref_text));
     strcpy(other_path, write_tmp(other_text));
     pann_table ref, other;
@@ -188,7 +188,8 @@ Test(stream, encode_with_schema_equals_pann_encode)
     /* a word in a numeric column is located */
     const char *bad = "y,x,c\n5,3,b\n6,oops,a\n";
     pann_table tb;
-    cr_assert_eq(pann_table_read(&tb, write_tmp(bad), NULL, &err), 0);
+    strcpy(bad_path, write_tmp(bad));
+    cr_assert_eq(pann_table_read(&tb, bad_path, NULL, &err), 0);
     pann_matrix none;
     cr_assert_eq(pann_encode_with_schema(&s, &tb, cols, &eo, &none, NULL, &err), PANN_EINPUT);
     cr_assert(strstr(err.msg, ":3:2: 'oops' is not a number"), "%s", err.msg);
@@ -200,4 +201,7 @@ Test(stream, encode_with_schema_equals_pann_encode)
     pann_table_free(&ref);
     pann_table_free(&other);
     pann_table_free(&tb);
+    remove(ref_path);
+    remove(other_path);
+    remove(bad_path);
 }
