@@ -266,14 +266,44 @@ void cli_load_npy(const cli *c, const char *const *files, size_t nfiles,
         cli_die(c, &err);
 }
 
+/* A chosen column of the reference that holds a row index or an
+ * identifier (pann_column_is_index_like) is named on stderr, -q or not:
+ * it would weigh in every distance and figure. */
+static void warn_index_columns(const cli *c, const cli_data *data, const char *file)
+{
+    if (c->metric == PANN_COSINE)
+        return;
+    for (size_t j = 0; j < data->schema.d; j++) {
+        if (!pann_column_is_index_like(&data->schema, &data->mats[0], j))
+            continue;
+        const char *name = data->schema.names[j];
+        fprintf(stderr, "%s: warning: %s: column %s%s%s holds a different value in every row, "
+                "as a row index or an identifier does; it weighs in every distance: "
+                "leave it out with -c unless it is a feature\n", c->prog, file,
+                *name ? "'" : "", *name ? name : "with no name", *name ? "'" : "");
+    }
+}
+
 void cli_load(const cli *c, const char *const *files, size_t nfiles, cli_data *data)
 {
     cli_load_except(c, files, nfiles, NULL, NULL, 0, data, NULL);
 }
 
+static void load_except(const cli *c, const char *const *files, size_t nfiles,
+                        const char *const *except, const char *const *options, size_t nexcept,
+                        cli_data *data, size_t *except_cols);
+
 void cli_load_except(const cli *c, const char *const *files, size_t nfiles,
                      const char *const *except, const char *const *options, size_t nexcept,
                      cli_data *data, size_t *except_cols)
+{
+    load_except(c, files, nfiles, except, options, nexcept, data, except_cols);
+    warn_index_columns(c, data, files[0]);
+}
+
+static void load_except(const cli *c, const char *const *files, size_t nfiles,
+                        const char *const *except, const char *const *options, size_t nexcept,
+                        cli_data *data, size_t *except_cols)
 {
     pann_error err = {0};
     memset(data, 0, sizeof *data);

@@ -3,7 +3,8 @@
  * list that could mean two things (an ambiguous name, a column chosen twice)
  * is refused rather than guessed, since a wrong column choice gives
  * plausible but meaningless distances.  Also a column's cells as numbers,
- * each bad cell reported where it is (FILE:LINE:FIELD). */
+ * each bad cell reported where it is (FILE:LINE:FIELD), and the test for a
+ * chosen column that holds a row index rather than a feature. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -356,4 +357,65 @@ int pann_column_numbers(const pann_table *t, size_t col, pann_cells_missing miss
             ++*n;
     }
     return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The values of column j decoded as whole numbers into x, or false when a
+ * value is not one or its encoding in single precision cannot tell. */
+static bool whole_numbers(const pann_schema *s, const pann_matrix *M, size_t j, double *x,
+                          double *lo, double *hi)
+{
+    double scale = fabs(s->scale[j]), center = s->center[j];
+    *lo = INFINITY, *hi = -INFINITY;
+    for (size_t i = 0; i < M->n; i++) {
+        double v = M->v[i * M->d + j], value = v * scale + center, whole = nearbyint(value);
+        double doubt = 4.0 * fabs(v) * scale * 0x1p-24;   /* rounding to float */
+        if (doubt >= 0.25 || fabs(value - whole) > doubt + 1e-9)
+            return false;
+        x[i] = whole;
+        *lo = whole < *lo ? whole : *lo;
+        *hi = whole > *hi ? whole : *hi;
+    }
+    return true;
+}
+
+/* Whether every row of M has its own category in column j. */
+static bool distinct_categories(const pann_schema *s, const pann_matrix *M, size_t j)
+{
+    size_t n = M->n, codes = s->ncat[j] + 1;   /* + 1: a category never seen */
+    if (codes < n)
+        return false;
+    unsigned char *seen = calloc(codes, 1);
+    bool distinct = seen != NULL;
+    for (size_t i = 0; distinct && i < n; i++) {
+        size_t code = (size_t)M->v[i * M->d + j];
+        distinct = code < codes && !seen[code];
+        if (distinct)
+            seen[code] = 1;
+    }
+    free(seen);
+    return distinct;
+}
+
+bool pann_column_is_index_like(const pann_schema *s, const pann_matrix *M, size_t j)
+{
+    size_t n = M->n;
+    if (n < PANN_INDEX_LIKE_ROWS || j >= s->d)
+        return false;
+    if (s->kind[j] == PANN_CATEGORICAL)
+        return distinct_categories(s, M, j);
+    double *x = malloc(n * sizeof *x), lo, hi;
+    bool like = x && whole_numbers(s, M, j, x, &lo, &hi) && hi - lo + 1 >= (double)n;
+    if (like) {   /* every value distinct */
+        qsort(x, n, sizeof *x, cmp_double);
+        for (size_t i = 1; like && i < n; i++)
+            like = x[i] > x[i - 1];
+    }
+    free(x);
+    return like;
 }

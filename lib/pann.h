@@ -208,6 +208,14 @@ static inline const float *pann_row(const pann_matrix *m, size_t i)
     return m->v + i * m->d;
 }
 
+/* Whether column j of M (encoded with s; not under cosine) holds what a
+ * row index or an identifier holds: in each of at least
+ * PANN_INDEX_LIKE_ROWS rows a different whole number (numeric) or a
+ * different category.  Such a column weighs in every distance while saying
+ * nothing about the rows. */
+#define PANN_INDEX_LIKE_ROWS 20
+bool pann_column_is_index_like(const pann_schema *s, const pann_matrix *M, size_t j);
+
 /* Encode tables[0] (the reference: its statistics give the scaling) and the
  * other tables with the same schema.  Kinds are decided on all tables
  * together; a column numeric in one file and text in another is an error

@@ -234,3 +234,17 @@ check "--missing=drop --exact (self): rows named as in the file" \
 pann-match -q --strategy=tree --estimate=0 --missing=drop "$TMPD/dropped.csv" >"$TMPD/dropped-tree.csv"
 check "--missing=drop --strategy=tree --estimate=0 (self): the same" \
     cmp -s "$TMPD/dropped-tree.csv" "$TMPD/dropped-want.csv"
+
+# ---- a column that holds a row index (as pandas writes one) is named on
+# stderr, -q or not; the answers are the file's as given; -c leaves it out
+awk 'BEGIN { srand(5); print ",x,y"; for (i = 0; i < 60; i++) printf "%d,%.3f,%.3f\n", (i * 7) % 60 + 100, rand(), rand() }' >"$TMPD/indexed.csv"
+pann-match -q --exact "$TMPD/indexed.csv" >"$TMPD/indexed.out" 2>"$TMPD/indexed.err"
+check "an index column: one warning naming the file and the column, exit 0" \
+    sh -c "[ \$(wc -l <'$TMPD/indexed.err') -eq 1 ] && grep -q '^pann-match: warning: $TMPD/indexed.csv: column with no name holds a different value in every row' '$TMPD/indexed.err'"
+pann-match -q --exact -c 2- "$TMPD/indexed.csv" >"$TMPD/noindex.out" 2>"$TMPD/noindex.err"
+check "-c 2- leaves the index out: no warning" test ! -s "$TMPD/noindex.err"
+check "the index weighs in the distances (the answers differ without it)" \
+    sh -c "! cmp -s '$TMPD/indexed.out' '$TMPD/noindex.out'"
+awk 'NR == 1 { print; next } NR == 5 { $0 = "100" substr($0, index($0, ",")) } { print }' "$TMPD/indexed.csv" >"$TMPD/repeat.csv"
+pann-match -q --exact "$TMPD/repeat.csv" >/dev/null 2>"$TMPD/repeat.err"
+check "a whole-number column with one value repeated: no warning" test ! -s "$TMPD/repeat.err"

@@ -609,3 +609,48 @@ Test(column_numbers, missing_cells_nan_skipped_or_located)
     cr_assert_eq(x, 2);
     pann_table_free(&t);
 }
+
+/* ---- columns that hold a row index ------------------------------------- */
+
+/* n rows: a shuffled index (7 * i mod n, distinct), a count with repeats,
+ * a real value, an identifier text, a category with repeats, large whole
+ * numbers 1 apart (an identifier too, but single precision cannot hold
+ * them unscaled) and the index once more with one value repeated. */
+static char *index_table(size_t n)
+{
+    size_t cap = 200 * (n + 1), len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, ",count,x,id,kind,big,almost\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%zu,%zu,%.3f,c%zu,k%zu,%zu,%zu\n",
+                                7 * i % n, i % 5, 0.5 + (double)i / 3.0, i, i % 3,
+                                (size_t)1000000000 + i, i == 3 ? 0 : 7 * i % n);
+    return text;
+}
+
+static void expect_index_like(size_t n, pann_scale scale, const bool *want)
+{
+    fixture f = { 0 };
+    pann_encode_opts o;
+    pann_encode_opts_init(&o);
+    o.scale = scale;
+    char *text = index_table(n);
+    encode_ok(&f, text, NULL, &o);
+    for (size_t j = 0; j < f.schema.d; j++)
+        cr_assert_eq(pann_column_is_index_like(&f.schema, &f.m[0], j), want[j],
+                     "%zu rows, scale %d, column %zu ('%s')", n, scale, j, f.schema.names[j]);
+    fixture_free(&f);
+    free(text);
+}
+
+Test(columns, index_and_identifier_columns_are_told_apart)
+{
+    /* 7 * i mod n is a permutation when n is not a multiple of 7 */
+    const bool none[7] = { false };
+    for (int scale = PANN_SCALE_NONE; scale <= PANN_SCALE_RANGE; scale++) {
+        const bool want[] = { true, false, false, true, false, scale != PANN_SCALE_NONE, false };
+        expect_index_like(20, (pann_scale)scale, want);
+        expect_index_like(1000, (pann_scale)scale, want);
+        expect_index_like(19, (pann_scale)scale, none);   /* too few rows to say */
+    }
+}
