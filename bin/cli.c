@@ -158,7 +158,10 @@ static void print_help(const cli *c, const char *program_help)
 bool cli_option(cli *c, int opt, const char *arg, const char *program_help)
 {
     switch (opt) {
-    case 'd': c->read.delim = parse_delimiter(c, arg); return true;
+    case 'd':
+        c->read.delim = parse_delimiter(c, arg);
+        c->read.delim_given = true;
+        return true;
     case CLI_OPT_NO_HEADER: c->read.header = false; return true;
     case 'c': c->encode.columns = arg; return true;
     case CLI_OPT_CATEGORICAL: c->encode.categorical = arg; return true;

@@ -176,12 +176,19 @@ static void fidelity_verdicts(const cli *c, const pann_privacy *p)
 {
     char head[256];
     if (!isnan(p->detection)) {
-        snprintf(head, sizeof head, "detection %.4f over 2 x %zu rows (ideal 0.5, lower is "
-                 "better)", p->detection, p->detection_rows);
-        verdict(c, head, p->detection > 0.5 + share_margin(0.5, 2 * p->detection_rows),
-                "a nearest-neighbour classifier cannot tell synthetic from unseen real rows",
-                "a nearest-neighbour classifier tells synthetic from unseen real rows - the "
-                "distributions differ");
+        snprintf(head, sizeof head, "detection %.4f over 2 x %zu rows (ideal 0.5, either "
+                 "side of it tells)", p->detection, p->detection_rows);
+        double margin = share_margin(0.5, 2 * p->detection_rows);
+        if (p->detection < 0.5 - margin)
+            verdict(c, head, true, "",
+                    "below chance: the rows' nearest neighbours come from the other table - "
+                    "synthetic rows sit on unseen real rows (did HOLDOUT reach the "
+                    "synthesizer?)");
+        else
+            verdict(c, head, p->detection > 0.5 + margin,
+                    "a nearest-neighbour classifier cannot tell synthetic from unseen real rows",
+                    "a nearest-neighbour classifier tells synthetic from unseen real rows - "
+                    "the distributions differ");
     }
     const pann_dependence *d = &p->dependence, *b = &p->holdout_dependence;
     if (!isnan(d->all)) {

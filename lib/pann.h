@@ -43,6 +43,8 @@ int pann_fail(pann_error *err, int status, const char *fmt, ...)
 
 typedef struct pann_read_opts {
     char delim;          /* ',' by default; '\t' for TSV */
+    bool delim_given;    /* delim chosen by the user: a first line of one
+                            field holding a tab is then no error (false) */
     bool header;         /* first line names the columns (default true) */
     bool keep_text;      /* keep the text for pann_table_write_row (default
                             true); false frees it once parsed, about half

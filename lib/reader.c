@@ -21,6 +21,7 @@
 void pann_read_opts_init(pann_read_opts *o)
 {
     o->delim = ',';
+    o->delim_given = false;
     o->header = true;
     o->keep_text = true;
 }
@@ -206,6 +207,21 @@ static int add_row(reader *r)
     return 0;
 }
 
+/* A first line of one comma-separated field that holds a tab is a TSV
+ * file read as CSV: every row would be one text cell.  An error, unless
+ * the user chose the delimiter. */
+static bool looks_tab_separated(reader *r)
+{
+    pann_table *t = r->t;
+    if (r->delim != ',' || r->delim_given || r->nfields != 1 ||
+        !strchr(t->cells + r->row_base + t->cell_off[0], '\t'))
+        return false;
+    r->status = pann_fail(r->err, PANN_EINPUT, "%s:%zu:1: the first line holds tabs and no "
+                          "comma: a TSV file? give -d tab (or -d , to read it as one column)",
+                          t->display, r->rec_line);
+    return true;
+}
+
 void reader_on_record(int c, void *data)
 {
     (void)c;
@@ -217,6 +233,8 @@ void reader_on_record(int c, void *data)
     if (!r->have_ncols) {
         t->ncols = r->nfields;
         r->have_ncols = true;
+        if (looks_tab_separated(r))
+            return;
         if ((r->header ? take_header(r) : number_columns(t)) != 0) {
             oom(r);
             return;
@@ -379,7 +397,8 @@ int reader_parser_init(struct csv_parser *p, const pann_read_opts *o, reader *r)
 
 void reader_init(reader *r, pann_table *t, const pann_read_opts *o, pann_error *err)
 {
-    *r = (reader){ .t = t, .err = err, .header = o->header, .delim = o->delim };
+    *r = (reader){ .t = t, .err = err, .header = o->header, .delim = o->delim,
+                   .delim_given = o->delim_given };
     r->blank = o->delim == '\t' ? blank_tsv : o->delim == ' ' ? blank_ssv : blank_csv;
 }
 

@@ -36,6 +36,7 @@ typedef struct reader {
     bool header;              /* the first record is still to be the header */
     int (*blank)(unsigned char);
     char delim;
+    bool delim_given;
     int status;               /* first error met inside a callback */
     size_t line, line_start, line_end;  /* the line being fed */
     bool in_record;
