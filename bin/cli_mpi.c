@@ -20,6 +20,14 @@
  * Results: rank 0 gathers the answers in the query file's order
  * (MPI_Gatherv), adds up the counts and then writes, formats and
  * summarises exactly as one process does.
+ *
+ * Streams (pann-knn --exact TRAIN QUERY): each rank streams its share of
+ * the query file through pann_knn_stream, as one process streams the
+ * whole file, into a temporary file of binary lists; a failure on any
+ * rank sends rank 0 alone to the whole file.  Otherwise rank 0 takes the
+ * ranks' lists in order, in windows, and writes them with the query rows
+ * renumbered from the rows of the shares before, adding up the K-th
+ * distances in the file's order as one process does.
  */
 #include <config.h>
 #include <errno.h>
