@@ -827,14 +827,17 @@ static void write_all_lists(const cli *c, spool *sp, const pann_matrix *T, FILE 
 }
 
 /* This rank's share of o->path streamed into sp: 0, or 1 when the file
- * cannot be cut or the share fails. */
+ * cannot be cut (not a regular file: a pipe is read by rank 0 alone) or
+ * the share fails. */
 static int stream_share(const pann_matrix *T, const pann_metric *m,
                         const pann_knn_stream_opts *o, spool *sp,
                         pann_knn_stream_stats *mine)
 {
     pann_error err = {0};
     pann_table head;
-    if (strcmp(o->path, "-") == 0 || pann_table_read_header(&head, o->path, o->read, &err))
+    struct stat st;
+    if (strcmp(o->path, "-") == 0 || stat(o->path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        pann_table_read_header(&head, o->path, o->read, &err))
         return 1;
     pann_share share;
     int rc = pann_share_open(&share, o->path, &head, o->read, (size_t)world_rank,
