@@ -100,6 +100,13 @@ agree knn-small "pann-knn --exact -k 3, fewer query rows than ranks" \
 # A quoted cell: lines need not be records, so rank 0 streams it alone.
 awk 'NR == 400 { sub(/^[0-9]+/, "\"&\"") } { print }' "$D/S.csv" >"$D/Squote.csv"
 agree knn-quoted "pann-knn --exact, a quoted cell" pann-knn --exact -k 3 "$D/T.csv" "$D/Squote.csv"
+# A pipe: rank 0 reads it alone.
+mkfifo "$D/S.fifo"
+for f in out err rc; do cp "$D/knn-exact-3.one.$f" "$D/knn-fifo.one.$f"; done
+cat "$D/S.csv" >"$D/S.fifo" &
+ranks knn-fifo 3 pann-knn --exact -k 3 "$D/T.csv" "$D/S.fifo" -j 1
+wait
+same knn-fifo 3 "pann-knn --exact, QUERY a pipe"
 # Missing cells left out: the rows still count in the numbering.
 awk 'NR % 97 == 5 { $0 = "1,,3,0.5" } { print }' "$D/S.csv" >"$D/Sgap.csv"
 agree knn-drop "pann-knn --exact --missing=drop" \
