@@ -20,8 +20,18 @@
  * Results: rank 0 gathers the answers in the query file's order
  * (MPI_Gatherv), adds up the counts and then writes, formats and
  * summarises exactly as one process does.
+ *
+ * Streams (pann-knn --exact TRAIN QUERY): each rank streams its share of
+ * the query file through pann_knn_stream, as one process streams the
+ * whole file, into a temporary file of binary lists; a failure on any
+ * rank sends rank 0 alone to the whole file.  Otherwise rank 0 takes the
+ * ranks' lists in order, in windows, and writes them with the query rows
+ * renumbered from the rows of the shares before, adding up the K-th
+ * distances in the file's order as one process does.
  */
 #include <config.h>
+#include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -92,6 +102,14 @@ void cli_mpi_gather_result(const cli *c, cli_mpi_share *sh, cli_data *data, pann
 void cli_mpi_gather_knn(const cli *c, cli_mpi_share *sh, cli_data *data, pann_knn_result *r)
 {
     (void)c, (void)sh, (void)data, (void)r;
+}
+
+bool cli_mpi_knn_stream(const cli *c, const pann_matrix *T, const pann_metric *m,
+                        const pann_knn_stream_opts *o, pann_output *out,
+                        pann_knn_stream_stats *st)
+{
+    (void)c, (void)T, (void)m, (void)o, (void)out, (void)st;
+    return false;
 }
 
 #else
@@ -660,4 +678,232 @@ void cli_mpi_gather_knn(const cli *c, cli_mpi_share *sh, cli_data *data, pann_kn
     finish_split(c, sh);
 }
 
+
+/* ---- K-NN lists streamed from the shares -------------------------------- */
+
+/* A rank's lists, spooled to a temporary file until rank 0 takes them in
+ * the file's order: per query row its row of the share (uint64), its K
+ * neighbours (uint32 rows of T), their K distances and the proven flag. */
+typedef struct spool {
+    FILE *fp;
+    size_t k, rows;   /* rows: lists spooled */
+} spool;
+
+static size_t record_size(size_t k)
+{
+    return sizeof(uint64_t) + k * (sizeof(uint32_t) + sizeof(float)) + 1;
+}
+
+static int spool_open(spool *sp, size_t k, pann_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/pann-lists.XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmpl);
+    sp->k = k, sp->rows = 0;
+    sp->fp = fd >= 0 ? fdopen(fd, "w+") : NULL;
+    if (fd >= 0)
+        unlink(tmpl);   /* the open file stays readable */
+    if (!sp->fp) {
+        if (fd >= 0)
+            close(fd);
+        return pann_fail(err, PANN_ESYSTEM, "%s: %s", tmpl, strerror(errno));
+    }
+    return 0;
+}
+
+static int spool_chunk(void *ctx, const pann_knn_result *r, const pann_matrix *S,
+                       size_t first, pann_error *err)
+{
+    spool *sp = ctx;
+    size_t k = r->k;
+    for (size_t q = 0; q < r->n; q++) {
+        uint64_t row = first + S->row_id[q];
+        if (fwrite(&row, sizeof row, 1, sp->fp) != 1 ||
+            fwrite(r->nn + q * k, sizeof *r->nn, k, sp->fp) != k ||
+            fwrite(r->dist + q * k, sizeof *r->dist, k, sp->fp) != k ||
+            fwrite(r->proven + q, 1, 1, sp->fp) != 1)
+            return pann_fail(err, PANN_ESYSTEM, "spooling the lists: %s", strerror(errno));
+    }
+    sp->rows += r->n;
+    return 0;
+}
+
+/* Lists taken per message: about 4 MB, at least one. */
+static size_t window_rows(size_t k)
+{
+    size_t n = ((size_t)4 << 20) / record_size(k);
+    return n ? n : 1;
+}
+
+/* Ranks other than 0: the spooled lists to rank 0, a count then windows. */
+static void send_lists(const cli *c, spool *sp)
+{
+    size_t size = record_size(sp->k), w = window_rows(sp->k);
+    char *buf = malloc(w * size);
+    uint64_t n = sp->rows;
+    if (!buf || fseek(sp->fp, 0, SEEK_SET) != 0)
+        cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory (sending the lists)" });
+    MPI_Send(&n, 1, MPI_UINT64_T, 0, 0, MPI_COMM_WORLD);
+    for (size_t done = 0; done < sp->rows;) {
+        size_t take = sp->rows - done < w ? sp->rows - done : w;
+        if (fread(buf, size, take, sp->fp) != take)
+            cli_die(c, &(pann_error){ PANN_ESYSTEM, "reading the spooled lists back" });
+        MPI_Send(buf, (int)(take * size), MPI_BYTE, 0, 1, MPI_COMM_WORLD);
+        bytes_sent += take * size;
+        done += take;
+    }
+    free(buf);
+}
+
+typedef struct lists_out {
+    const cli *c;
+    const pann_matrix *T;
+    FILE *fp;
+    size_t k;
+    char *buf;                  /* a window of records */
+    size_t *rows;               /* decoded: the window's query rows */
+    pann_knn_result r;          /* and lists */
+    double sum_kth;             /* over the rows with K neighbours, in order */
+} lists_out;
+
+/* Rank 0: a window of n records written as pann_knn_stream writes them, the
+ * query rows counted from first. */
+static void write_window(lists_out *lo, size_t n, size_t first)
+{
+    size_t k = lo->k, size = record_size(k);
+    for (size_t q = 0; q < n; q++) {
+        const char *rec = lo->buf + q * size;
+        uint64_t row;
+        memcpy(&row, rec, sizeof row);
+        lo->rows[q] = (size_t)row;
+        memcpy(lo->r.nn + q * k, rec + sizeof row, k * sizeof *lo->r.nn);
+        memcpy(lo->r.dist + q * k, rec + sizeof row + k * sizeof *lo->r.nn,
+               k * sizeof *lo->r.dist);
+        lo->r.proven[q] = (unsigned char)rec[size - 1];
+        if (lo->r.nn[q * k + k - 1] != PANN_NONE)
+            lo->sum_kth += lo->r.dist[q * k + k - 1];
+    }
+    lo->r.n = n;
+    pann_matrix S = { .n = n, .d = 0, .v = NULL, .row_id = lo->rows };
+    pann_knn_write_lists(lo->fp, &lo->r, &S, lo->T, first);
+}
+
+/* Rank 0: every rank's lists in rank order (its own from its spool), the
+ * rows of rank r counted from firsts[r]. */
+static void write_all_lists(const cli *c, spool *sp, const pann_matrix *T, FILE *fp,
+                            const uint64_t *firsts, double *sum_kth)
+{
+    size_t k = sp->k, size = record_size(k), w = window_rows(k);
+    lists_out lo = { .c = c, .T = T, .fp = fp, .k = k, .buf = malloc(w * size),
+                     .rows = malloc(w * sizeof *lo.rows), .r = { .k = k } };
+    lo.r.nn = malloc(w * k * sizeof *lo.r.nn);
+    lo.r.dist = malloc(w * k * sizeof *lo.r.dist);
+    lo.r.proven = malloc(w);
+    if (!lo.buf || !lo.rows || !lo.r.nn || !lo.r.dist || !lo.r.proven ||
+        fseek(sp->fp, 0, SEEK_SET) != 0)
+        cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory (writing the lists)" });
+    for (int from = 0; from < ranks; from++) {
+        uint64_t n = sp->rows;
+        if (from > 0)
+            MPI_Recv(&n, 1, MPI_UINT64_T, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (uint64_t done = 0; done < n;) {
+            size_t take = n - done < w ? (size_t)(n - done) : w;
+            if (from > 0)
+                MPI_Recv(lo.buf, (int)(take * size), MPI_BYTE, from, 1, MPI_COMM_WORLD,
+                         MPI_STATUS_IGNORE);
+            else if (fread(lo.buf, size, take, sp->fp) != take)
+                cli_die(c, &(pann_error){ PANN_ESYSTEM, "reading the spooled lists back" });
+            write_window(&lo, take, (size_t)firsts[from]);
+            done += take;
+        }
+    }
+    *sum_kth = lo.sum_kth;
+    free(lo.buf);
+    free(lo.rows);
+    free(lo.r.nn);
+    free(lo.r.dist);
+    free(lo.r.proven);
+}
+
+/* This rank's share of o->path streamed into sp: 0, or 1 when the file
+ * cannot be cut (not a regular file: a pipe is read by rank 0 alone) or
+ * the share fails. */
+static int stream_share(const pann_matrix *T, const pann_metric *m,
+                        const pann_knn_stream_opts *o, spool *sp,
+                        pann_knn_stream_stats *mine)
+{
+    pann_error err = {0};
+    pann_table head;
+    struct stat st;
+    if (strcmp(o->path, "-") == 0 || stat(o->path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        pann_table_read_header(&head, o->path, o->read, &err))
+        return 1;
+    pann_share share;
+    int rc = pann_share_open(&share, o->path, &head, o->read, (size_t)world_rank,
+                             (size_t)ranks, &err);
+    pann_table_free(&head);
+    if (rc || !share.plain)
+        return 1;
+    query_bytes_read = share.data_begin + (share.end - share.begin);
+    pann_knn_stream_opts so = *o;
+    so.path = share.path;
+    so.out = NULL;
+    so.each_chunk = spool_chunk;
+    so.ctx = sp;
+    rc = spool_open(sp, o->k, &err) || pann_knn_stream(T, m, &so, mine, &err) != 0 ||
+         fflush(sp->fp) != 0;
+    pann_share_close(&share);
+    return rc;
+}
+
+bool cli_mpi_knn_stream(const cli *c, const pann_matrix *T, const pann_metric *m,
+                        const pann_knn_stream_opts *o, pann_output *out,
+                        pann_knn_stream_stats *st)
+{
+    if (ranks == 1)
+        return false;
+    spool sp = { NULL, o->k, 0 };
+    pann_knn_stream_stats mine = {0};
+    if (any_rank(stream_share(T, m, o, &sp, &mine))) {
+        if (sp.fp)
+            fclose(sp.fp);
+        cli_mpi_alone();
+        return false;
+    }
+    together = false;
+    /* the rows of the file before each rank's share: its table rows, the
+     * searched and the left out */
+    uint64_t table_rows = mine.rows + mine.dropped;
+    uint64_t *firsts = world_rank == 0 ? calloc((size_t)ranks, sizeof *firsts) : NULL;
+    if (world_rank == 0 && !firsts)
+        cli_die(c, &(pann_error){ PANN_ESYSTEM, "out of memory (gathering the lists)" });
+    MPI_Gather(&table_rows, 1, MPI_UINT64_T, firsts, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    uint64_t counts[5] = { mine.rows, mine.dropped, mine.nproven, mine.counted,
+                           mine.proposals };
+    sum_counts(counts, 5);
+    if (world_rank != 0) {
+        send_lists(c, &sp);
+        fclose(sp.fp);
+        trace(c);
+        cli_mpi_alone();   /* leaves */
+    }
+    uint64_t before = 0;
+    for (int r = 0; r < ranks; r++) {
+        uint64_t here = firsts[r];
+        firsts[r] = before;
+        before += here;
+    }
+    cli_output_open(c, out);
+    fputs(PANN_KNN_LISTS_HEADER, out->fp);
+    memset(st, 0, sizeof *st);
+    write_all_lists(c, &sp, T, out->fp, firsts, &st->sum_kth);
+    fclose(sp.fp);
+    free(firsts);
+    st->rows = counts[0], st->dropped = counts[1], st->nproven = counts[2];
+    st->counted = counts[3], st->proposals = counts[4];
+    trace(c);
+    cli_mpi_alone();
+    return true;
+}
 #endif

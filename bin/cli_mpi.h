@@ -58,4 +58,18 @@ void cli_mpi_gather_result(const cli *c, cli_mpi_share *sh, cli_data *data, pann
 /* The same for K-neighbour lists. */
 void cli_mpi_gather_knn(const cli *c, cli_mpi_share *sh, cli_data *data, pann_knn_result *r);
 
+/* pann_knn_stream of the query file o->path shared out when there are
+ * several ranks: each rank streams its own share's rows (read as the
+ * pann-match loading cuts them) against T, the same on every rank, and
+ * rank 0 opens the output (cli_output_open) and writes the header and
+ * every rank's lines in the file's order, st then holding the totals of
+ * all ranks as one process's stream has them.  True on rank 0 when so done
+ * (the other ranks leave); false when the file cannot be cut (stdin, a
+ * quote, a lone CR) or any rank's share fails: rank 0 then goes on alone,
+ * the other ranks leave, and the caller streams the whole file as one
+ * process does, so that an error is one process's. */
+bool cli_mpi_knn_stream(const cli *c, const pann_matrix *T, const pann_metric *m,
+                        const pann_knn_stream_opts *o, pann_output *out,
+                        pann_knn_stream_stats *st);
+
 #endif

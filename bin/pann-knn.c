@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cli_mpi.h"
 
 enum {
     OPT_LABEL = CLI_OPT_FIRST_PROGRAM, OPT_WEIGHTS, OPT_REPORT, OPT_CLUSTER, OPT_MUTUAL,
@@ -437,21 +437,26 @@ static int search(const cli *c, const knn_opts *ko, const pann_matrix *S, const 
 }
 
 /* QUERY streams when nothing needs all of it at once: neighbour lists, by
- * exact search or with the default budget per query row (pann_knn_stream). */
+ * exact search or with the default budget per query row (pann_knn_stream);
+ * under mpirun the exact search streams each rank's share of QUERY. */
 static void stream_queries(const cli *c, const knn_opts *ko, const cli_data *train,
                            const char *query_path)
 {
     pann_output out;
-    cli_output_open(c, &out);
     pann_knn_stream_opts so = {
-        query_path, &c->read, &c->encode, &train->tables[0], &train->schema, ko->chunk_rows,
-        c->exact ? PANN_KNN_EXACT : ko->tree ? PANN_KNN_TREE : PANN_KNN_COPIES,
-        ko->k, ko->leaves, &ko->engine, out.fp
+        .path = query_path, .read = &c->read, .encode = &c->encode,
+        .ref = &train->tables[0], .schema = &train->schema, .chunk_rows = ko->chunk_rows,
+        .method = c->exact ? PANN_KNN_EXACT : ko->tree ? PANN_KNN_TREE : PANN_KNN_COPIES,
+        .k = ko->k, .leaves = ko->leaves, .engine = &ko->engine,
     };
     pann_knn_stream_stats st;
     pann_error err = {0};
-    if (pann_knn_stream(&train->mats[0], &train->metric, &so, &st, &err) != 0)
-        cli_die(c, &err);
+    if (!cli_mpi_knn_stream(c, &train->mats[0], &train->metric, &so, &out, &st)) {
+        cli_output_open(c, &out);
+        so.out = out.fp;
+        if (pann_knn_stream(&train->mats[0], &train->metric, &so, &st, &err) != 0)
+            cli_die(c, &err);
+    }
     if (st.dropped)
         cli_note(c, "%zu query row%s with missing values left out (--missing=drop)",
                  st.dropped, st.dropped == 1 ? "" : "s");
@@ -470,6 +475,7 @@ int main(int argc, char **argv)
     knn_opts ko = {0};
     cli_init(&c, argc, argv, "pann-knn", "pann-knn -k K [OPTIONS] TRAIN [QUERY]", PANN_SCALE_NONE);
     c.read.keep_text = false;   /* no row is written out verbatim */
+    cli_mpi_init(&c);
     pann_engine_opts_init(&ko.engine);
     ko.chunk_rows = 65536;
     ko.leaves = 64;
@@ -484,6 +490,9 @@ int main(int argc, char **argv)
         cli_usage_error(&c, "standard input ('-') can be read only once");
     cli_data data;
     c.matrices_only = !ko.label && !ko.group && !streams;   /* no cell read afterwards */
+    /* under mpirun: the exact stream of two files shares QUERY out */
+    if (!streams || !c.exact || strcmp(files[0], "-") == 0 || strcmp(files[1], "-") == 0)
+        cli_mpi_alone();
     cli_load_except(&c, files, streams ? 1 : nfiles, except, options, 2, &data, excluded);
     size_t label_col = excluded[0];
     const pann_matrix *T = &data.mats[0], *S = nfiles == 2 ? &data.mats[1] : &data.mats[0];

@@ -27,8 +27,8 @@ static int search(const pann_knn_stream_opts *o, const pann_matrix *S, const pan
 
 /* One line per neighbour found; a write error is caught by the caller's
  * commit of the output. */
-static void write_lists(FILE *out, const pann_knn_result *r, const pann_matrix *S,
-                        const pann_matrix *T, size_t base)
+void pann_knn_write_lists(FILE *out, const pann_knn_result *r, const pann_matrix *S,
+                          const pann_matrix *T, size_t base)
 {
     char line[4 * PANN_FLOAT_CHARS + 8];
     for (size_t q = 0; q < r->n; q++)
@@ -78,10 +78,13 @@ static int search_chunk(const pann_matrix *T, const pann_metric *m,
         rc = search(o, S, T, m, &e, &r, err);
     if (rc)
         return rc;
-    write_lists(o->out, &r, S, T, base);
+    if (o->out)
+        pann_knn_write_lists(o->out, &r, S, T, base);
+    if (o->each_chunk)
+        rc = o->each_chunk(o->ctx, &r, S, base, err);
     add_totals(st, &r);
     pann_knn_result_free(&r);
-    return 0;
+    return rc;
 }
 
 int pann_knn_stream(const pann_matrix *T, const pann_metric *m, const pann_knn_stream_opts *o,
@@ -98,7 +101,8 @@ int pann_knn_stream(const pann_matrix *T, const pann_metric *m, const pann_knn_s
                     : pann_fail(err, PANN_ESYSTEM, "out of memory");
     pann_encode_opts encode = *o->encode;
     encode.cosine = m->kind == PANN_COSINE;
-    fputs("query,rank,neighbor,distance,proven\n", o->out);
+    if (o->out)
+        fputs(PANN_KNN_LISTS_HEADER, o->out);
     size_t base = 0;
     for (uint64_t index = 0; !rc; index++) {
         pann_table chunk;

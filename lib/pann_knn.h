@@ -138,6 +138,7 @@ int pann_knn_group(const pann_matrix *S, const pann_matrix *T, const pann_groups
 /* ---- queries streamed from a file (knn_stream.c) ---------------------- */
 
 #define PANN_KNN_CHUNK_ROWS 65536
+#define PANN_KNN_LISTS_HEADER "query,rank,neighbor,distance,proven\n"
 typedef enum pann_knn_method {
     PANN_KNN_COPIES,         /* the article's K copies (pann_knn_anytime) */
     PANN_KNN_EXACT,          /* pann_knn_exact */
@@ -154,7 +155,13 @@ typedef struct pann_knn_stream_opts {
     pann_knn_method method;
     size_t k, leaves;                /* leaves: PANN_KNN_TREE's budget */
     const pann_engine_opts *engine;  /* seed, threads, progress */
-    FILE *out;                       /* the CSV lines go here */
+    FILE *out;                       /* the CSV lines go here (NULL: none) */
+    /* When set, called with each chunk's lists after they are written:
+     * S's row ids plus first are the chunk's rows of the file (0-based);
+     * a nonzero return stops the stream with that status and err. */
+    int (*each_chunk)(void *ctx, const pann_knn_result *r, const pann_matrix *S,
+                      size_t first, pann_error *err);
+    void *ctx;
 } pann_knn_stream_opts;
 
 typedef struct pann_knn_stream_stats {
@@ -173,6 +180,11 @@ typedef struct pann_knn_stream_stats {
  * budget of PANN_DEFAULT_PROPOSALS_PER_ROW * K proposals per row. */
 int pann_knn_stream(const pann_matrix *T, const pann_metric *m, const pann_knn_stream_opts *o,
                     pann_knn_stream_stats *st, pann_error *err);
+
+/* The lines pann_knn_stream writes for r (no header): one per neighbour
+ * found, query S->row_id[q] + first + 1, neighbour T->row_id[nn] + 1. */
+void pann_knn_write_lists(FILE *out, const pann_knn_result *r, const pann_matrix *S,
+                          const pann_matrix *T, size_t first);
 
 #ifdef __cplusplus
 }

@@ -89,6 +89,29 @@ agree match-tree-max "pann-match --strategy=tree --mode=max" \
 agree match-small "pann-match --exact, fewer query rows than ranks" \
     pann-match --exact "$D/S2.csv" "$D/T.csv"
 
+# ---- pann-knn --exact: the query file streamed in shares ----------------
+for k in 1 3 7; do
+    agree knn-exact-$k "pann-knn --exact -k $k" pann-knn --exact -k $k "$D/T.csv" "$D/S.csv"
+done
+agree knn-exact-l2 "pann-knn --exact -k 3 --metric=l2 --scale=std --chunk-rows=50" \
+    pann-knn --exact -k 3 --metric=l2 --scale=std --chunk-rows=50 "$D/T.csv" "$D/S.csv"
+agree knn-small "pann-knn --exact -k 3, fewer query rows than ranks" \
+    pann-knn --exact -k 3 "$D/T.csv" "$D/S2.csv"
+# A quoted cell: lines need not be records, so rank 0 streams it alone.
+awk 'NR == 400 { sub(/^[0-9]+/, "\"&\"") } { print }' "$D/S.csv" >"$D/Squote.csv"
+agree knn-quoted "pann-knn --exact, a quoted cell" pann-knn --exact -k 3 "$D/T.csv" "$D/Squote.csv"
+# A pipe: rank 0 reads it alone.
+mkfifo "$D/S.fifo"
+for f in out err rc; do cp "$D/knn-exact-3.one.$f" "$D/knn-fifo.one.$f"; done
+cat "$D/S.csv" >"$D/S.fifo" &
+ranks knn-fifo 3 pann-knn --exact -k 3 "$D/T.csv" "$D/S.fifo" -j 1
+wait
+same knn-fifo 3 "pann-knn --exact, QUERY a pipe"
+# Missing cells left out: the rows still count in the numbering.
+awk 'NR % 97 == 5 { $0 = "1,,3,0.5" } { print }' "$D/S.csv" >"$D/Sgap.csv"
+agree knn-drop "pann-knn --exact --missing=drop" \
+    pann-knn --exact -k 3 --missing=drop "$D/T.csv" "$D/Sgap.csv"
+
 # ---- a bad row in the last rank's share ---------------------------------
 # Line 690 of 702 is in the share of rank P-1 for every P here.
 awk 'NR == 690 { $0 = "1,2,oops,0.5" } { print }' "$D/S.csv" >"$D/bad.csv"
@@ -101,6 +124,23 @@ for p in 1 2 3 4; do
     same bad $p "pann-match, a bad cell on one rank's share"
     check "pann-match, a bad cell, P = $p: one line, no -o file" \
         test "$(wc -l <"$D/bad.$p.err")" -eq 1 -a ! -e "$D/bad-out.csv"
+done
+one knnbad pann-knn --exact -k 3 -o "$D/bad-out.csv" "$D/T.csv" "$D/bad.csv"
+check "pann-knn, a bad query cell: one located line from one process, no -o file" \
+    sh -c 'grep -Eq "^pann-knn: .*bad.csv:690:3: " "$1" && test ! -e "$2"' sh \
+    "$D/knnbad.one.err" "$D/bad-out.csv"
+for p in 1 2 3 4; do
+    rm -f "$D/bad-out.csv"
+    ranks knnbad $p pann-knn --exact -k 3 -o "$D/bad-out.csv" "$D/T.csv" "$D/bad.csv"
+    same knnbad $p "pann-knn, a bad cell on one rank's share"
+    check "pann-knn, a bad cell, P = $p: one line, no -o file" \
+        test "$(wc -l <"$D/knnbad.$p.err")" -eq 1 -a ! -e "$D/bad-out.csv"
+done
+# On stdout: what the one process wrote before it stopped (the header).
+one knnbad-stdout pann-knn --exact -k 3 "$D/T.csv" "$D/bad.csv"
+for p in 2 4; do
+    ranks knnbad-stdout $p pann-knn --exact -k 3 "$D/T.csv" "$D/bad.csv"
+    same knnbad-stdout $p "pann-knn, a bad cell on one rank's share, no -o"
 done
 # The reference file bad, read by every rank.
 awk 'NR == 2000 { $0 = "1,2" } { print }' "$D/T.csv" >"$D/badT.csv"
@@ -120,10 +160,24 @@ for p in 2 3; do
         "$D/o.stdout"
 done
 
+for p in 2 4; do
+    rm -f "$D/o.csv"
+    timeout 300 "$MPIRUN" $MPIFLAGS -np $p pann-knn -q --exact -k 3 -o "$D/o.csv" \
+        "$D/T.csv" "$D/S.csv" >"$D/o.stdout" 2>"$D/o.err"
+    check "pann-knn -o, P = $p: the file is one process's stdout, nothing on stdout" \
+        sh -c 'cmp -s "$1" "$2" && test ! -s "$3"' sh "$D/o.csv" "$D/knn-exact-3.one.out" \
+        "$D/o.stdout"
+done
+
 # ---- the work is shared: each rank reads only its share of the query file
 size=$(wc -c <"$D/S.csv")
 PANN_MPI_TRACE=1 timeout 300 "$MPIRUN" $MPIFLAGS -np 3 pann-match --exact "$D/S.csv" "$D/T.csv" \
     >/dev/null 2>"$D/trace.err"
 check "pann-match --exact, P = 3: every rank read less than the query file, all of it in all" \
+    awk -v size="$size" '/bytes of the query file read/ { n++; if ($6 >= size) bad = 1; sum += $6 }
+        END { exit !(n == 3 && !bad && sum > size) }' "$D/trace.err"
+PANN_MPI_TRACE=1 timeout 300 "$MPIRUN" $MPIFLAGS -np 3 pann-knn --exact -k 3 "$D/T.csv" "$D/S.csv" \
+    >/dev/null 2>"$D/trace.err"
+check "pann-knn --exact, P = 3: every rank read less than the query file, all of it in all" \
     awk -v size="$size" '/bytes of the query file read/ { n++; if ($6 >= size) bad = 1; sum += $6 }
         END { exit !(n == 3 && !bad && sum > size) }' "$D/trace.err"
