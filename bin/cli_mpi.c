@@ -317,6 +317,9 @@ static int load_share(share_load *l, const char *const *files, size_t *lines,
 {
     pann_error err = {0};
     pann_table head;
+    struct stat st;   /* a pipe is read once, by rank 0 alone */
+    if (stat(files[1], &st) != 0 || !S_ISREG(st.st_mode))
+        return 1;
     if (pann_table_read_header(&head, files[1], &l->c->read, &err) != 0)
         return 1;
     pann_share share;

@@ -107,6 +107,12 @@ cat "$D/S.csv" >"$D/S.fifo" &
 ranks knn-fifo 3 pann-knn --exact -k 3 "$D/T.csv" "$D/S.fifo" -j 1
 wait
 same knn-fifo 3 "pann-knn --exact, QUERY a pipe"
+mkfifo "$D/S2.fifo"
+for f in out err rc; do cp "$D/match-exact.one.$f" "$D/match-fifo.one.$f"; done
+cat "$D/S.csv" >"$D/S2.fifo" &
+ranks match-fifo 3 pann-match --exact "$D/S2.fifo" "$D/T.csv" -j 1
+wait
+same match-fifo 3 "pann-match --exact, QUERY a pipe"
 # Missing cells left out: the rows still count in the numbering.
 awk 'NR % 97 == 5 { $0 = "1,,3,0.5" } { print }' "$D/S.csv" >"$D/Sgap.csv"
 agree knn-drop "pann-knn --exact --missing=drop" \
