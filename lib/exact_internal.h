@@ -45,7 +45,10 @@ void exact_report_rows(const pann_engine_opts *o, uint64_t *done, size_t rows, s
  * queries at a time.  bound(ctx, row) is what a candidate of query row must
  * beat; apply(ctx, q0, hits, nh) folds the hits of queries q0.. (a hit's
  * query counts from q0).  Threads split the queries in tasks, each owning
- * its rows' answers; with progress, rows done go to its progress callback. */
+ * its rows' answers; with progress, rows done go to its progress callback.
+ * With query_blocks, query row i is row i of those blocks (S->v unread,
+ * S->n rows): each task gathers its rows into a scratch buffer of its
+ * thread. */
 typedef struct exact_pass {
     const pann_matrix *S;
     const pann_blocks *blocks;
@@ -55,14 +58,22 @@ typedef struct exact_pass {
     void (*apply)(void *ctx, size_t q0, const pann_hit *hits, size_t nh);
     void *ctx;
     const pann_engine_opts *progress;   /* or NULL */
+    const pann_blocks *query_blocks;    /* or NULL: S's rows */
 } exact_pass;
 int exact_pass_run(const exact_pass *p, int threads, pann_error *err);
 
+/* T's blocks for a pass over S: copied from T (owned NULL) or built from
+ * owned's rows (T itself) by pann_blocks_consume, which frees them, so T
+ * is held about once.  *query_blocks: b when S's rows are owned's (a
+ * self-match, whose queries are then read back from the blocks), else
+ * NULL. */
+int exact_pass_blocks(pann_blocks *b, const pann_matrix *S, const pann_matrix *T,
+                      pann_matrix *owned, const pann_blocks **query_blocks, pann_error *err);
+
 /* The blocked brute force (exact_brute.c): nn/best of every row of S,
  * best set by the caller to +inf (PANN_MIN) or -inf (PANN_MAX).  owned
- * (NULL, or T itself): when S does not share its rows, the blocks are
- * built from them by pann_blocks_consume, which frees them, so T is held
- * about once; otherwise the caller still releases them. */
+ * (NULL, or T itself): see exact_pass_blocks; the caller releases what
+ * is left of its rows (pann_release_rows). */
 int exact_brute_search(const pann_matrix *S, const pann_matrix *T, pann_matrix *owned,
                        const pann_metric *m, const pann_engine_opts *o, uint32_t *nn,
                        float *best, pann_error *err);

@@ -325,11 +325,12 @@ static int knn_tree_or_brute(const pann_matrix *S, const pann_matrix *T, pann_ma
         owned = NULL;   /* released by the search */
     } else if (!rc) {   /* high dimension: the blocked brute force */
         pann_blocks blocks;
-        rc = owned && owned->v != S->v ? pann_blocks_consume(&blocks, owned, err)
-                                       : pann_blocks_build(&blocks, T, err);
+        const pann_blocks *queries;
+        rc = exact_pass_blocks(&blocks, S, T, owned, &queries, err);
         if (!rc) {
             exact_ctx x = { o->self_exclude, 0, k, r->nn, cmp, filled };
-            exact_pass p = { S, &blocks, m, PANN_MIN, list_bound, insert_hits, &x, NULL };
+            exact_pass p = { S, &blocks, m, PANN_MIN, list_bound, insert_hits, &x, NULL,
+                             queries };
             rc = exact_pass_run(&p, pann_threads(o->threads), err);
             pann_blocks_free(&blocks);
         }
@@ -393,7 +394,8 @@ static int search_chunk(const self_chunks *sc, const pann_matrix *S, size_t q0,
                                   filled, &evaluations, err);
     } else {
         exact_ctx x = { sc->o->self_exclude, q0, k, r->nn, cmp, filled };
-        exact_pass p = { S, &sc->blocks, sc->m, PANN_MIN, list_bound, insert_hits, &x, NULL };
+        exact_pass p = { S, &sc->blocks, sc->m, PANN_MIN, list_bound, insert_hits, &x, NULL,
+                         NULL };
         rc = exact_pass_run(&p, pann_threads(sc->o->threads), err);
     }
     for (size_t at = 0; !rc && at < n * k; at++) {

@@ -395,10 +395,11 @@ int pann_match_tree(const pann_matrix *S, const pann_matrix *T, const pann_metri
                     pann_error *err);
 
 /* The same searches for a caller with no further use for T's values: the
- * tree is built in T's own memory, so T's rows are never held twice, and
- * T's values are consumed — T->v is freed and NULL on return, whatever the
- * outcome (n, d and row_id stay).  S may be T itself (a self-match: the
- * queries are then read back from the tree).  The answers are those of
+ * tree (or the brute force's blocks) is built in T's own memory, so T's
+ * rows are never held twice, and T's values are consumed — T->v is freed
+ * and NULL on return, whatever the outcome (n, d and row_id stay).  S may
+ * be T itself (a self-match: the queries are then read back from the tree
+ * or the blocks).  The answers are those of
  * pann_match_exact(S, T, ...) and pann_match_tree(S, T, ...). */
 int pann_match_exact_consume(const pann_matrix *S, pann_matrix *T, const pann_metric *m,
                              const pann_engine_opts *o, pann_result *r, pann_error *err);

@@ -244,10 +244,10 @@ static pann_matrix matrix_head(const pann_matrix *a, size_t n)
     return c;
 }
 
-/* The searches that consume T, with another S (the blocks built from T's
- * own rows) and with S = T (5,003 rows, 1.3 MB: rows the queries still
- * read, which must not be given back), against testutil.h's brute force
- * on the first rows; T's rows are gone afterwards either way. */
+/* The searches that consume T, with another S and with S = T (5,003
+ * rows, 1.3 MB: the queries read back from the blocks built from T's own
+ * rows), against testutil.h's brute force on the first rows; T's rows are
+ * gone afterwards either way. */
 Test(gemm, consuming_searches_are_brute_force)
 {
     pann_matrix S = rows_for(PANN_COSINE, 300, 64, 72, 0);
