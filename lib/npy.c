@@ -29,12 +29,12 @@ static const char npy_magic[6] = { '\x93', 'N', 'U', 'M', 'P', 'Y' };
 
 bool pann_npy_is(const char *path)
 {
-    if (!path || strcmp(path, "-") == 0)
+    struct stat st;   /* before any open: opening a pipe would take a reader from it */
+    if (!path || strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return false;
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return false;
-    struct stat st;
     char head[6];
     bool is = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
               pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head &&

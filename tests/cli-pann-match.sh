@@ -248,3 +248,11 @@ check "the index weighs in the distances (the answers differ without it)" \
 awk 'NR == 1 { print; next } NR == 5 { $0 = "100" substr($0, index($0, ",")) } { print }' "$TMPD/indexed.csv" >"$TMPD/repeat.csv"
 pann-match -q --exact "$TMPD/repeat.csv" >/dev/null 2>"$TMPD/repeat.err"
 check "a whole-number column with one value repeated: no warning" test ! -s "$TMPD/repeat.err"
+
+# ---- a named pipe as QUERY is read once, as the file would be
+mkfifo "$TMPD/query.fifo"
+pann-match -q --exact "$S" "$T" >"$TMPD/from-file.csv"
+cat "$S" >"$TMPD/query.fifo" &
+timeout 60 pann-match -q --exact "$TMPD/query.fifo" "$T" >"$TMPD/from-fifo.csv"
+wait
+check "QUERY a named pipe: the answers of the file" cmp -s "$TMPD/from-file.csv" "$TMPD/from-fifo.csv"
