@@ -18,6 +18,9 @@
 #include "pann.h"
 #include "internal.h"
 #include "ivf_internal.h"
+#ifdef HAVE_SYS_MMAN_H
+#include <sys/mman.h>
+#endif
 
 enum { CELL_TILE = 16 };   /* centroid blocks per kernel call */
 
@@ -146,6 +149,23 @@ static int kmeans(ivf_index *ix, const pann_matrix *T, const pann_metric *m, siz
     return rc;
 }
 
+/* An array of n floats for the cells' rows; from 2 MiB on aligned to
+ * 2 MiB and marked for huge pages where the system has them, since
+ * faulting in a copy of T page by page can cost more than building the
+ * cells. */
+static float *rows_alloc(size_t n)
+{
+    size_t bytes = (n ? n : 1) * sizeof(float), huge = (size_t)2 << 20;
+    void *v = NULL;
+    if (posix_memalign(&v, bytes >= huge ? huge : 64, bytes) != 0)
+        return NULL;
+#if defined(HAVE_MADVISE) && defined(MADV_HUGEPAGE)
+    if (bytes >= huge)
+        (void)madvise(v, bytes / huge * huge, MADV_HUGEPAGE);
+#endif
+    return v;
+}
+
 /* T's rows grouped by cell (row order inside a cell), each cell on whole
  * blocks; the radius of each cell from the assignment's values. */
 static int layout(ivf_index *ix, const pann_matrix *T, const pann_metric *m,
@@ -168,10 +188,9 @@ static int layout(ivf_index *ix, const pann_matrix *T, const pann_metric *m,
     ix->rows = (pann_blocks){ .n = slots, .d = d, .nblocks = nb };
     ix->slot_row = malloc((slots ? slots : 1) * sizeof *ix->slot_row);
     size_t *fill = calloc(k, sizeof *fill);
-    if (!ix->slot_row || !fill ||
-        posix_memalign((void **)&ix->rows.v, 64, (slots ? slots : 1) * d * sizeof(float))) {
+    ix->rows.v = rows_alloc(slots * d);
+    if (!ix->slot_row || !fill || !ix->rows.v) {
         free(fill);
-        ix->rows.v = NULL;
         return pann_fail(err, PANN_ESYSTEM, "out of memory (IVF of %zu rows)", T->n);
     }
     for (size_t s = 0; s < slots; s++)
