@@ -1,18 +1,20 @@
 /* ivf.c — the IVF anytime search (pann_ivf.h): probes, passes, proofs.
  *
- * Probes: each query row's comparison values with every centroid (blocked
- * kernel, eight rows at a time), its `probes` nearest cells in order
- * (ties: the lower cell), and for each rank r a lower bound on the distance
- * of any row in the cells from rank r on: the least centroid distance less
- * the cell's radius over those cells (the cells never probed included).
+ * Probes: each query row's comparison values with every centroid (an
+ * ivf_kernel: 96 rows at a time by the matrix-product kernel, else 8 by
+ * the blocked kernel), its `probes` nearest cells in order (ties: the
+ * lower cell), and for each rank r a lower bound on the distance of any
+ * row in the cells from rank r on: the least centroid distance less the
+ * cell's radius over those cells (the cells never probed included).
  *
  * Passes: ranks [r0, r1) of every row not yet proven are the pass's
  * (row, cell) pairs.  Pairs are grouped by cell in pair order (a counting
- * sort), cells are scanned in parallel, each against its pairs' rows eight
- * at a time with the row's best value before the pass as the kernel's
- * bound, and each pair keeps its best (value, row); then each query row
- * takes its pairs' results in rank order.  Nothing depends on which thread
- * scans what, so the answers are the same for any thread count.
+ * sort), cells are scanned in parallel, each against its pairs' rows (96
+ * or 8 at a time, as the probes) with the row's best value before the pass
+ * as the kernel's bound, and each pair keeps its best (value, row); then
+ * each query row takes its pairs' results in rank order.  Nothing depends
+ * on which thread scans what, nor on which kernel (their values are
+ * pann_cmp's), so the answers are the same for any thread count.
  */
 #include <config.h>
 #include <math.h>
@@ -22,7 +24,7 @@
 #include "internal.h"
 #include "ivf_internal.h"
 
-enum { ROW_TILE = 32 };    /* blocks of a cell per kernel call */
+enum { ROW_TILE = 32 };    /* blocks of a cell per blocked-kernel call */
 
 void pann_ivf_opts_init(pann_ivf_opts *o)
 {
@@ -131,30 +133,35 @@ static void probe_row(ivf_search *s, size_t q, const float *vals, uint32_t *cell
 
 static int make_probes(ivf_search *s, pann_error *err)
 {
-    size_t n = s->S->n, k = s->ix->ncells, nbatch = (n + PANN_QBATCH - 1) / PANN_QBATCH;
+    size_t n = s->S->n, k = s->ix->ncells;
     int failed = 0;
 #pragma omp parallel num_threads(s->threads)
     {
-        float *vals = malloc(PANN_QBATCH * k * sizeof *vals);
+        ivf_kernel kern;
+        bool ready = ivf_kernel_init(&kern, s->m, IVF_CELL_TILE) == 0;
+        float *vals = malloc(kern.batch * k * sizeof *vals);
         float *value = malloc(s->P * sizeof *value);
         uint32_t *cell = malloc(s->P * sizeof *cell);
         unsigned char *mark = calloc(k, 1);
-        if (!vals || !value || !cell || !mark) {
+        ready = ready && vals && value && cell && mark;
+        if (!ready) {
 #pragma omp atomic write
             failed = 1;
         }
-#pragma omp for schedule(dynamic, 8)
+        size_t nbatch = (n + kern.batch - 1) / kern.batch;
+#pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nbatch; b++) {
-            if (!vals || !value || !cell || !mark)
+            if (!ready)
                 continue;
-            const float *rows[PANN_QBATCH];
-            size_t first = b * PANN_QBATCH, nq = n - first < PANN_QBATCH ? n - first : PANN_QBATCH;
+            const float *rows[IVF_MAX_BATCH];
+            size_t first = b * kern.batch, nq = n - first < kern.batch ? n - first : kern.batch;
             for (size_t q = 0; q < nq; q++)
                 rows[q] = pann_row(s->S, first + q);
-            ivf_centroid_cmp(s->ix, s->m, rows, nq, vals);
+            ivf_centroid_cmp(s->ix, &kern, rows, nq, vals);
             for (size_t q = 0; q < nq; q++)
                 probe_row(s, first + q, vals + q * k, cell, value, mark);
         }
+        ivf_kernel_free(&kern);
         free(vals);
         free(value);
         free(cell);
@@ -206,50 +213,60 @@ static void group_pairs(const ivf_search *s, ivf_pass *p)
     fill[0] = 0;
 }
 
-/* Up to PANN_QBATCH pairs of cell c against the cell's rows. */
-static void scan_batch(const ivf_search *s, ivf_pass *p, uint32_t c, const uint32_t *pairs,
-                       size_t nq, pann_hit *hits)
+/* Up to k->batch pairs of cell c against the cell's rows. */
+static void scan_batch(const ivf_search *s, ivf_pass *p, const ivf_kernel *k, uint32_t c,
+                       const uint32_t *pairs, size_t nq)
 {
     const ivf_index *ix = s->ix;
-    const float *rows[PANN_QBATCH];
-    float bound[PANN_QBATCH];
-    uint32_t query[PANN_QBATCH];
+    const float *rows[IVF_MAX_BATCH];
+    float bound[IVF_MAX_BATCH];
+    uint32_t query[IVF_MAX_BATCH];
     for (size_t q = 0; q < nq; q++) {
         query[q] = p->active[pairs[q] / p->w];
         rows[q] = pann_row(s->S, query[q]);
         bound[q] = s->best[query[q]];
     }
-    for (size_t b = ix->cell_block[c]; b < ix->cell_block[c + 1]; b += ROW_TILE) {
-        size_t nb = ix->cell_block[c + 1] - b < ROW_TILE ? ix->cell_block[c + 1] - b : ROW_TILE;
-        size_t nh = pann_block_filter(s->m, &ix->rows, b, nb, rows, nq, bound, PANN_MIN, hits);
+    for (size_t b = ix->cell_block[c]; b < ix->cell_block[c + 1]; b += k->tile) {
+        size_t nb = ix->cell_block[c + 1] - b < k->tile ? ix->cell_block[c + 1] - b : k->tile;
+        size_t nh = ivf_filter(k, &ix->rows, b, nb, rows, nq, bound);
         for (size_t h = 0; h < nh; h++) {
-            uint32_t q = hits[h].query, row = ix->slot_row[hits[h].slot];
+            const pann_hit *x = &k->hits[h];
+            uint32_t q = x->query, row = ix->slot_row[x->slot];
             size_t pair = pairs[q];
             if (row == PANN_NONE || (s->self && row == query[q]))
                 continue;
-            if (pann_key_less(hits[h].value, row, p->res[pair], p->res_row[pair])) {
-                p->res[pair] = hits[h].value;
+            if (pann_key_less(x->value, row, p->res[pair], p->res_row[pair])) {
+                p->res[pair] = x->value;
                 p->res_row[pair] = row;
-                bound[q] = hits[h].value;
+                bound[q] = x->value;
             }
         }
     }
 }
 
-static void scan_cells(const ivf_search *s, ivf_pass *p)
+static int scan_cells(const ivf_search *s, ivf_pass *p, pann_error *err)
 {
     size_t k = s->ix->ncells;
+    int failed = 0;
 #pragma omp parallel num_threads(s->threads)
     {
-        pann_hit hits[PANN_QBATCH * ROW_TILE * PANN_LANES];
+        ivf_kernel kern;
+        bool ready = ivf_kernel_init(&kern, s->m, ROW_TILE) == 0;
+        if (!ready) {
+#pragma omp atomic write
+            failed = 1;
+        }
 #pragma omp for schedule(dynamic, 1)
         for (size_t c = 0; c < k; c++)
-            for (size_t at = p->cell_start[c]; at < p->cell_start[c + 1]; at += PANN_QBATCH) {
-                size_t nq = p->cell_start[c + 1] - at < PANN_QBATCH ? p->cell_start[c + 1] - at
-                                                                    : PANN_QBATCH;
-                scan_batch(s, p, (uint32_t)c, p->by_cell + at, nq, hits);
+            for (size_t at = p->cell_start[c]; ready && at < p->cell_start[c + 1];
+                 at += kern.batch) {
+                size_t nq = p->cell_start[c + 1] - at < kern.batch ? p->cell_start[c + 1] - at
+                                                                   : kern.batch;
+                scan_batch(s, p, &kern, (uint32_t)c, p->by_cell + at, nq);
             }
+        ivf_kernel_free(&kern);
     }
+    return failed ? pann_fail(err, PANN_ESYSTEM, "out of memory (IVF scan)") : 0;
 }
 
 /* Each active row takes its pairs' results in rank order; then whether it
@@ -391,7 +408,8 @@ static int run_passes(ivf_search *s, ivf_pass *p, const pann_engine_opts *o, pan
         if (!p->nactive)
             break;
         group_pairs(s, p);
-        scan_cells(s, p);
+        if ((rc = scan_cells(s, p, err)))
+            break;
         uint64_t swaps;
         r->iterations += take_results(s, p, &swaps);
         r->swaps += swaps;

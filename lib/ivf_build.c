@@ -3,13 +3,16 @@
  *
  * The sample is the first rows of a keyed permutation of T (pann_perm, from
  * the seed), the first centroids its first rows.  Each Lloyd round assigns
- * every sample row to its nearest centroid by the blocked kernel (rows in
- * batches of PANN_QBATCH against blocks of centroids, the bound tightening
- * as blocks pass) and moves each centroid to its members' mean, summed in
+ * every sample row to its nearest centroid (ties: the lower) and moves each centroid to its members' mean, summed in
  * double in sample order; a cell left empty keeps its centroid.  Under
  * cosine the centroids are unit-normalised (spherical k-means).  Every
  * step is a function of the rows alone, so the index is the same for any
- * thread count.
+ * thread count.  Rows meet centroids through an ivf_kernel: the
+ * matrix-product kernel (kernels_gemm.c, 96 rows at a time) for cosine and
+ * L2 from GEMM_MIN_COLUMNS columns on, else the blocked kernel (8 rows),
+ * each row's bound tightening as tiles of centroids pass; both give
+ * pann_cmp's values bit for bit, so the cells, and the radii the proofs
+ * rest on, are those of either kernel.
  */
 #include <config.h>
 #include <math.h>
@@ -18,8 +21,9 @@
 #include "pann.h"
 #include "internal.h"
 #include "ivf_internal.h"
-
-enum { CELL_TILE = 16 };   /* centroid blocks per kernel call */
+#ifdef HAVE_SYS_MMAN_H
+#include <sys/mman.h>
+#endif
 
 double ivf_metric_dist(const pann_metric *m, float c)
 {
@@ -27,60 +31,132 @@ double ivf_metric_dist(const pann_metric *m, float c)
     return m->kind == PANN_L1 ? v : m->kind == PANN_L2 ? sqrt(v) : sqrt(2.0 * v);
 }
 
-void ivf_centroid_cmp(const ivf_index *ix, const pann_metric *m, const float *const *rows,
+int ivf_kernel_init(ivf_kernel *k, const pann_metric *m, size_t tile)
+{
+    bool gemm = pann_gemm_suits(m);
+    *k = (ivf_kernel){ .m = m, .gemm = gemm, .batch = gemm ? GEMM_MAX_QUERIES : PANN_QBATCH,
+                       .tile = gemm ? GEMM_TILE_BLOCKS : tile };
+    size_t n = k->batch * k->tile * PANN_LANES;
+    k->hits = malloc(n * sizeof *k->hits);
+    k->values = gemm ? malloc(n * sizeof *k->values) : NULL;
+    return k->hits && (k->values || !gemm) ? 0 : -1;
+}
+
+void ivf_kernel_free(ivf_kernel *k)
+{
+    free(k->hits);
+    free(k->values);
+    k->hits = NULL;
+    k->values = NULL;
+}
+
+size_t ivf_filter(const ivf_kernel *k, const pann_blocks *b, size_t first, size_t nb,
+                  const float *const *rows, size_t nq, const float *bound)
+{
+    return k->gemm ? pann_gemm_filter(k->m, b, first, nb, rows, nq, bound, PANN_MIN, k->values,
+                                      k->hits)
+                   : pann_block_filter(k->m, b, first, nb, rows, nq, bound, PANN_MIN, k->hits);
+}
+
+/* Every value of rows[0..nq) with blocks [first, first + nb) of b by the
+ * matrix-product kernel, formed as pann_gemm_filter forms them (1 - dot
+ * under cosine): k->values[q * nb * PANN_LANES + s], s from the first
+ * block's first slot. */
+static void gemm_values(const ivf_kernel *k, const pann_blocks *b, size_t first, size_t nb,
+                        const float *const *rows, size_t nq)
+{
+    pann_kernels()->gemm(b->v + first * b->d * PANN_LANES, nb, b->d, k->m->kind, rows, nq,
+                         k->values);
+    if (k->m->kind == PANN_COSINE)
+        for (size_t i = 0; i < nq * nb * PANN_LANES; i++)
+            k->values[i] = 1.0f - k->values[i];
+}
+
+void ivf_centroid_cmp(const ivf_index *ix, const ivf_kernel *k, const float *const *rows,
                       size_t nq, float *out)
 {
-    pann_hit hits[PANN_QBATCH * CELL_TILE * PANN_LANES];
-    float all[PANN_QBATCH];
-    for (size_t q = 0; q < PANN_QBATCH; q++)
+    float all[IVF_MAX_BATCH];
+    for (size_t q = 0; q < nq; q++)
         all[q] = INFINITY;
-    for (size_t b = 0; b < ix->cblocks.nblocks; b += CELL_TILE) {
-        size_t nb = ix->cblocks.nblocks - b < CELL_TILE ? ix->cblocks.nblocks - b : CELL_TILE;
-        size_t nh = pann_block_filter(m, &ix->cblocks, b, nb, rows, nq, all, PANN_MIN, hits);
+    for (size_t b = 0; b < ix->cblocks.nblocks; b += k->tile) {
+        size_t nb = ix->cblocks.nblocks - b < k->tile ? ix->cblocks.nblocks - b : k->tile;
+        size_t first = b * PANN_LANES, stride = nb * PANN_LANES;
+        size_t slots = ix->ncells - first < stride ? ix->ncells - first : stride;
+        if (k->gemm) {
+            gemm_values(k, &ix->cblocks, b, nb, rows, nq);
+            for (size_t q = 0; q < nq; q++)
+                memcpy(out + q * ix->ncells + first, k->values + q * stride,
+                       slots * sizeof *out);
+            continue;
+        }
+        size_t nh = ivf_filter(k, &ix->cblocks, b, nb, rows, nq, all);
         for (size_t h = 0; h < nh; h++)
-            out[hits[h].query * ix->ncells + hits[h].slot] = hits[h].value;
+            out[k->hits[h].query * ix->ncells + k->hits[h].slot] = k->hits[h].value;
     }
 }
 
-/* Nearest centroid (ties: the lower) of rows[0..nq), and its value. */
-static void nearest_cells(const pann_blocks *cb, const pann_metric *m, const float *const *rows,
+/* Nearest centroid (ties: the lower) of rows[0..nq), and its value: the
+ * matrix-product kernel's values taken in slot order, or the blocked
+ * kernel's hits under the bounds so far. */
+static void nearest_cells(const pann_blocks *cb, const ivf_kernel *k, const float *const *rows,
                           size_t nq, uint32_t *cell, float *value)
 {
-    pann_hit hits[PANN_QBATCH * CELL_TILE * PANN_LANES];
-    float bound[PANN_QBATCH];
-    for (size_t q = 0; q < PANN_QBATCH; q++) {
-        bound[q] = INFINITY;
-        if (q < nq)
-            cell[q] = 0;
+    for (size_t q = 0; q < nq; q++) {
+        value[q] = INFINITY;
+        cell[q] = 0;
     }
-    for (size_t b = 0; b < cb->nblocks; b += CELL_TILE) {
-        size_t nb = cb->nblocks - b < CELL_TILE ? cb->nblocks - b : CELL_TILE;
-        size_t nh = pann_block_filter(m, cb, b, nb, rows, nq, bound, PANN_MIN, hits);
+    for (size_t b = 0; b < cb->nblocks; b += k->tile) {
+        size_t nb = cb->nblocks - b < k->tile ? cb->nblocks - b : k->tile;
+        size_t first = b * PANN_LANES, stride = nb * PANN_LANES;
+        size_t slots = cb->n - first < stride ? cb->n - first : stride;
+        if (k->gemm) {
+            gemm_values(k, cb, b, nb, rows, nq);
+            for (size_t q = 0; q < nq; q++)
+                for (size_t s = 0; s < slots; s++)
+                    if (k->values[q * stride + s] < value[q]) {
+                        value[q] = k->values[q * stride + s];
+                        cell[q] = (uint32_t)(first + s);
+                    }
+            continue;
+        }
+        size_t nh = ivf_filter(k, cb, b, nb, rows, nq, value);
         for (size_t h = 0; h < nh; h++) {
-            const pann_hit *x = &hits[h];
-            if (pann_key_less(x->value, x->slot, bound[x->query], cell[x->query])) {
-                bound[x->query] = x->value;
+            const pann_hit *x = &k->hits[h];
+            if (pann_key_less(x->value, x->slot, value[x->query], cell[x->query])) {
+                value[x->query] = x->value;
                 cell[x->query] = x->slot;
             }
         }
     }
-    for (size_t q = 0; q < nq; q++)
-        value[q] = bound[q];
 }
 
 /* Every row of X (row ids[i] of T, ids NULL for all of T) to its cell. */
-static void assign(const pann_matrix *T, const uint32_t *ids, size_t n, const pann_blocks *cb,
-                   const pann_metric *m, int threads, uint32_t *cell, float *value)
+static int assign(const pann_matrix *T, const uint32_t *ids, size_t n, const pann_blocks *cb,
+                  const pann_metric *m, int threads, uint32_t *cell, float *value,
+                  pann_error *err)
 {
-    size_t nbatch = (n + PANN_QBATCH - 1) / PANN_QBATCH;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-    for (size_t b = 0; b < nbatch; b++) {
-        const float *rows[PANN_QBATCH];
-        size_t first = b * PANN_QBATCH, nq = n - first < PANN_QBATCH ? n - first : PANN_QBATCH;
-        for (size_t q = 0; q < nq; q++)
-            rows[q] = pann_row(T, ids ? ids[first + q] : first + q);
-        nearest_cells(cb, m, rows, nq, cell + first, value + first);
+    int failed = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        ivf_kernel k;
+        bool ready = ivf_kernel_init(&k, m, IVF_CELL_TILE) == 0;
+        if (!ready) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        size_t nbatch = (n + k.batch - 1) / k.batch;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t b = 0; b < nbatch; b++) {
+            const float *rows[IVF_MAX_BATCH];
+            size_t first = b * k.batch, nq = n - first < k.batch ? n - first : k.batch;
+            for (size_t q = 0; q < nq; q++)
+                rows[q] = pann_row(T, ids ? ids[first + q] : first + q);
+            if (ready)
+                nearest_cells(cb, &k, rows, nq, cell + first, value + first);
+        }
+        ivf_kernel_free(&k);
     }
+    return failed ? pann_fail(err, PANN_ESYSTEM, "out of memory (IVF assignment)") : 0;
 }
 
 /* Each centroid to the mean of its members (in sample order); an empty
@@ -132,9 +208,10 @@ static int kmeans(ivf_index *ix, const pann_matrix *T, const pann_metric *m, siz
         pann_blocks_free(&ix->cblocks);
         rc = pann_blocks_build(&ix->cblocks, &ix->centroids, err);
         if (!rc) {
-            assign(T, ids, sample, &ix->cblocks, m, threads, cell, value);
+            rc = assign(T, ids, sample, &ix->cblocks, m, threads, cell, value, err);
             ix->evaluations += (uint64_t)sample * ix->ncells;
-            rc = move_centroids(&ix->centroids, T, ids, sample, cell, m->kind == PANN_COSINE, err);
+            if (!rc)
+                rc = move_centroids(&ix->centroids, T, ids, sample, cell, m->kind == PANN_COSINE, err);
         }
     }
     pann_blocks_free(&ix->cblocks);
@@ -144,6 +221,23 @@ static int kmeans(ivf_index *ix, const pann_matrix *T, const pann_metric *m, siz
     free(cell);
     free(value);
     return rc;
+}
+
+/* An array of n floats for the cells' rows; from 2 MiB on aligned to
+ * 2 MiB and marked for huge pages where the system has them, since
+ * faulting in a copy of T page by page can cost more than building the
+ * cells. */
+static float *rows_alloc(size_t n)
+{
+    size_t bytes = (n ? n : 1) * sizeof(float), huge = (size_t)2 << 20;
+    void *v = NULL;
+    if (posix_memalign(&v, bytes >= huge ? huge : 64, bytes) != 0)
+        return NULL;
+#if defined(HAVE_MADVISE) && defined(MADV_HUGEPAGE)
+    if (bytes >= huge)
+        (void)madvise(v, bytes / huge * huge, MADV_HUGEPAGE);
+#endif
+    return v;
 }
 
 /* T's rows grouped by cell (row order inside a cell), each cell on whole
@@ -168,10 +262,9 @@ static int layout(ivf_index *ix, const pann_matrix *T, const pann_metric *m,
     ix->rows = (pann_blocks){ .n = slots, .d = d, .nblocks = nb };
     ix->slot_row = malloc((slots ? slots : 1) * sizeof *ix->slot_row);
     size_t *fill = calloc(k, sizeof *fill);
-    if (!ix->slot_row || !fill ||
-        posix_memalign((void **)&ix->rows.v, 64, (slots ? slots : 1) * d * sizeof(float))) {
+    ix->rows.v = rows_alloc(slots * d);
+    if (!ix->slot_row || !fill || !ix->rows.v) {
         free(fill);
-        ix->rows.v = NULL;
         return pann_fail(err, PANN_ESYSTEM, "out of memory (IVF of %zu rows)", T->n);
     }
     for (size_t s = 0; s < slots; s++)
@@ -206,9 +299,10 @@ int ivf_build(ivf_index *ix, const pann_matrix *T, const pann_metric *m, size_t 
     if (!rc && (!cell || !value))
         rc = pann_fail(err, PANN_ESYSTEM, "out of memory (IVF of %zu rows)", T->n);
     if (!rc) {
-        assign(T, NULL, T->n, &ix->cblocks, m, threads, cell, value);
+        rc = assign(T, NULL, T->n, &ix->cblocks, m, threads, cell, value, err);
         ix->evaluations += (uint64_t)T->n * ix->ncells;
-        rc = layout(ix, T, m, cell, value, threads, err);
+        if (!rc)
+            rc = layout(ix, T, m, cell, value, threads, err);
     }
     free(cell);
     free(value);

@@ -4,6 +4,7 @@
 
 #include "pann.h"
 #include "internal.h"
+#include "kernels.h"
 
 /* T partitioned into cells: centroids, and T's rows grouped by cell in
  * blocks of PANN_LANES, each cell starting on a block (its last block
@@ -25,9 +26,33 @@ int ivf_build(ivf_index *ix, const pann_matrix *T, const pann_metric *m, size_t 
               size_t sample, size_t rounds, uint64_t seed, int threads, pann_error *err);
 void ivf_free(ivf_index *ix);
 
-/* The comparison values of rows[0..nq) (nq <= PANN_QBATCH) with every
+/* A thread's kernel for rows against blocks: the matrix-product kernel
+ * (GEMM_MAX_QUERIES rows by GEMM_TILE_BLOCKS blocks a call) where it
+ * serves the metric, else the blocked kernel (PANN_QBATCH rows by `tile`
+ * blocks); both give the values of pann_cmp bit for bit.  values and hits
+ * are its scratch, hits holding one call's. */
+#define IVF_CELL_TILE 16   /* centroid blocks per blocked-kernel call */
+#define IVF_MAX_BATCH (GEMM_MAX_QUERIES > PANN_QBATCH ? GEMM_MAX_QUERIES : PANN_QBATCH)
+
+typedef struct ivf_kernel {
+    const pann_metric *m;
+    bool gemm;
+    size_t batch, tile;          /* rows and blocks per call */
+    float *values;
+    pann_hit *hits;
+} ivf_kernel;
+
+int ivf_kernel_init(ivf_kernel *k, const pann_metric *m, size_t tile);
+void ivf_kernel_free(ivf_kernel *k);
+/* The hits of rows[0..nq) (nq <= k->batch) with blocks [first, first +
+ * nb) of b (nb <= k->tile) under bound, as pann_block_filter's in PANN_MIN
+ * mode, into k->hits; returns how many. */
+size_t ivf_filter(const ivf_kernel *k, const pann_blocks *b, size_t first, size_t nb,
+                  const float *const *rows, size_t nq, const float *bound);
+
+/* The comparison values of rows[0..nq) (nq <= k->batch) with every
  * centroid: out[q * ncells + c]. */
-void ivf_centroid_cmp(const ivf_index *ix, const pann_metric *m, const float *const *rows,
+void ivf_centroid_cmp(const ivf_index *ix, const ivf_kernel *k, const float *const *rows,
                       size_t nq, float *out);
 /* A comparison value as a distance that obeys the triangle inequality:
  * L1 as it is, L2's root, cosine's chord sqrt(2c) between unit rows. */

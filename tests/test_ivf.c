@@ -1,12 +1,17 @@
 /* test_ivf.c — the IVF strategy (lib/ivf.c, lib/ivf_build.c) against the
  * independent brute force of testutil.h: every cell scanned is exact (ties
  * to the lower row, self excluded), a row proven before that is exact, more
- * probes never give a worse answer, the answers do not depend on the
- * thread count, and a few probes find most neighbours of clustered data. */
+ * probes never give a worse answer, the index (centroids, cells, members,
+ * radii) and the answers do not depend on the thread count nor on the
+ * kernel (matrix-product or blocked, plain C or vector), and a few probes
+ * find most neighbours of clustered data. */
 #include <criterion/criterion.h>
 #include "tmpdir.h"
 #include <string.h>
 #include "testutil.h"
+#include "ivf_internal.h"
+
+static const char *const kernel_sets[3] = { "generic", "avx2", "avx512" };
 
 /* n rows around `clusters` centres (Gaussian, sd 10; the same centres for
  * any seed), `spread` the sd within. */
@@ -81,6 +86,75 @@ Test(ivf, every_cell_scanned_is_brute_force)
     }
 }
 
+/* From GEMM_MIN_COLUMNS columns on, cosine and L2 build and scan through
+ * the matrix-product kernel: every kernel set is brute force there too. */
+Test(ivf, every_cell_scanned_is_brute_force_in_high_dimension)
+{
+    pann_metric_kind kinds[2] = { PANN_L2, PANN_COSINE };
+    int tested = 0;
+    for (int ks = 0; ks < 3; ks++) {
+        if (pann_kernel_select(kernel_sets[ks]) != 0)
+            continue;
+        tested++;
+        for (int k = 0; k < 2; k++) {
+            pann_matrix S = test_matrix(130, GEMM_MIN_COLUMNS + 8, 61 + k, 1.0, 0);
+            pann_matrix T = clustered(900, GEMM_MIN_COLUMNS + 8, 7, 1.0, 65 + k);
+            expect_exhausted_exact(&S, &T, kinds[k], false);
+            expect_exhausted_exact(&T, &T, kinds[k], true);
+            pann_matrix_free(&S);
+            pann_matrix_free(&T);
+        }
+    }
+    pann_kernel_select(NULL);
+    cr_assert_geq(tested, 1);
+}
+
+static void expect_same_index(const ivf_index *a, const ivf_index *b)
+{
+    cr_assert_eq(a->ncells, b->ncells);
+    size_t k = a->ncells, slots = a->rows.nblocks * PANN_LANES;
+    cr_assert_eq(a->rows.nblocks, b->rows.nblocks);
+    cr_assert_eq(memcmp(a->centroids.v, b->centroids.v, k * a->d * sizeof(float)), 0);
+    cr_assert_eq(memcmp(a->cell_block, b->cell_block, (k + 1) * sizeof *a->cell_block), 0);
+    cr_assert_eq(memcmp(a->cell_size, b->cell_size, k * sizeof *a->cell_size), 0);
+    cr_assert_eq(memcmp(a->radius, b->radius, k * sizeof *a->radius), 0);
+    cr_assert_eq(memcmp(a->slot_row, b->slot_row, slots * sizeof *a->slot_row), 0);
+    cr_assert_eq(memcmp(a->rows.v, b->rows.v, slots * a->d * sizeof(float)), 0);
+    cr_assert_eq(a->evaluations, b->evaluations);
+}
+
+/* The index of 1 and 2 threads under every kernel set, in low dimension
+ * (blocked kernel) and high (matrix-product kernel for L2 and cosine):
+ * always the first one built. */
+Test(ivf, same_index_for_any_thread_count_and_kernel)
+{
+    const size_t dims[2] = { 9, 70 };
+    pann_metric_kind kinds[3] = { PANN_L1, PANN_L2, PANN_COSINE };
+    for (int di = 0; di < 2; di++)
+        for (int k = 0; k < 3; k++) {
+            pann_matrix T = clustered(3000, dims[di], 40, 1.5, 71 + k);
+            if (kinds[k] == PANN_COSINE)
+                pann_normalise_rows(&T);
+            pann_metric m;
+            metric_of(&m, kinds[k], T.d);
+            ivf_index first, other;
+            pann_error err = {0};
+            pann_kernel_select(NULL);
+            cr_assert_eq(ivf_build(&first, &T, &m, 37, 0, 5, 3, 1, &err), 0, "%s", err.msg);
+            for (int ks = 0; ks < 3; ks++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    if (pann_kernel_select(kernel_sets[ks]) != 0)
+                        continue;
+                    cr_assert_eq(ivf_build(&other, &T, &m, 37, 0, 5, 3, threads, &err), 0);
+                    expect_same_index(&first, &other);
+                    ivf_free(&other);
+                }
+            pann_kernel_select(NULL);
+            ivf_free(&first);
+            pann_matrix_free(&T);
+        }
+}
+
 Test(ivf, ties_go_to_the_lower_row)
 {
     pann_matrix S = test_matrix(120, 5, 3, 0, 3);     /* values 0..2: ties everywhere */
@@ -93,7 +167,8 @@ Test(ivf, ties_go_to_the_lower_row)
 
 /* Tight clusters (most rows are proven after a probe or two), and plain
  * Gaussian rows in 3 dimensions, whose neighbours often lie in the next
- * cell: a bound that claimed too much would prove wrong answers there. */
+ * cell: a bound that claimed too much would prove wrong answers there;
+ * and tight clusters in 48 columns, built by the matrix-product kernel. */
 static void expect_proofs_exact(pann_matrix S, pann_matrix T, size_t cells, size_t min_proven)
 {
     pann_metric_kind kinds[3] = { PANN_L1, PANN_L2, PANN_COSINE };
@@ -135,6 +210,8 @@ Test(ivf, proven_rows_are_exact_and_more_probes_never_worse)
                         30, 200);
     expect_proofs_exact(test_matrix(400, 3, 41, 1.0, 0), test_matrix(3000, 3, 43, 1.0, 0),
                         60, 1);
+    expect_proofs_exact(clustered(300, 48, 25, 0.05, 17), clustered(2500, 48, 25, 0.05, 19),
+                        25, 150);   /* the matrix-product kernel's cells and radii */
 }
 
 Test(ivf, same_answers_for_any_thread_count)
