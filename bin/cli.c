@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
@@ -204,6 +205,14 @@ static void free_loaded(cli_data *data)
     data->nfiles = nfiles;
 }
 
+/* Whether path names a regular file: a pipe (or "-") is read once, by the
+ * general path, never opened here for its header first. */
+static bool regular_file(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* c->matrices_only: plain numeric regular files straight into the matrices.
  * False (nothing kept) when any file needs the general path, which then
  * reads it and reports what is wrong with it. */
@@ -213,7 +222,7 @@ static bool load_numeric(const cli *c, const char *const *files, size_t nfiles,
 {
     pann_error err = {0};
     size_t read = 0;
-    while (read < nfiles && strcmp(files[read], "-") != 0 &&
+    while (read < nfiles && regular_file(files[read]) &&
            pann_table_read_header(&data->tables[read], files[read], &c->read, &err) == 0)
         read++;
     pann_encode_opts encode = *base;

@@ -50,7 +50,7 @@ Test(exact, tree_search_equals_brute_force)
 
 /* The tree strategy: without a budget it is exact; with one, every row it
  * calls proven equals brute force, and more leaves never lose a proof. */
-Test(engine, tree_strategy_budget_and_proofs)
+Test(tree, tree_strategy_budget_and_proofs)
 {
     pann_matrix S = test_matrix(3000, 3, 100, 1.0, 0), T = test_matrix(5000, 3, 101, 1.0, 0);
     pann_metric m = metric_of(PANN_L1, 3, NULL);
@@ -94,7 +94,7 @@ Test(engine, tree_strategy_budget_and_proofs)
  * (64 leaves: the radius is 1/3 of that answer; 90 % right, as the former
  * ranking of the group's candidates did with 8), proven rows are exact, no
  * answer beats brute force, and a budget of every leaf proves every row. */
-Test(engine, tree_budget_ranks_leaves_per_query)
+Test(tree, tree_budget_ranks_leaves_per_query)
 {
     pann_metric_kind kinds[] = { PANN_L1, PANN_L2, PANN_COSINE };
     for (int kind = 0; kind < 3; kind++) {
@@ -147,7 +147,7 @@ Test(engine, tree_budget_ranks_leaves_per_query)
  * answers whatever the threads, proven rows exact, never better than brute
  * force, more exact rows than the same budget without the offers (the two
  * files holding the same rows), and every row proven with every leaf. */
-Test(engine, tree_budget_self_match_offers_both_ways)
+Test(tree, tree_budget_self_match_offers_both_ways)
 {
     pann_metric_kind kinds[] = { PANN_L1, PANN_L2 };
     for (int kind = 0; kind < 2; kind++) {
@@ -213,7 +213,7 @@ Test(engine, tree_budget_self_match_offers_both_ways)
 /* The self-match kernel of every instruction set the CPU has (AVX-512,
  * AVX2 with FMA) answers as the plain C one, to the bit: the offers and
  * hits may go in another order, never to another least. */
-Test(engine, self_match_kernels_agree)
+Test(tree, self_match_kernels_agree)
 {
     const char *kernels[] = { "generic", "avx2", "avx512" };
     pann_matrix S = test_matrix(12000, 7, 105, 1.0, 0), ties = test_matrix(6000, 3, 106, 0, 4);
