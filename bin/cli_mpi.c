@@ -426,9 +426,12 @@ void cli_mpi_load_except(const cli *c, cli_mpi_share *sh, const char *const *fil
                          const char *const *options, size_t nexcept, cli_data *data,
                          size_t *except_cols)
 {
-    bool from_stdin = false;
-    for (size_t i = 0; i < nfiles; i++)
-        from_stdin |= strcmp(files[i], "-") == 0;
+    bool from_stdin = false;   /* or a pipe: read once, by rank 0 alone */
+    for (size_t i = 0; i < nfiles; i++) {
+        struct stat st;
+        from_stdin |= strcmp(files[i], "-") == 0 || stat(files[i], &st) != 0 ||
+                      !S_ISREG(st.st_mode);
+    }
     if (ranks == 1 || nfiles != 2 || from_stdin || pann_npy_any(files, nfiles)) {
         load_alone(c, sh, files, nfiles, except, options, nexcept, data, except_cols);
         return;
